@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what Lengua needs on a fresh Debian machine, then the npm packages and the native addon.
+# Idempotent: packages already present are not reinstalled. Needs root (or sudo) for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libtorch (training engine) and OpenBLAS: without OpenBLAS, Debian's libtorch uses the reference
+# BLAS and trains ~30x slower (DESIGN.md). python3-torch and python3-sklearn are the references that
+# benchmarks and the metric-reference script compare against.
+packages=(libtorch-dev libopenblas0-pthread g++ make python3)
+if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" ]]; then packages+=(python3-torch python3-sklearn); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# onnxruntime-node's install script would fetch a CUDA build from outside npm; the CPU build ships inside.
+export ONNXRUNTIME_NODE_INSTALL=skip
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+if [[ -f native/binding.gyp ]]; then npm run --silent build:native; fi

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { LenguaError } from '../errors.js';
+
+/** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
+export function buildProgram(): Command {
+  const program = new Command('lengua')
+    .description('The Hugging Face NLP workflow for TypeScript: preprocess, tokenize, train, evaluate, serve.')
+    .version('0.1.0')
+    .showHelpAfterError();
+  for (const register of registrations) register(program);
+  return program;
+}
+
+const registrations: Array<(program: Command) => void> = [];
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof LenguaError) {
+      process.stderr.write(`lengua: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
