@@ -1,0 +1,3 @@
+// Public face of the hub stage: safetensors, checkpoints, model id resolution and the Hub cache.
+export * from './safetensors.js';
+export * from './checkpoint.js';
