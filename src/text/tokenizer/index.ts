@@ -1,0 +1,3 @@
+export { AutoTokenizer, PreTrainedTokenizer, readTokenizerFiles, MAX_INPUT_CHARS, type TokenizerFiles } from './tokenizer.js';
+export type { Encoding, EncodeOptions, DecodeOptions, SpecialTokens, FromPretrainedOptions, TruncationStrategy, PaddingStrategy } from './types.js';
+export { AlignedString } from './aligned.js';
