@@ -1,0 +1,39 @@
+// Public face of the metrics: scikit-learn 1.2-compatible classification metrics, calibration, and
+// conlleval-style entity scores for NER.
+export type { Label, ZeroDivision, WarningHandler } from './labels.js';
+export { compareLabels, sortedUnique } from './labels.js';
+export {
+  accuracyScore,
+  confusionMatrix,
+  precisionRecallFscoreSupport,
+  precisionScore,
+  recallScore,
+  f1Score,
+  fbetaScore,
+  macroRecall,
+  matthewsCorrcoef,
+  cohenKappaScore,
+} from './classification.js';
+export type {
+  Average,
+  AccuracyOptions,
+  ConfusionMatrixOptions,
+  ConfusionMatrix,
+  PrfOptions,
+  PerClassScores,
+  AveragedScores,
+  Score,
+  KappaOptions,
+} from './classification.js';
+export { classificationReport } from './report.js';
+export type { ReportOptions, ReportRow, ReportDict } from './report.js';
+export { rocAucScore, binaryRocAuc } from './ranking.js';
+export type { RocAucOptions } from './ranking.js';
+export { logLoss, brierScoreLoss, multiclassBrierScore } from './probabilistic.js';
+export type { LogLossOptions, BrierOptions } from './probabilistic.js';
+export { expectedCalibrationError, reliabilityDiagram } from './calibration.js';
+export type { CalibrationOptions, ReliabilityBin, ReliabilityDiagram } from './calibration.js';
+export { entityMetrics, extractEntities } from './ner.js';
+export type { TagScheme, Entity, EntityScores, TypeScores, EntityMetrics, EntityOptions } from './ner.js';
+export { computeClassificationMetrics } from './summary.js';
+export type { ClassificationMetrics, ClassMetrics, AverageMetrics, ProbabilityMetrics, ComputeOptions } from './summary.js';
