@@ -1,3 +1,6 @@
 // Public face of the hub stage: safetensors, checkpoints, model id resolution and the Hub cache.
 export * from './safetensors.js';
 export * from './checkpoint.js';
+export * from './cache.js';
+export * from './download.js';
+export * from './resolve.js';
