@@ -1,0 +1,20 @@
+/** data/: load labelled text and NER data, label sets, splits, leakage checks and inspection. */
+export { readTextFile, decodeBytes, firstInvalidUtf8, splitLines, type TextEncoding } from './decode.js';
+export { LabelSet, type LabelOrder, type LabelSetJson } from './labels.js';
+export { loadDataset, detectFormat, checkKnownLabels, readMapping, siblingLabelsFile, arrayElementLines } from './load.js';
+export type { DataFormat, Dataset, DatasetLayout, Example, LoadOptions, RawRecord, SkippedRow, SourceLocation } from './types.js';
+export { loadConll, detectScheme, toIob2, entitySpans, type ConllDataset, type ConllOptions, type ConllSentence, type TagScheme } from './conll.js';
+export {
+  splitDataset,
+  stratifiedKFold,
+  normalizedKey,
+  mulberry32,
+  shuffleInPlace,
+  GROUPING_RULE,
+  type Fold,
+  type SplitOptions,
+  type SplitResult,
+} from './split.js';
+export { leakageReport, formatLeakageReport, type LeakageReport, type LeakEntry, type LeakOccurrence } from './leakage.js';
+export { inspectDataset, formatReport, stats, type InspectReport, type InspectOptions, type LengthStats, type TokenCounter } from './inspect.js';
+export { serializeSplit, splitFileNames, writeSplits, type SplitManifest } from './write.js';
