@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LenguaError } from '../errors.js';
+import { register as registerData } from './data.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
@@ -11,7 +12,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [];
+const registrations: Array<(program: Command) => void> = [registerData];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
