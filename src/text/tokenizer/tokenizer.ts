@@ -410,8 +410,10 @@ export class PreTrainedTokenizer {
     }
     const addSpecial = opts.addSpecialTokens ?? true;
     const encs = inputs.map((input, i) => {
+      if (typeof input !== 'string' && !(Array.isArray(input) && input.length === 2)) {
+        throw new LenguaError(`input ${i}: expected a string or a [text, pair] tuple`, { field: 'text' });
+      }
       const [a, b] = typeof input === 'string' ? [input, undefined] : input;
-      if (!Array.isArray(input) && typeof input !== 'string') throw new LenguaError(`input ${i} is neither a string nor a [text, pair] tuple`, { field: 'inputs' });
       return this.encodeOne(a, b, addSpecial, truncation, maxLength);
     });
     if (padding !== null) {
