@@ -11,6 +11,7 @@ import {
   makeEntry,
   parseSafetensors,
   readSafetensors,
+  readSafetensorsHeader,
   serializeSafetensors,
   writeSafetensors,
   type SafetensorsEntry,
@@ -244,4 +245,26 @@ except ImportError:
   assert.deepEqual(out.ids, [7, -8]);
   assert.deepEqual(out.m, [true, false]);
   writeFileSync(join(dir, 'done'), '');
+});
+
+test('readSafetensorsHeader reads only the header and agrees with the full reader', () => {
+  const f = join(GOLDEN, 'models', 'gpt2-fake-lmbuddy-lm', 'golden.safetensors');
+  const h = readSafetensorsHeader(f);
+  const full = readSafetensors(f);
+  assert.deepEqual([...h.entries.keys()], [...full.tensors.keys()]);
+  assert.deepEqual(h.metadata, full.metadata);
+  for (const [name, e] of h.entries) {
+    assert.equal(e.dataOffsets[1] - e.dataOffsets[0], full.tensors.get(name)!.data.byteLength, name);
+    assert.deepEqual(e.shape, full.tensors.get(name)!.shape);
+  }
+  assert.equal(8 + h.headerSize + h.dataSize, readFileSync(f).byteLength);
+  // A truncated copy fails the same validation without reading the data.
+  const dir = tmp();
+  const cut = join(dir, 'cut.safetensors');
+  writeFileSync(cut, readFileSync(f).subarray(0, 8 + h.headerSize + 100));
+  assert.throws(() => readSafetensorsHeader(cut), /run past the end of the data/);
+  assert.throws(() => readSafetensors(cut), /run past the end of the data/);
+  writeFileSync(cut, readFileSync(f).subarray(0, 20));
+  assert.throws(() => readSafetensorsHeader(cut), /runs past the end of the file/);
+  assert.throws(() => readSafetensorsHeader(dir), /cannot read safetensors file/);
 });

@@ -8,10 +8,12 @@
  * tensors sorted by descending dtype alignment then name, compact JSON with `__metadata__` first,
  * header padded with spaces to a multiple of 8 so every tensor starts 8-byte aligned.
  *
- * Memory: a file is read with one `readFileSync` and tensors are views into that buffer. Files larger
- * than what fits in memory would need a file-descriptor based reader (not needed for the models here).
+ * Memory: a file is read into one buffer (no copy per tensor) and tensors are views into it;
+ * `readSafetensorsHeader` reads only the header. Files above Node's buffer limit (4 GiB on Node 20)
+ * must be sharded; a lazy per-tensor reader would lift that (not needed for the models here).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -71,47 +73,113 @@ export function isSafetensorsDType(x: unknown): x is SafetensorsDType {
   return typeof x === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, x);
 }
 
-/** Reads and validates a whole `.safetensors` file; tensor data are views into one buffer. */
-export function readSafetensors(path: string): SafetensorsFile {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (err) {
-    throw new LenguaError(`cannot read safetensors file: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
-  // Node buffers top out at 2^32-1 bytes on some platforms; say so instead of failing obscurely.
-  const maxBuffer = 2 ** 32 - 1;
-  if (size > maxBuffer) {
+/** A tensor's header entry: where its bytes are, relative to the start of the data section. */
+export interface SafetensorsHeaderEntry {
+  dtype: SafetensorsDType;
+  shape: number[];
+  /** [begin, end) byte offsets relative to the data section (which starts at 8 + headerSize). */
+  dataOffsets: [number, number];
+}
+
+export interface SafetensorsHeader {
+  /** Tensors sorted by name. */
+  entries: Map<string, SafetensorsHeaderEntry>;
+  metadata: Record<string, string>;
+  /** N, the JSON header's length in bytes; the data section starts at byte 8 + N. */
+  headerSize: number;
+  /** Length of the data section in bytes. */
+  dataSize: number;
+}
+
+/** Reads a file's whole content with one allocation; works past readFileSync's 2 GiB limit. */
+function readWhole(path: string, size: number): Uint8Array {
+  if (size > bufferConstants.MAX_LENGTH) {
     throw new LenguaError(
-      `file is ${size} bytes, above the ${maxBuffer}-byte limit of a single in-memory read; save it sharded (maxShardSize) instead`,
+      `file is ${size} bytes, above the ${bufferConstants.MAX_LENGTH}-byte limit of one in-memory buffer; save it sharded (maxShardSize) instead`,
       { file: path },
     );
   }
-  const buf = readFileSync(path);
-  return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  const out = Buffer.allocUnsafeSlow(size);
+  const fd = openSync(path, 'r');
+  try {
+    let pos = 0;
+    while (pos < size) {
+      const n = readSync(fd, out, pos, Math.min(size - pos, 1 << 30), pos);
+      if (n === 0) throw new LenguaError(`file shrank while being read (${pos} of ${size} bytes)`, { file: path });
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/** Parses safetensors bytes. `sourceName` names the file in error messages. */
-export function parseSafetensors(bytes: Uint8Array, sourceName = '<buffer>'): SafetensorsFile {
-  const where = { file: sourceName };
-  if (bytes.byteLength < 8) {
-    throw new LenguaError(`not a safetensors file: ${bytes.byteLength} bytes, fewer than the 8-byte header length`, where);
+function statOrThrow(path: string): number {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error('not a regular file');
+    return st.size;
+  } catch (err) {
+    throw new LenguaError(`cannot read safetensors file: ${(err as Error).message}`, { file: path }, { cause: err });
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n64 = dv.getBigUint64(0, true);
+}
+
+/** Reads and validates a whole `.safetensors` file; tensor data are views into one buffer. */
+export function readSafetensors(path: string): SafetensorsFile {
+  const size = statOrThrow(path);
+  return parseSafetensors(readWhole(path, size), path);
+}
+
+/**
+ * Reads and validates only the header (dtype, shape and offsets of every tensor) without loading the
+ * tensor bytes: cheap inspection of large checkpoints.
+ */
+export function readSafetensorsHeader(path: string): SafetensorsHeader {
+  const size = statOrThrow(path);
+  const fd = openSync(path, 'r');
+  try {
+    const prefix = new Uint8Array(8);
+    const got = size >= 8 ? readSync(fd, prefix, 0, 8, 0) : 0;
+    const n = headerLength(prefix.subarray(0, got), size, path);
+    const json = new Uint8Array(n);
+    let pos = 0;
+    while (pos < n) {
+      const k = readSync(fd, json, pos, n - pos, 8 + pos);
+      if (k === 0) throw new LenguaError('file shrank while being read', { file: path });
+      pos += k;
+    }
+    return parseHeader(json, size - 8 - n, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Validates the 8-byte length prefix against the file size; returns N. */
+function headerLength(prefix: Uint8Array, fileSize: number, sourceName: string): number {
+  const where = { file: sourceName };
+  if (prefix.byteLength < 8 || fileSize < 8) {
+    throw new LenguaError(`not a safetensors file: ${fileSize} bytes, fewer than the 8-byte header length`, where);
+  }
+  const n64 = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
     throw new LenguaError(`header length ${n64} bytes is over the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`, where);
   }
   const n = Number(n64);
-  if (n + 8 > bytes.byteLength) {
+  if (n + 8 > fileSize) {
     throw new LenguaError(
-      `header length ${n} runs past the end of the file (${bytes.byteLength} bytes; header would end at byte ${n + 8}); the file is truncated or not safetensors`,
+      `header length ${n} runs past the end of the file (${fileSize} bytes; header would end at byte ${n + 8}); the file is truncated or not safetensors`,
       where,
     );
   }
+  return n;
+}
+
+/** Parses and validates the JSON header against the size of the data section that follows it. */
+function parseHeader(json: Uint8Array, dataLen: number, sourceName: string): SafetensorsHeader {
+  const where = { file: sourceName };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(json);
   } catch {
     throw new LenguaError('header is not valid UTF-8', where);
   }
@@ -126,14 +194,7 @@ export function parseSafetensors(bytes: Uint8Array, sourceName = '<buffer>'): Sa
   }
 
   const metadata: Record<string, string> = {};
-  interface Info {
-    name: string;
-    dtype: SafetensorsDType;
-    shape: number[];
-    begin: number;
-    end: number;
-  }
-  const infos: Info[] = [];
+  const infos: Array<[string, SafetensorsHeaderEntry]> = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -162,54 +223,47 @@ export function parseSafetensors(bytes: Uint8Array, sourceName = '<buffer>'): Sa
     if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
       throw new LenguaError(`data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(off)}`, field);
     }
-    infos.push({ name, dtype: e.dtype, shape: e.shape as number[], begin: off[0] as number, end: off[1] as number });
+    infos.push([name, { dtype: e.dtype, shape: (e.shape as number[]).slice(), dataOffsets: [off[0] as number, off[1] as number] }]);
   }
 
-  // Offsets must tile the data buffer exactly: sorted by offset, each begins where the previous ended
+  // Offsets must tile the data section exactly: sorted by offset, each begins where the previous ended
   // (a gap or an overlap is an error, as in the Rust crate), and the last ends at the end of the file.
-  infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  const dataStart = 8 + n;
-  const dataLen = bytes.byteLength - dataStart;
+  const byOffset = infos.slice().sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
   let cursor = 0;
-  const tensors = new Map<string, SafetensorsEntry>();
-  for (const info of infos) {
-    const field = { ...where, field: info.name };
-    if (info.end < info.begin) {
-      throw new LenguaError(`data_offsets [${info.begin}, ${info.end}] end before they begin`, field);
-    }
-    if (info.end > dataLen) {
-      throw new LenguaError(`data_offsets [${info.begin}, ${info.end}] run past the end of the data (${dataLen} bytes)`, field);
-    }
-    if (info.begin < cursor) {
-      throw new LenguaError(`data_offsets [${info.begin}, ${info.end}] overlap the previous tensor, which ends at ${cursor}`, field);
-    }
-    if (info.begin > cursor) {
-      throw new LenguaError(`data_offsets [${info.begin}, ${info.end}] leave a gap: the previous tensor ends at ${cursor}`, field);
-    }
-    const numel = info.shape.reduce((a, d) => a * d, 1);
-    const nbytes = numel * DTYPE_SIZE[info.dtype];
-    if (!Number.isSafeInteger(nbytes)) {
-      throw new LenguaError(`shape ${JSON.stringify(info.shape)} overflows`, field);
-    }
-    if (nbytes !== info.end - info.begin) {
+  for (const [name, info] of byOffset) {
+    const field = { ...where, field: name };
+    const [begin, end] = info.dataOffsets;
+    if (end < begin) throw new LenguaError(`data_offsets [${begin}, ${end}] end before they begin`, field);
+    if (end > dataLen) throw new LenguaError(`data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes)`, field);
+    if (begin < cursor) throw new LenguaError(`data_offsets [${begin}, ${end}] overlap the previous tensor, which ends at ${cursor}`, field);
+    if (begin > cursor) throw new LenguaError(`data_offsets [${begin}, ${end}] leave a gap: the previous tensor ends at ${cursor}`, field);
+    const nbytes = info.shape.reduce((a, d) => a * d, 1) * DTYPE_SIZE[info.dtype];
+    if (!Number.isSafeInteger(nbytes)) throw new LenguaError(`shape ${JSON.stringify(info.shape)} overflows`, field);
+    if (nbytes !== end - begin) {
       throw new LenguaError(
-        `shape ${JSON.stringify(info.shape)} x ${info.dtype} (${DTYPE_SIZE[info.dtype]} bytes) = ${nbytes} bytes, but data_offsets span ${info.end - info.begin}`,
+        `shape ${JSON.stringify(info.shape)} x ${info.dtype} (${DTYPE_SIZE[info.dtype]} bytes) = ${nbytes} bytes, but data_offsets span ${end - begin}`,
         field,
       );
     }
-    cursor = info.end;
-    tensors.set(info.name, {
-      dtype: info.dtype,
-      shape: info.shape.slice(),
-      data: bytes.subarray(dataStart + info.begin, dataStart + info.end),
-    });
+    cursor = end;
   }
   if (cursor !== dataLen) {
     throw new LenguaError(`tensors cover ${cursor} bytes of data but the file holds ${dataLen} after the header (trailing bytes or a truncated header)`, where);
   }
-  // Give tensors back in header order by name, as users expect, not offset order.
-  const ordered = new Map([...tensors.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { tensors: ordered, metadata };
+  const entries = new Map(infos.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { entries, metadata, headerSize: json.byteLength, dataSize: dataLen };
+}
+
+/** Parses safetensors bytes. `sourceName` names the file in error messages. Data are views into `bytes`. */
+export function parseSafetensors(bytes: Uint8Array, sourceName = '<buffer>'): SafetensorsFile {
+  const n = headerLength(bytes.subarray(0, 8), bytes.byteLength, sourceName);
+  const dataStart = 8 + n;
+  const header = parseHeader(bytes.subarray(8, dataStart), bytes.byteLength - dataStart, sourceName);
+  const tensors = new Map<string, SafetensorsEntry>();
+  for (const [name, e] of header.entries) {
+    tensors.set(name, { dtype: e.dtype, shape: e.shape, data: bytes.subarray(dataStart + e.dataOffsets[0], dataStart + e.dataOffsets[1]) });
+  }
+  return { tensors, metadata: header.metadata };
 }
 
 function entriesOf(tensors: SafetensorsInput): Array<[string, SafetensorsEntry]> {
