@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { LenguaError } from '../errors.js';
 import { register as registerData } from './data.js';
 import { register as registerTokenize } from './tokenize.js';
+import { register as registerHub } from './hub.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerData, registerTokenize];
+const registrations: Array<(program: Command) => void> = [registerData, registerTokenize, registerHub];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
