@@ -82,7 +82,10 @@ export function formatLeakageReport(r: LeakageReport, limit = 20): string {
     out.push('', `${title}: ${entries.length}`);
     for (const e of entries.slice(0, limit)) {
       out.push(`  [${e.splits.join(', ')}]`);
-      for (const o of e.occurrences) out.push(`    ${o.split}  ${o.file}:${o.line}  ${JSON.stringify(clip(o.text))}`);
+      for (const o of e.occurrences) {
+        const where = o.split === o.file ? `${o.file}:${o.line}` : `${o.split}  ${o.file}:${o.line}`;
+        out.push(`    ${where}  ${JSON.stringify(clip(o.text))}`);
+      }
     }
     if (entries.length > limit) out.push(`  … ${entries.length - limit} more (use --json for all)`);
   };

@@ -105,15 +105,15 @@ function checkRatio(name: string, r: number): void {
 
 /**
  * Largest-remainder allocation: split `total` into parts proportional to `weights` (integers that sum
- * exactly to `total`; ties go to the earlier part).
+ * exactly to `total`). Equal remainders go to the part with the higher `tieBreak`, then the earlier one.
  */
-function allocate(total: number, weights: number[]): number[] {
+function allocate(total: number, weights: number[], tieBreak: number[] = weights.map(() => 0)): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
   if (sum === 0) return weights.map(() => 0);
   const exact = weights.map((w) => (total * w) / sum);
   const out = exact.map(Math.floor);
   let left = total - out.reduce((a, b) => a + b, 0);
-  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || tieBreak[b[1]]! - tieBreak[a[1]]! || a[1] - b[1]);
   for (const [, i] of order) {
     if (left <= 0) break;
     out[i]!++;
@@ -161,7 +161,9 @@ export function splitDataset(ds: Dataset, options: SplitOptions = {}): SplitResu
   const target = keys.map(() => [0, 0, 0]);
   for (const s of [2, 1]) {
     const room = sizes.map((size, i) => size - target[i]![1]! - target[i]![2]!);
-    const part = allocate(totals[s]!, sizes);
+    // A label that already got an extra example in test is last in line for one in validation, so
+    // train keeps every label within one example of its share too.
+    const part = allocate(totals[s]!, sizes, room);
     part.forEach((x, i) => (target[i]![s] = Math.min(x, room[i]!)));
   }
   sizes.forEach((size, i) => (target[i]![0] = size - target[i]![1]! - target[i]![2]!));

@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const shared = resolve(repoRoot, '../shared/data');
+const noShared = existsSync(shared) ? false : 'shared data (../shared/data) not present';
+const sample = join(repoRoot, 'examples/data/tweets-sample.csv');
+
+/** Runs the real CLI in a child process, from the repo root. */
+function lengua(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin/lengua.js'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('done means: data inspect on UMSAB Spanish train_text.txt reports 1,839 rows, 613 per class', { skip: noShared }, () => {
+  const json = lengua('data', 'inspect', '../shared/data/umsab-spanish-sentiment/train_text.txt', '--json');
+  assert.equal(json.code, 0, json.stderr);
+  const r = JSON.parse(json.stdout) as { rows: number; labels: Record<string, number>; labelsFile: string };
+  assert.equal(r.rows, 1839);
+  assert.deepEqual(r.labels, { '0': 613, '1': 613, '2': 613 });
+  assert.match(r.labelsFile, /train_labels\.txt$/);
+  const text = lengua('data', 'inspect', '../shared/data/umsab-spanish-sentiment/train_text.txt');
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^rows +1,839$/m);
+  for (const id of ['0', '1', '2']) assert.match(text.stdout, new RegExp(`^${id} +${id} +613 +33\\.3%$`, 'm'));
+});
+
+test('data inspect --json on the sample: the documented keys, 4 duplicates, no empty texts', () => {
+  const r = lengua('data', 'inspect', sample, '--json', '--text-column', 'text', '--label-column', 'label');
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as Record<string, unknown> & {
+    rows: number;
+    labels: Record<string, number>;
+    duplicates: { count: number; normalizedCount: number };
+    emptyTexts: number;
+    length: { chars: { min: number; max: number } };
+  };
+  for (const k of ['rows', 'labels', 'duplicates', 'emptyTexts', 'length']) assert.ok(k in j, `missing key ${k}`);
+  assert.ok(j.rows >= 300 && j.rows <= 400);
+  assert.deepEqual(Object.keys(j.labels), ['negative', 'neutral', 'positive']);
+  assert.equal(Object.values(j.labels).reduce((a, b) => a + b, 0), j.rows);
+  assert.equal(j.duplicates.count, 4);
+  assert.ok(j.duplicates.normalizedCount > j.duplicates.count);
+  assert.equal(j.emptyTexts, 0);
+});
+
+test('data inspect: bad input exits 1 with file, line and field; --skip-bad-rows counts what it skipped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-cli-data-'));
+  const p = join(dir, 'bad.csv');
+  writeFileSync(p, 'text,label\nfine,a\nragged,a,b\nok,b\n');
+  const r = lengua('data', 'inspect', p);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: ragged row`));
+  const s = lengua('data', 'inspect', p, '--skip-bad-rows', '--json');
+  assert.equal(s.code, 0, s.stderr);
+  const j = JSON.parse(s.stdout) as { rows: number; skipped: { count: number; rows: Array<{ line: number }> } };
+  assert.equal(j.rows, 2);
+  assert.equal(j.skipped.count, 1);
+  assert.equal(j.skipped.rows[0]!.line, 3);
+  const u = lengua('data', 'inspect', p, '--label-column', 'gold');
+  assert.equal(u.code, 1);
+  assert.match(u.stderr, /bad\.csv:1, field "gold": unknown label column "gold"/);
+  const m = lengua('data', 'inspect', join(dir, 'missing.csv'));
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /missing\.csv: file not found/);
+});
+
+test('data split: CSV in, CSV out with the same header, split.json, byte-identical on rerun, no leakage', () => {
+  const a = mkdtempSync(join(tmpdir(), 'lengua-split-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'lengua-split-b-'));
+  const r1 = lengua('data', 'split', sample, '--out', a, '--val', '0.1', '--test', '0.2', '--seed', '5');
+  assert.equal(r1.code, 0, r1.stderr);
+  const r2 = lengua('data', 'split', sample, '--out', b, '--val', '0.1', '--test', '0.2', '--seed', '5');
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.deepEqual(readdirSync(a).sort(), ['split.json', 'test.csv', 'train.csv', 'validation.csv']);
+  for (const f of readdirSync(a)) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} differs between runs`);
+  const input = readFileSync(sample, 'utf8').trimEnd().split('\n');
+  const header = input[0]!;
+  const rows: string[] = [];
+  for (const f of ['train.csv', 'validation.csv', 'test.csv']) {
+    const lines = readFileSync(join(a, f), 'utf8').trimEnd().split('\n');
+    assert.equal(lines[0], header);
+    rows.push(...lines.slice(1));
+  }
+  assert.deepEqual(rows.sort(), input.slice(1).sort()); // every row once, all columns kept
+  const manifest = JSON.parse(readFileSync(join(a, 'split.json'), 'utf8')) as {
+    seed: number;
+    ratios: Record<string, number>;
+    counts: Record<string, { rows: number; labels: Record<string, number> }>;
+    input: string;
+  };
+  assert.equal(manifest.seed, 5);
+  assert.deepEqual(manifest.ratios, { train: 0.7, validation: 0.1, test: 0.2 });
+  assert.equal(manifest.counts.test!.rows, Math.ceil(0.2 * (input.length - 1)));
+  assert.equal(manifest.input, sample);
+  const leak = lengua('data', 'leakage', `train=${join(a, 'train.csv')}`, `validation=${join(a, 'validation.csv')}`, `test=${join(a, 'test.csv')}`, '--json');
+  assert.equal(leak.code, 0, leak.stderr);
+  const lj = JSON.parse(leak.stdout) as { exact: unknown[]; normalized: unknown[] };
+  assert.deepEqual([lj.exact.length, lj.normalized.length], [0, 0]);
+  const c = lengua('data', 'split', sample, '--out', b, '--seed', '6');
+  assert.equal(c.code, 0, c.stderr);
+  assert.ok(!readFileSync(join(a, 'train.csv')).equals(readFileSync(join(b, 'train.csv'))), 'another seed gives another split');
+});
+
+test('data split: parallel files in, parallel files out; JSONL in, JSONL out; bad ratio is an error', { skip: noShared }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'lengua-split-p-'));
+  const r = lengua('data', 'split', '../shared/data/tweeteval-sentiment/val_text.txt', '--out', out, '--val', '0', '--test', '0.25');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['mapping.txt', 'split.json', 'test_labels.txt', 'test_text.txt', 'train_labels.txt', 'train_text.txt']);
+  const texts = readFileSync(join(out, 'test_text.txt'), 'utf8').trimEnd().split('\n');
+  const labels = readFileSync(join(out, 'test_labels.txt'), 'utf8').trimEnd().split('\n');
+  assert.equal(texts.length, 500);
+  assert.equal(labels.length, 500);
+  assert.ok(labels.every((l) => ['0', '1', '2'].includes(l)));
+  const back = lengua('data', 'inspect', join(out, 'test_text.txt'), '--json');
+  assert.equal(back.code, 0, back.stderr);
+  const j = JSON.parse(back.stdout) as { rows: number; labels: Record<string, number> };
+  assert.equal(j.rows, 500);
+  // Stratified: TweetEval val is 312 / 869 / 819 of 2,000.
+  assert.deepEqual(j.labels, { negative: 78, neutral: 217, positive: 205 });
+
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-split-j-'));
+  const jl = join(dir, 'd.jsonl');
+  writeFileSync(jl, Array.from({ length: 40 }, (_, i) => JSON.stringify({ text: `text ${i}`, label: i % 2 ? 'a' : 'b', extra: i })).join('\n') + '\n');
+  const jr = lengua('data', 'split', jl, '--out', join(dir, 'out'), '--test', '0.25', '--val', '0.25');
+  assert.equal(jr.code, 0, jr.stderr);
+  const testLines = readFileSync(join(dir, 'out', 'test.jsonl'), 'utf8').trimEnd().split('\n');
+  assert.equal(testLines.length, 10);
+  assert.ok(testLines.every((l) => 'extra' in (JSON.parse(l) as object)));
+  const bad = lengua('data', 'split', jl, '--out', join(dir, 'o2'), '--test', '1.5');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--test must be a number in \[0, 1\)/);
+});
+
+test('data conll summarizes CoNLL-2003 dev (IOB1 detected and converted)', { skip: noShared }, () => {
+  const r = lengua('data', 'conll', '../shared/data/conll2003-en/eng.testa', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { documents: number; sentences: number; tokens: number; scheme: string; tagScheme: string; entities: Record<string, number> };
+  assert.deepEqual([j.documents, j.sentences, j.tokens, j.scheme, j.tagScheme], [216, 3250, 51362, 'IOB1', 'IOB2']);
+  assert.deepEqual(j.entities, { LOC: 1837, MISC: 922, ORG: 1341, PER: 1842 });
+});
