@@ -4,6 +4,8 @@ import { register as registerData } from './data.js';
 import { register as registerTokenize } from './tokenize.js';
 import { register as registerMetrics } from './metrics.js';
 import { register as registerHub } from './hub.js';
+import { register as registerPredict } from './predict.js';
+import { register as registerGenerate } from './generate.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
@@ -15,7 +17,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerData, registerTokenize, registerMetrics, registerHub];
+const registrations: Array<(program: Command) => void> = [registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
