@@ -169,6 +169,14 @@ function checkEtag(etag: string | undefined, url: string): string {
 
 class TransientError extends Error {}
 
+/** The Hub could not be reached (network failure, timeout, 5xx) after every retry. */
+export class HubNetworkError extends LenguaError {
+  constructor(message: string, cause: unknown) {
+    super(message, {}, { cause });
+    this.name = 'HubNetworkError';
+  }
+}
+
 function isTransient(err: unknown): boolean {
   if (err instanceof TransientError) return true;
   if (err instanceof LenguaError) return false;
@@ -185,11 +193,10 @@ async function withRetries<T>(what: string, r: Resolved, fn: () => Promise<T>): 
       if (!isTransient(err) || attempt >= r.retries) {
         if (isTransient(err)) {
           const cause = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
-          throw new LenguaError(
+          throw new HubNetworkError(
             `${what} failed after ${attempt + 1} attempt(s): ${cause}. Check the network and HF_ENDPOINT (${r.endpoint}); ` +
               `with the files already cached, set HF_HUB_OFFLINE=1 to skip the network`,
-            {},
-            { cause: err },
+            err,
           );
         }
         throw err;

@@ -422,12 +422,17 @@ test('a cache written by Python (blobs, symlinks, refs/main) is reused without a
   // An endpoint that nothing listens on: any request would fail the test.
   const dead = { cacheDir: cache, endpoint: 'http://127.0.0.1:9', env: {}, retries: 0 };
   assert.equal(await resolveModelDir('org/py-model', { ...dead, offline: true }), snap);
+  // HF_HUB_CACHE in the environment selects the same cache.
+  assert.equal(await resolveModelDir('org/py-model', { endpoint: 'http://127.0.0.1:9', env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' } }), snap);
   // Online, the tokenizer files are unknown (not in .no_exist), so it would ask; offline is what
   // reuses a partial Python cache, and a pinned commit with everything present needs nothing either.
   assert.equal(await resolveModelDir('org/py-model', { ...dead, revision: commit, optionalFiles: [] }), snap);
   assert.equal(await resolveModelDir('org/py-model', { ...dead, optionalFiles: [] }), snap);
-  // HF_HOME in the environment selects the same cache.
-  assert.equal(await resolveModelDir('org/py-model', { endpoint: 'http://127.0.0.1:9', env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' } }), snap);
+  // Online with tokenizer files unchecked, but the Hub unreachable: the cache is good enough.
+  assert.equal(await resolveModelDir('org/py-model', { ...dead, retryDelayMs: 1 }), snap);
+  // Without the weights in the cache, the same failure is an error.
+  rmSync(join(snap, 'model.safetensors'));
+  await assert.rejects(resolveModelDir('org/py-model', { ...dead, retryDelayMs: 1 }), /failed after 1 attempt/);
 });
 
 test('local folders come first; bad ids and paths are clear errors', async () => {

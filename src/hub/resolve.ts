@@ -25,7 +25,7 @@ import {
   validateRevision,
 } from './cache.js';
 import { findPickleWeights, readSafetensorsIndex, SAFETENSORS_INDEX, SAFETENSORS_SINGLE } from './checkpoint.js';
-import { downloadFile, fetchFileInfo, HubHttpError, type DownloadOptions } from './download.js';
+import { downloadFile, fetchFileInfo, HubHttpError, HubNetworkError, type DownloadOptions } from './download.js';
 
 /** Fetched when the repository has them; their absence is not an error. */
 export const DEFAULT_OPTIONAL_FILES: readonly string[] = [
@@ -120,14 +120,25 @@ export async function resolveModel(idOrDir: string, opts: ResolveOptions = {}): 
   for (const f of [...needs.required, ...needs.optional]) validateRepoFile(f);
 
   const commit = cachedCommit(cacheDir, repoId, revision);
+  let usable = false;
   if (commit !== undefined) {
     const state = inspect(cacheDir, repoId, commit, needs);
-    if (state.missing.length === 0 && (state.unknown.length === 0 || offline)) {
+    usable = state.missing.length === 0;
+    if (usable && (state.unknown.length === 0 || offline)) {
       return { dir: snapshotDir(cacheDir, repoId, commit), source: 'cache', repoId, commit, fetched: [] };
     }
   }
   if (offline) throw offlineError(repoId, revision, cacheDir, commit, needs);
-  return download(repoId, revision, cacheDir, needs, opts);
+  try {
+    return await download(repoId, revision, cacheDir, needs, opts);
+  } catch (err) {
+    // Like huggingface_hub: when the Hub cannot be reached but the cache has everything required
+    // (only optional files are unchecked), work from the cache.
+    if (usable && commit !== undefined && err instanceof HubNetworkError) {
+      return { dir: snapshotDir(cacheDir, repoId, commit), source: 'cache', repoId, commit, fetched: [] };
+    }
+    throw err;
+  }
 }
 
 function offlineError(repoId: string, revision: string, cacheDir: string, commit: string | undefined, needs: Needs): LenguaError {
