@@ -144,3 +144,33 @@ test('data conll summarizes CoNLL-2003 dev (IOB1 detected and converted)', { ski
   assert.deepEqual([j.documents, j.sentences, j.tokens, j.scheme, j.tagScheme], [216, 3250, 51362, 'IOB1', 'IOB2']);
   assert.deepEqual(j.entities, { LOC: 1837, MISC: 922, ORG: 1341, PER: 1842 });
 });
+
+test('data kfold writes fold-N/train and validation in the input format; every row validates exactly once', () => {
+  const out = mkdtempSync(join(tmpdir(), 'lengua-kfold-'));
+  const r = lengua('data', 'kfold', sample, '--out', out, '--k', '4', '--seed', '3');
+  assert.equal(r.code, 0, r.stderr);
+  const input = readFileSync(sample, 'utf8').trimEnd().split('\n');
+  const validated: string[] = [];
+  for (let f = 0; f < 4; f++) {
+    const val = readFileSync(join(out, `fold-${f}`, 'validation.csv'), 'utf8').trimEnd().split('\n');
+    const train = readFileSync(join(out, `fold-${f}`, 'train.csv'), 'utf8').trimEnd().split('\n');
+    assert.equal(val[0], input[0]);
+    assert.equal(val.length - 1 + train.length - 1, input.length - 1);
+    validated.push(...val.slice(1));
+  }
+  assert.deepEqual(validated.sort(), input.slice(1).sort());
+  const manifest = JSON.parse(readFileSync(join(out, 'folds.json'), 'utf8')) as { k: number; seed: number };
+  assert.deepEqual([manifest.k, manifest.seed], [4, 3]);
+});
+
+test("data inspect --label-set: a label outside a model's id2label is an error naming it", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-labelset-'));
+  const cfg = join(dir, 'config.json');
+  writeFileSync(cfg, JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' } }));
+  const r = lengua('data', 'inspect', sample, '--label-set', cfg);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /1 unknown label: "neutral" \(first at .*tweets-sample\.csv:\d+\); known labels: "negative", "positive"/);
+  writeFileSync(cfg, JSON.stringify({ id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' } }));
+  const ok = lengua('data', 'inspect', sample, '--label-set', cfg, '--json');
+  assert.equal(ok.code, 0, ok.stderr);
+});

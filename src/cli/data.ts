@@ -9,9 +9,13 @@ import {
   entitySpans,
   loadDataset,
   splitDataset,
+  stratifiedKFold,
+  writeFolds,
   writeSplits,
+  LabelSet,
   type Dataset,
   type LoadOptions,
+  readTextFile,
   type TokenCounter,
 } from '../data/index.js';
 
@@ -28,6 +32,7 @@ interface LoadFlags {
   mapping?: string;
   encoding: 'utf8' | 'latin1';
   skipBadRows?: boolean;
+  labelSet?: string;
 }
 
 function addLoadOptions(cmd: Command): Command {
@@ -43,7 +48,8 @@ function addLoadOptions(cmd: Command): Command {
     .option('--labels <file>', 'parallel form: the labels file (default: X_labels.txt beside X_text.txt)')
     .option('--mapping <file>', 'parallel form: id<TAB>name label mapping (default: mapping.txt beside the text file)')
     .addOption(new Option('--encoding <encoding>', 'text encoding').choices(['utf8', 'latin1']).default('utf8'))
-    .option('--skip-bad-rows', 'leave out bad rows (they are counted and listed) instead of stopping at the first');
+    .option('--skip-bad-rows', 'leave out bad rows (they are counted and listed) instead of stopping at the first')
+    .option('--label-set <config.json>', "fix the labels to a model's id2label (config.json): any other label is an error naming it");
 }
 
 function loadOptions(f: LoadFlags, lenient: boolean): LoadOptions {
@@ -60,10 +66,31 @@ function loadOptions(f: LoadFlags, lenient: boolean): LoadOptions {
     ...(f.mapping !== undefined ? { mappingFile: f.mapping } : {}),
     encoding: f.encoding,
     onBadRow: f.skipBadRows ? 'skip' : 'error',
+    ...(f.labelSet !== undefined ? { labels: readLabelSet(f.labelSet) } : {}),
     // Inspection reports empty texts and missing labels (with their lines) instead of stopping at them.
     allowEmptyText: lenient,
     allowMissingLabel: lenient,
   };
+}
+
+/** The label set of a model: `id2label` of a config.json (or of any JSON object that has one). */
+function readLabelSet(path: string): LabelSet {
+  let json: unknown;
+  try {
+    json = JSON.parse(readTextFile(path));
+  } catch (err) {
+    if (err instanceof LenguaError) throw err;
+    throw new LenguaError(`invalid JSON: ${(err as Error).message}`, { file: path }, { cause: err });
+  }
+  const id2label = (json as { id2label?: unknown } | null)?.id2label;
+  if (id2label === null || typeof id2label !== 'object' || Array.isArray(id2label)) {
+    throw new LenguaError('no id2label object', { file: path, field: 'id2label' });
+  }
+  try {
+    return LabelSet.fromId2Label(id2label as Record<string, string>);
+  } catch (err) {
+    throw new LenguaError((err as Error).message, { file: path, field: 'id2label' }, { cause: err });
+  }
 }
 
 function parseRatio(name: string) {
@@ -140,6 +167,34 @@ export function register(program: Command): void {
       if (result.groupsKeptTogether > 0) lines.push(`${result.groupsKeptTogether} groups of same-text examples kept within one split`);
       lines.push(`seed ${manifest.seed}; wrote ${flags.out}/split.json`);
       print(lines.join('\n'));
+    });
+
+  addLoadOptions(
+    data
+      .command('kfold')
+      .description('stratified k-fold cross-validation sets (same grouping as split), with folds.json')
+      .argument('<file>', 'the dataset to fold'),
+  )
+    .requiredOption('--out <dir>', 'folder for fold-N/ folders and folds.json')
+    .option('--k <n>', 'number of folds', parseInteger('k'), 5)
+    .option('--seed <n>', 'seed of the shuffle', parseInteger('seed'), 42)
+    .option('--json', 'print folds.json instead of a summary')
+    .action((file: string, flags: LoadFlags & { out: string; k: number; seed: number; json?: boolean }) => {
+      const ds = loadDataset(file, loadOptions(flags, false));
+      const folds = stratifiedKFold(ds, flags.k, flags.seed);
+      const manifest = writeFolds(ds, folds, flags.seed, flags.out, file);
+      if (flags.json) return print(JSON.stringify(manifest, null, 2));
+      print(
+        [
+          ...manifest.folds.map(
+            (f) =>
+              `${f.dir}  train ${f.train}  validation ${f.validation}  ${Object.entries(f.labels)
+                .map(([l, n]) => `${l}=${n}`)
+                .join(' ')}`,
+          ),
+          `seed ${flags.seed}; wrote ${flags.out}/folds.json`,
+        ].join('\n'),
+      );
     });
 
   addLoadOptions(

@@ -17,4 +17,4 @@ export {
 } from './split.js';
 export { leakageReport, formatLeakageReport, type LeakageReport, type LeakEntry, type LeakOccurrence } from './leakage.js';
 export { inspectDataset, formatReport, stats, type InspectReport, type InspectOptions, type LengthStats, type TokenCounter } from './inspect.js';
-export { serializeSplit, splitFileNames, writeSplits, type SplitManifest } from './write.js';
+export { serializeSplit, splitFileNames, writeSplits, writeFolds, type SplitManifest, type FoldsManifest } from './write.js';

@@ -144,3 +144,39 @@ export function writeSplits(ds: Dataset, result: SplitResult, outDir: string, in
   writeFileAtomic(join(outDir, 'split.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
+
+export interface FoldsManifest {
+  input: string;
+  format: Dataset['format'];
+  k: number;
+  seed: number;
+  prng: string;
+  grouping: string;
+  folds: Array<{ fold: number; dir: string; train: number; validation: number; labels: Record<string, number> }>;
+}
+
+/**
+ * Writes k-fold cross-validation sets: `fold-0/train.*`, `fold-0/validation.*`, ... in the input's
+ * format, then `folds.json`. Like writeSplits, no timestamps, so reruns are byte-identical.
+ */
+export function writeFolds(ds: Dataset, folds: ReadonlyArray<{ fold: number; train: Dataset; validation: Dataset }>, seed: number, outDir: string, inputName = ds.path): FoldsManifest {
+  const outputs = new Map<string, string>();
+  const manifest: FoldsManifest = { input: inputName, format: ds.format, k: folds.length, seed, prng: 'mulberry32', grouping: GROUPING_RULE, folds: [] };
+  for (const f of folds) {
+    const dir = `fold-${f.fold}`;
+    for (const [name, split] of [['train', f.train], ['validation', f.validation]] as const) {
+      for (const [file, content] of serializeSplit(ds, split.examples, name)) outputs.set(join(dir, file), content);
+    }
+    if (ds.format === 'parallel' && ds.layout.mappingText !== undefined) outputs.set(join(dir, 'mapping.txt'), ds.layout.mappingText);
+    const labels: Record<string, number> = {};
+    for (const l of ds.labels.names) labels[l] = 0;
+    for (const e of f.validation.examples) {
+      if (e.label === undefined) continue;
+      for (const l of typeof e.label === 'string' ? [e.label] : e.label) labels[l] = (labels[l] ?? 0) + 1;
+    }
+    manifest.folds.push({ fold: f.fold, dir, train: f.train.examples.length, validation: f.validation.examples.length, labels });
+  }
+  for (const [f, content] of outputs) writeFileAtomic(join(outDir, f), content);
+  writeFileAtomic(join(outDir, 'folds.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
