@@ -12,11 +12,26 @@
  *    never to the CDN. The finished blob is checked against its etag (sha256 for LFS, git blob sha1
  *    otherwise), renamed into place, then `snapshots/<commit>/<file>` is linked to it.
  *
- * Not handled: concurrent downloads of the same blob by two processes (huggingface_hub uses a file
- * lock); HTTP(S)_PROXY variables (Node's fetch ignores them).
+ * Concurrent downloads of one blob (two calls, or two processes) are serialized by `<blob>.lock`.
+ * Not handled: HTTP(S)_PROXY variables (Node's fetch ignores them).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, copyFileSync, lstatSync, readlinkSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { LenguaError } from '../errors.js';
@@ -413,6 +428,61 @@ function linkIntoSnapshot(blob: string, pointer: string): boolean {
   return true;
 }
 
+/** Downloads in flight in this process, by blob path: a second caller waits instead of writing too. */
+const inflight = new Map<string, Promise<unknown>>();
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `fn` holding `<blob>.lock`, so two processes (or two calls in this one) never write the same
+ * `.incomplete` file. The lock holds the owner's pid; a lock whose owner is gone is taken over.
+ */
+async function withBlobLock<T>(blob: string, fn: () => Promise<T>): Promise<T> {
+  while (inflight.has(blob)) await inflight.get(blob)!.catch(() => undefined);
+  const run = (async (): Promise<T> => {
+    const lock = `${blob}.lock`;
+    for (;;) {
+      try {
+        const fd = openSync(lock, 'wx');
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        let owner = NaN;
+        try {
+          owner = Number(readFileSync(lock, 'utf8').trim());
+        } catch {
+          continue; // released meanwhile
+        }
+        if (!Number.isSafeInteger(owner) || owner <= 0 || owner === process.pid || !pidAlive(owner)) {
+          rmSync(lock, { force: true }); // stale: its owner is gone
+          continue;
+        }
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  })();
+  inflight.set(blob, run);
+  try {
+    return await run;
+  } finally {
+    inflight.delete(blob);
+  }
+}
+
 /** Records the commit a branch or tag resolved to, as huggingface_hub does (no trailing newline). */
 export function writeRef(cacheDir: string, repoId: string, revision: string, commit: string): void {
   if (revision === commit) return;
@@ -454,12 +524,15 @@ export async function downloadFile(repoId: string, file: string, opts: DownloadO
   const pointer = join(snapshotDir(r.cacheDir, repoId, info.commit), ...file.split('/'));
   let reused = true;
   if (!existsSync(blob)) {
-    reused = false;
     mkdirSync(dirname(blob), { recursive: true });
-    const incomplete = `${blob}.incomplete`;
-    await withRetries(`downloading "${file}" of ${repoId}`, r, () => fetchBody(r, info.location, incomplete, info, file, opts.onProgress));
-    await verifyBlob(incomplete, info.etag, file);
-    renameSync(incomplete, blob);
+    reused = !(await withBlobLock(blob, async () => {
+      if (existsSync(blob)) return false; // another download finished it while we waited
+      const incomplete = `${blob}.incomplete`;
+      await withRetries(`downloading "${file}" of ${repoId}`, r, () => fetchBody(r, info.location, incomplete, info, file, opts.onProgress));
+      await verifyBlob(incomplete, info.etag, file);
+      renameSync(incomplete, blob);
+      return true;
+    }));
   }
   const created = linkIntoSnapshot(blob, pointer);
   writeRef(r.cacheDir, repoId, r.revision, info.commit);

@@ -374,6 +374,30 @@ test('a repo with only pytorch_model.bin is refused with the reason and the conv
   assert.equal(fake.cdnLog.length, before, 'the pickle bytes are never downloaded');
 });
 
+test('concurrent downloads of one file transfer it once; a lock left by a dead process is taken over', async () => {
+  const body = modelBytes(11, 20_000);
+  fake.addRepo('acme/twice', { 'config.json': CONFIG, 'model.safetensors': body });
+  const sha = sha256(body);
+  const cache = tmp();
+  const before = fake.cdnLog.filter((q) => q.url.includes(sha)).length;
+  const [a, b] = await Promise.all([
+    downloadFile('acme/twice', 'model.safetensors', opts(cache)),
+    downloadFile('acme/twice', 'model.safetensors', opts(cache)),
+  ]);
+  assert.equal(fake.cdnLog.filter((q) => q.url.includes(sha)).length - before, 1);
+  assert.equal(a.path, b.path);
+  assert.ok(readFileSync(a.path).equals(body));
+  assert.deepEqual([a.reused, b.reused].sort(), [false, true]);
+
+  const cache2 = tmp();
+  const blobs = join(cache2, 'models--acme--twice', 'blobs');
+  mkdirSync(blobs, { recursive: true });
+  writeFileSync(join(blobs, `${sha}.lock`), '999999999'); // no such process
+  const c = await downloadFile('acme/twice', 'model.safetensors', opts(cache2));
+  assert.ok(readFileSync(c.path).equals(body));
+  assert.deepEqual(readdirSync(blobs), [sha]);
+});
+
 test('renamed repos (same-origin 307) are followed', async () => {
   fake.renamed.set('acme/old-name', 'acme/tiny-bert');
   const d = await downloadFile('acme/old-name', 'config.json', opts(tmp()));
