@@ -58,26 +58,37 @@ export class AlignedString {
    * code unit inherits the original span of the code point it came from.
    */
   mapCodePoints(fn: (ch: string, unitIndex: number) => string): AlignedString {
-    const out: string[] = [];
-    const starts: number[] = [];
-    const ends: number[] = [];
     const t = this.text;
+    // Nothing is allocated until the first code point that changes (the common case is none).
+    let out: string[] | null = null;
+    let starts: number[] = [];
+    let ends: number[] = [];
     for (let i = 0; i < t.length; ) {
       const cp = t.codePointAt(i)!;
       const n = cp > 0xffff ? 2 : 1;
-      const ch = t.slice(i, i + n);
+      const ch = n === 1 ? t[i]! : t.slice(i, i + n);
       const rep = fn(ch, i);
+      if (out === null) {
+        if (rep === ch) {
+          i += n;
+          continue;
+        }
+        out = [t.slice(0, i)];
+        starts = this.starts.slice(0, i);
+        ends = this.ends.slice(0, i);
+      }
       if (rep.length > 0) {
-        const sp = this.span(i, i + n)!;
+        const s = n === 1 ? this.starts[i]! : Math.min(this.starts[i]!, this.starts[i + 1]!);
+        const e = n === 1 ? this.ends[i]! : Math.max(this.ends[i]!, this.ends[i + 1]!);
         out.push(rep);
         for (let k = 0; k < rep.length; k++) {
-          starts.push(sp[0]);
-          ends.push(sp[1]);
+          starts.push(s);
+          ends.push(e);
         }
       }
       i += n;
     }
-    return new AlignedString(out.join(''), starts, ends);
+    return out === null ? this : new AlignedString(out.join(''), starts, ends);
   }
 
   /**

@@ -16,6 +16,11 @@ const CONTROL_RE = /^(?:\p{Cc}|\p{Cf}|\p{Co}|\p{Cs})$/u;
 const WHITESPACE_RE = /^\s$/;
 const MN_RE = /^\p{Mn}$/u;
 const MARK_RE = /^\p{M}$/u;
+/** Fast pre-checks: most texts need no cleaning, CJK spacing or accent stripping at all. */
+const NEEDS_CLEAN_RE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\uFFFD]|[^\S ]/u;
+const BMP_CJK_RE = /[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]/;
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
+const ASCII_RE = /^[\x00-\x7F]*$/;
 
 function isChineseChar(cp: number): boolean {
   return (
@@ -43,6 +48,7 @@ function coarse(s: AlignedString, text: string): AlignedString {
 
 export function alignedLowercase(s: AlignedString): AlignedString {
   const whole = s.text.toLowerCase();
+  if (whole === s.text) return s;
   const per = s.mapCodePoints((ch) => ch.toLowerCase());
   if (per.text === whole) return per;
   // Context-dependent mappings (final sigma) keep the length: take the whole-string result.
@@ -102,13 +108,14 @@ export function alignedUnicode(s: AlignedString, form: 'NFC' | 'NFD' | 'NFKC' | 
 }
 
 function stripMn(s: AlignedString): AlignedString {
+  if (ASCII_RE.test(s.text)) return s;
   return alignedUnicode(s, 'NFD').mapCodePoints((ch) => (MN_RE.test(ch) ? '' : ch));
 }
 
 function bertNormalizer(cfg: Json): AlignedNormalizer {
   return (input) => {
     let s = input;
-    if (cfg.clean_text) {
+    if (cfg.clean_text && NEEDS_CLEAN_RE.test(s.text)) {
       s = s.mapCodePoints((ch) => {
         const cu = ch.charCodeAt(0);
         if (cu === 0 || cu === 0xfffd) return '';
@@ -116,7 +123,7 @@ function bertNormalizer(cfg: Json): AlignedNormalizer {
         return WHITESPACE_RE.test(ch) ? ' ' : ch;
       });
     }
-    if (cfg.handle_chinese_chars) {
+    if (cfg.handle_chinese_chars && BMP_CJK_RE.test(s.text)) {
       // @huggingface/tokenizers tests UTF-16 units, so only BMP ideographs get spaces; mirror it so
       // that the pieces agree with the ids it produces.
       s = s.mapCodePoints((ch) => (ch.length === 1 && isChineseChar(ch.charCodeAt(0)) ? ` ${ch} ` : ch));

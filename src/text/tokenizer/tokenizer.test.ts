@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -252,4 +252,23 @@ test('errors name the folder and the files looked for, or the malformed file', a
   const tok = await AutoTokenizer.fromPretrained(BERT);
   assert.throws(() => tok.encode(5 as unknown as string), /expected a string/);
   assert.throws(() => tok.encodeBatch(['a'], { pair: 'b' }), /tuples/);
+});
+
+test('a Hub id resolves through the Hugging Face cache layout, offline', async () => {
+  const cache = tmp();
+  try {
+    const commit = 'a'.repeat(40);
+    const repo = join(cache, 'models--org--bert-tiny');
+    const snap = join(repo, 'snapshots', commit);
+    mkdirSync(snap, { recursive: true });
+    mkdirSync(join(repo, 'refs'), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'main'), commit);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(BERT, f), join(snap, f));
+    const tok = await AutoTokenizer.fromPretrained('org/bert-tiny', { cacheDir: cache, offline: true });
+    const local = await AutoTokenizer.fromPretrained(BERT);
+    assert.deepEqual(tok.encode('Hello, world!', { pair: 'again' }), local.encode('Hello, world!', { pair: 'again' }));
+    await assert.rejects(AutoTokenizer.fromPretrained('org/missing', { cacheDir: cache, offline: true }), /offline/);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 });

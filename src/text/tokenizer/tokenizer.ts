@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Tokenizer as LibTokenizer } from '@huggingface/tokenizers';
 import { LenguaError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { resolveModelDir } from '../../hub/resolve.js';
 import { AlignedString } from './aligned.js';
 import { convertBert, convertByteLevelBpe, parseMerges, parseVocabTxt, tokenContent } from './convert.js';
 import { alignedLowercase, alignedUnicode } from './normalizers.js';
@@ -178,10 +179,6 @@ function byteLevelKind(dir: string, config: Json, vocab: Record<string, number>)
     if (mt) return 'gpt2';
   }
   return '<s>' in vocab && '</s>' in vocab && '<mask>' in vocab ? 'roberta' : 'gpt2';
-}
-
-function sameArray(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**
@@ -447,13 +444,26 @@ export class PreTrainedTokenizer {
     if (e.sequenceIds) e.sequenceIds = fill<number | null>(e.sequenceIds, null);
   }
 
+  /**
+   * One text without special tokens. The aligned pipeline runs the library's own normalizer,
+   * pre-tokenizer and model (checking each step's text against the library), so its tokens are the
+   * library's; ids are looked up exactly as the library's encode does. When the pipeline cannot
+   * vouch for a text, the library encodes it and offsets are approximated.
+   */
   private encodeSequence(text: string): SeqEnc {
-    const lib = this.lib.encode(text, { add_special_tokens: false });
     const aligned = this.pipeline.run(text);
-    if (aligned !== null && sameArray(aligned.tokens, lib.tokens)) {
-      return { ids: lib.ids, tokens: lib.tokens, offsets: aligned.offsets, wordIds: aligned.wordIds };
+    if (aligned !== null) {
+      return { ids: aligned.tokens.map((t) => this.tokenId(t)), tokens: aligned.tokens, offsets: aligned.offsets, wordIds: aligned.wordIds };
     }
+    const lib = this.lib.encode(text, { add_special_tokens: false });
     return { ids: lib.ids, tokens: lib.tokens, offsets: approximateOffsets(text, lib.tokens, this.modelInfo), wordIds: lib.tokens.map(() => null) };
+  }
+
+  private tokenId(token: string): number {
+    const internals = this.lib as unknown as { added_tokens_map: Map<string, { id: number }>; model: { tokens_to_ids: Map<string, number>; unk_token_id?: number } };
+    const id = internals.added_tokens_map.get(token)?.id ?? internals.model.tokens_to_ids.get(token) ?? internals.model.unk_token_id;
+    if (id === undefined) throw new LenguaError(`token ${JSON.stringify(token)} has no id and the model has no unknown token`, { file: this.dir });
+    return id;
   }
 
   private encodeOne(a: string, b: string | undefined, addSpecial: boolean, truncation: TruncationStrategy | null, maxLength: number | undefined): Encoding {
@@ -599,25 +609,17 @@ function approximateOffsets(text: string, tokens: string[], model: ModelInfo): A
   });
 }
 
-/** A folder is used as is; anything else goes to the Hub resolver (src/hub/resolve.ts) when present. */
+/**
+ * A folder is used as is; anything else is a Hub id resolved like `from_pretrained` (local HF cache
+ * first, then a download unless offline). Only tokenizer files are needed, not weights.
+ */
 async function resolveTokenizerDir(dirOrId: string, opts: FromPretrainedOptions): Promise<string> {
   if (typeof dirOrId !== 'string' || dirOrId.length === 0) throw new LenguaError('expected a folder or a model id', { field: 'dirOrId' });
   if (existsSync(dirOrId)) {
     if (!statSync(dirOrId).isDirectory()) throw new LenguaError('not a folder', { file: dirOrId });
     return dirOrId;
   }
-  // A variable specifier keeps this optional: the resolver is another stage's module.
-  const spec = '../../hub/resolve.js';
-  let mod: { resolveModelDir?: (id: string, o: FromPretrainedOptions) => Promise<string> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch {
-    throw new LenguaError('no such folder, and model ids cannot be resolved (the Hub resolver is not available)', { file: dirOrId });
-  }
-  if (typeof mod.resolveModelDir !== 'function') {
-    throw new LenguaError('no such folder, and model ids cannot be resolved (the Hub resolver is not available)', { file: dirOrId });
-  }
-  return mod.resolveModelDir(dirOrId, opts);
+  return resolveModelDir(dirOrId, { files: [], weights: false, ...opts });
 }
 
 export const AutoTokenizer = {

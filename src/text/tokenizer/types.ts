@@ -1,3 +1,5 @@
+import type { ResolveOptions } from '../../hub/resolve.js';
+
 /**
  * One encoded input (a text or a text pair), in the shape of the Rust `tokenizers` Encoding.
  * `offsets` are [start, end) UTF-16 code-unit offsets into the ORIGINAL text of the sequence the
@@ -52,10 +54,5 @@ export interface SpecialTokens {
   additionalSpecialTokens: string[];
 }
 
-export interface FromPretrainedOptions {
-  /** Passed to the Hub resolver for model ids (not folders). */
-  revision?: string;
-  cacheDir?: string;
-  localFilesOnly?: boolean;
-  [key: string]: unknown;
-}
+/** Hub resolution options (revision, cacheDir, offline, endpoint, token...) for model ids. */
+export type FromPretrainedOptions = Omit<ResolveOptions, 'files' | 'weights'>;
