@@ -180,3 +180,32 @@ test('real data: UMSAB Spanish train splits 10/10 stratified; k-fold covers it; 
   assert.equal(leak.pairs[0]!.exact, 1430);
   assert.ok(leak.exact[0]!.occurrences.every((o) => o.line > 0 && o.file.endsWith('_text.txt')));
 });
+
+test('property: any labelled data, ratios and seed give a partition with no normalized text in two splits', async () => {
+  const fc = await import('fast-check');
+  const word = fc.constantFrom('hola', 'Hola', 'HOLA', 'good', 'bad', 'día', '@ana', 'https://t.co/x', '😀', 'meh');
+  const example = fc.record({ words: fc.array(word, { minLength: 1, maxLength: 3 }), label: fc.constantFrom('a', 'b', 'c') });
+  fc.assert(
+    fc.property(
+      fc.array(example, { minLength: 12, maxLength: 80 }),
+      fc.integer({ min: 0, max: 30 }),
+      fc.integer({ min: 5, max: 30 }),
+      fc.integer(),
+      (rows, val, test, seed) => {
+        const ds = synthetic({}, rows.map((r) => [r.words.join(' '), r.label]));
+        let r;
+        try {
+          r = splitDataset(ds, { val: val / 100, test: test / 100, seed });
+        } catch (e) {
+          if (e instanceof LenguaError && /too few examples/.test(e.message)) return;
+          throw e;
+        }
+        const lines = Object.values(r.splits).flatMap((s) => s.examples.map((e) => e.source.line));
+        assert.deepEqual([...lines].sort((a, b) => a - b), ds.examples.map((e) => e.source.line));
+        const leak = leakageReport(r.splits);
+        assert.equal(leak.exact.length + leak.normalized.length, 0);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
