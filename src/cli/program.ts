@@ -6,6 +6,7 @@ import { register as registerMetrics } from './metrics.js';
 import { register as registerHub } from './hub.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerGenerate } from './generate.js';
+import { register as registerNormalize } from './normalize.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate];
+const registrations: Array<(program: Command) => void> = [registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
