@@ -359,6 +359,31 @@ def build():
     label_checks(c, binary_pos=1, weighted=True)
     cases.append(c)
 
+    # Less common arguments: F-beta at the extremes, target names, kappa on a label subset, Brier's pos_label
+    # inference for numeric labels, log loss with one class in y_true, one-vs-one with a class absent from y_true.
+    c = cases[3]  # sentiment-60
+    for avg in [None, 'macro', 'weighted']:
+        c.check('fbeta_score', ['y_true', 'y_pred'], beta=0.0, average=avg)
+        c.check('fbeta_score', ['y_true', 'y_pred'], beta=float('inf'), average=avg)
+    c.check('classification_report', ['y_true', 'y_pred'], target_names=['Neg', 'Neu', 'Pos'], output_dict=True)
+    c.check('classification_report', ['y_true', 'y_pred'], target_names=['Neg', 'Neu', 'Pos'], digits=3)
+    c.check('cohen_kappa_score', ['y_true', 'y_pred'], labels=['negative', 'positive'], weights='quadratic',
+            sample_weight='$sample_weight')
+    c.check('ece', ['y_true', 'y_prob'], n_bins=1)
+    for y in ([2, 5, 5, 2, 5], [-1, 1, 1, -1, -1], [0, 0, 0, 0, 0], [7, 7, 7, 7, 7]):
+        c = Case(f'brier-{y[0]}-{y[1]}', y_true=y, y_score=[0.1, 0.9, 0.6, 0.4, 0.3])
+        c.check('brier_score_loss', ['y_true', 'y_score'])
+        c.check('log_loss', ['y_true', 'y_score'], labels=sorted(set(y) | {y[0] + 1}))  # 3 labels for 2 columns raises
+        cases.append(c)
+    c = Case('ovo-absent-class', y_true=[0, 1, 0, 1, 0, 1],
+             y_prob=[[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.6, 0.2, 0.2], [0.3, 0.3, 0.4], [0.4, 0.4, 0.2], [0.1, 0.8, 0.1]])
+    for avg in ['macro', 'weighted']:
+        c.check('roc_auc_score', ['y_true', 'y_prob'], multi_class='ovo', average=avg, labels=[0, 1, 2])
+    c.check('roc_auc_score', ['y_true', 'y_prob'], multi_class='ovr', labels=[0, 1, 2])  # class 2 absent: raises
+    c.check('roc_auc_score', ['y_true', 'y_prob'], multi_class='ovr', labels=[0, 2, 1])  # unordered: raises
+    c.check('log_loss', ['y_true', 'y_prob'], labels=[0, 1, 2])
+    cases.append(c)
+
     # Errors sklearn raises that the TypeScript side mirrors.
     c = Case('errors', y_true=['a', 'b', 'c'], y_pred=['a', 'b', 'b'])
     c.check('precision_recall_fscore_support', ['y_true', 'y_pred'], average='binary')

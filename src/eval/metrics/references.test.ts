@@ -89,6 +89,12 @@ function diff(actual: unknown, expected: Json, path: string, out: string[]): voi
   for (const k of ek) diff(a[k], expected[k] as Json, `${path}.${k}`, out);
 }
 
+/** A numeric argument; the fixture writes infinities as strings. */
+function numberArg(v: unknown): number | undefined {
+  if (v === 'Infinity') return Infinity;
+  return v as number | undefined;
+}
+
 /** Runs one sklearn call's TypeScript counterpart. */
 function run(c: Case, check: Check, onWarning: (m: string) => void): unknown {
   const input = (name: string): unknown => c.inputs[name];
@@ -111,7 +117,7 @@ function run(c: Case, check: Check, onWarning: (m: string) => void): unknown {
     case 'confusion_matrix':
       return confusionMatrix(a0, yPred, { labels, sampleWeight, normalize: kw.normalize as 'true' | null }).matrix;
     case 'precision_recall_fscore_support': {
-      const r = precisionRecallFscoreSupport(a0, yPred, { ...prf, average: kw.average === undefined ? null : prf.average, beta: kw.beta as number | undefined });
+      const r = precisionRecallFscoreSupport(a0, yPred, { ...prf, average: kw.average === undefined ? null : prf.average, beta: numberArg(kw.beta) });
       return [r.precision, r.recall, r.fscore, r.support];
     }
     case 'precision_score':
@@ -121,13 +127,13 @@ function run(c: Case, check: Check, onWarning: (m: string) => void): unknown {
     case 'f1_score':
       return f1Score(a0, yPred, prf);
     case 'fbeta_score':
-      return fbetaScore(a0, yPred, { ...prf, beta: kw.beta as number });
+      return fbetaScore(a0, yPred, { ...prf, beta: numberArg(kw.beta) as number });
     case 'matthews_corrcoef':
       return matthewsCorrcoef(a0, yPred, { sampleWeight });
     case 'cohen_kappa_score':
       return cohenKappaScore(a0, yPred, { labels, sampleWeight, weights: kw.weights as 'linear' | null });
     case 'classification_report': {
-      const opts = { labels, sampleWeight, zeroDivision: prf.zeroDivision, onWarning, digits: kw.digits as number | undefined };
+      const opts = { labels, sampleWeight, zeroDivision: prf.zeroDivision, onWarning, digits: kw.digits as number | undefined, targetNames: kw.target_names as string[] | undefined };
       return kw.output_dict === true ? classificationReport(a0, yPred, { ...opts, outputDict: true }) : classificationReport(a0, yPred, opts);
     }
     case 'log_loss':
