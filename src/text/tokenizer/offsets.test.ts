@@ -124,3 +124,60 @@ test('byte-level add_prefix_space: the added space aligns with the first charact
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Expected values below are those asserted by the Rust library's own tests
+// (huggingface/tokenizers, tokenizers/tests/offsets.rs), with the same real GPT-2 and
+// bert-base-uncased vocabularies: the best reference available without Python `tokenizers`.
+function gpt2ByteLevel(trim: boolean): string {
+  return variant('gpt2-fake-lmbuddy', (j) => {
+    j.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+    j.post_processor = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: trim, use_regex: true };
+  });
+}
+
+test('Rust reference: byte-level offsets with and without trimming, pairs, word and type ids', async () => {
+  for (const trim of [false, true]) {
+    const dir = gpt2ByteLevel(trim);
+    try {
+      const tok = await AutoTokenizer.fromPretrained(dir);
+      const input = 'Hello there, how are you?';
+      const e = tok.encode(input, { addSpecialTokens: false });
+      const slices = e.offsets.map(([s, en]) => input.slice(s, en));
+      assert.deepEqual(slices, trim ? ['Hello', 'there', ',', 'how', 'are', 'you', '?'] : ['Hello', ' there', ',', ' how', ' are', ' you', '?']);
+      const u = tok.encode('i⭢j', { addSpecialTokens: false });
+      assert.deepEqual([1, 2, 3].map((k) => 'i⭢j'.slice(...u.offsets[k]!)), ['⭢', '⭢', '⭢']);
+      const p = tok.encode('My name is Anthony', { pair: 'What is my name?', addSpecialTokens: false });
+      assert.deepEqual(
+        p.offsets,
+        trim
+          ? [[0, 2], [3, 7], [8, 10], [11, 18], [0, 4], [5, 7], [8, 10], [11, 15], [15, 16]]
+          : [[0, 2], [2, 7], [7, 10], [10, 18], [0, 4], [4, 7], [7, 10], [10, 15], [15, 16]],
+      );
+      assert.deepEqual(p.wordIds, [0, 1, 2, 3, 0, 1, 2, 3, 4]);
+      assert.deepEqual(p.tokenTypeIds, [0, 0, 0, 0, 1, 1, 1, 1, 1]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('Rust reference: BERT splits on [MASK] with offsets and word ids', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-bertbase-'));
+  try {
+    writeFileSync(join(dir, 'vocab.txt'), readFileSync(fileURLToPath(new URL('../../../../shared/golden/tokenizers/vocab/bert-base-uncased/vocab.txt', import.meta.url))));
+    const tok = await AutoTokenizer.fromPretrained(dir);
+    const e = tok.encode('Yesterday I saw a [MASK] far away', { addSpecialTokens: false });
+    assert.deepEqual(e.tokens, ['yesterday', 'i', 'saw', 'a', '[MASK]', 'far', 'away']);
+    assert.deepEqual(e.offsets, [[0, 9], [10, 11], [12, 15], [16, 17], [18, 24], [25, 28], [29, 33]]);
+    assert.deepEqual(e.wordIds, [0, 1, 2, 3, 4, 5, 6]);
+    // transformers' test_offsets_with_special_characters (uncased): the accent is stripped, offsets stay.
+    const s = tok.encode('A, naïve [MASK] AllenNLP sentence.');
+    assert.deepEqual(
+      s.tokens.map((t, i) => [s.offsets[i], t]),
+      [[[0, 0], '[CLS]'], [[0, 1], 'a'], [[1, 2], ','], [[3, 8], 'naive'], [[9, 15], '[MASK]'], [[16, 21], 'allen'],
+        [[21, 23], '##nl'], [[23, 24], '##p'], [[25, 33], 'sentence'], [[33, 34], '.'], [[0, 0], '[SEP]']],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
