@@ -398,6 +398,15 @@ test('concurrent downloads of one file transfer it once; a lock left by a dead p
   assert.deepEqual(readdirSync(blobs), [sha]);
 });
 
+test('tokenizer-only resolution (no required files, no weights) fetches what exists and fails when nothing does', async () => {
+  const cache = tmp();
+  const r = await resolveModel('acme/tiny-bert', opts(cache, { files: [], weights: false }));
+  assert.deepEqual(r.fetched, ['tokenizer.json']);
+  assert.ok(!existsSync(join(r.dir, 'model.safetensors')));
+  fake.addRepo('acme/weights-only', { 'model.safetensors': modelBytes(4) });
+  await assert.rejects(resolveModelDir('acme/weights-only', opts(tmp(), { files: [], weights: false })), /none of the files looked for exist in acme\/weights-only \(revision main\): tokenizer\.json/);
+});
+
 test('renamed repos (same-origin 307) are followed', async () => {
   fake.renamed.set('acme/old-name', 'acme/tiny-bert');
   const d = await downloadFile('acme/old-name', 'config.json', opts(tmp()));

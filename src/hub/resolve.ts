@@ -195,7 +195,11 @@ async function download(repoId: string, revision: string, cacheDir: string, need
   };
   for (const f of needs.required) await get(f, false);
   if (needs.weights) await getWeights(repoId, revision, cacheDir, opts, get, () => commit);
-  for (const f of needs.optional) await get(f, true);
+  let foundOptional = 0;
+  for (const f of needs.optional) if (await get(f, true)) foundOptional++;
+  if (needs.required.length === 0 && !needs.weights && foundOptional === 0) {
+    throw new LenguaError(`none of the files looked for exist in ${repoId} (revision ${revision}): ${needs.optional.join(', ')}`);
+  }
   if (commit === undefined) throw new LenguaError(`nothing was requested for ${repoId}: pass files or weights`);
   const dir = snapshotDir(cacheDir, repoId, commit);
   return { dir, source: 'download', repoId, commit, fetched };
