@@ -28,6 +28,7 @@ test('report: rows, label counts, balance, empty and duplicate texts, lengths in
   assert.equal(r.rows, 7);
   assert.deepEqual(r.labels, { neg: 3, neu: 1, pos: 2 });
   assert.equal(r.missingLabels, 1);
+  assert.deepEqual(r.missingLabelLines, [{ file: p, line: 9 }]);
   assert.deepEqual(r.balance, { majorityShare: 0.5, minorityShare: 0.1667, imbalanceRatio: 3 });
   assert.equal(r.emptyTexts, 1);
   assert.deepEqual(r.emptyTextLines, [{ file: p, line: 5 }]);
@@ -44,6 +45,7 @@ test('report: rows, label counts, balance, empty and duplicate texts, lengths in
   assert.match(table, /^0 +neg +3 +42\.9%$/m);
   assert.match(table, /empty texts +1 \(line 5\)/);
   assert.match(table, /skipped rows +1/);
+  assert.match(table, /rows without label +1 \(line 9\)/);
   assert.match(table, /^ {2}2, 3 {2}"good 😀"$/m);
 });
 

@@ -27,6 +27,7 @@ export interface InspectReport {
   multiLabel: boolean;
   /** Rows without a label (kept when the load allowed missing labels). */
   missingLabels: number;
+  missingLabelLines: SourceLocation[];
   balance: { majorityShare: number; minorityShare: number; imbalanceRatio: number } | null;
   /** Rows whose text is empty or whitespace only. */
   emptyTexts: number;
@@ -61,14 +62,14 @@ export function inspectDataset(ds: Dataset, options: InspectOptions = {}): Inspe
   const limit = options.listLimit ?? 20;
   const labels: Record<string, number> = {};
   for (const name of ds.labels.names) labels[name] = 0;
-  let missingLabels = 0;
+  const missing: SourceLocation[] = [];
   const emptyLines: SourceLocation[] = [];
   const byText = new Map<string, { lines: number[]; labels: Set<string> }>();
   const byNorm = new Map<string, number>();
   const chars: number[] = [];
   const tokens: number[] = [];
   for (const e of ds.examples) {
-    if (e.label === undefined) missingLabels++;
+    if (e.label === undefined) missing.push(e.source);
     else for (const l of typeof e.label === 'string' ? [e.label] : e.label) labels[l] = (labels[l] ?? 0) + 1;
     if (e.text.trim() === '') emptyLines.push(e.source);
     const key = e.textPair === undefined ? e.text : `${e.text}\u0000${e.textPair}`;
@@ -109,7 +110,9 @@ export function inspectDataset(ds: Dataset, options: InspectOptions = {}): Inspe
     labels,
     id2label: Object.fromEntries(ds.labels.names.map((n, i) => [String(i), n])),
     multiLabel: ds.multiLabel,
-    missingLabels,
+    // Unlabelled data (no label column at all) is not "missing" labels.
+    missingLabels: ds.columns.label !== undefined || ds.columns.labels !== undefined ? missing.length : 0,
+    missingLabelLines: ds.columns.label !== undefined || ds.columns.labels !== undefined ? missing.slice(0, limit) : [],
     balance,
     emptyTexts: emptyLines.length,
     emptyTextLines: emptyLines.slice(0, limit),
@@ -171,7 +174,7 @@ export function formatReport(r: InspectReport): string {
   if (r.labelsFile !== undefined) kv.push(['labels file', r.labelsFile]);
   if (r.mappingFile !== undefined) kv.push(['mapping file', r.mappingFile]);
   kv.push(['format', r.format], ['rows', fmt(r.rows)]);
-  if (r.missingLabels > 0) kv.push(['rows without label', fmt(r.missingLabels)]);
+  if (r.missingLabels > 0) kv.push(['rows without label', fmt(r.missingLabels) + locs(r.missingLabelLines, r.file)]);
   kv.push(['empty texts', fmt(r.emptyTexts) + locs(r.emptyTextLines, r.file)]);
   kv.push([
     'duplicate texts',

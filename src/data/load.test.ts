@@ -86,6 +86,8 @@ test('an unknown column is an error naming the file, the header line, the column
   throwsAt(() => loadDataset(p, { textColumn: 'body' }), { file: p, line: 1, field: 'body' }, /unknown text column/);
   const q = file('none.csv', 'a,b\nx,y\n');
   throwsAt(() => loadDataset(q), { file: q, line: 1 }, /no text column found/);
+  const dup = file('dup.csv', 'text,label,text\na,b,c\n');
+  throwsAt(() => loadDataset(dup), { file: dup, line: 1, field: 'text' }, /appears twice/);
   // Defaults find tweet / sentiment.
   assert.deepEqual(loadDataset(p).examples[0]!.label, 'pos');
 });

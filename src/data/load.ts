@@ -300,6 +300,10 @@ function loadDelimited(path: string, format: 'csv' | 'tsv', opts: LoadOptions): 
     header = first.record.map((h) => h.trim());
     body = records.slice(1);
   }
+  if (header) {
+    const dup = header.find((h, i) => header!.indexOf(h) !== i);
+    if (dup !== undefined) throw new LenguaError(`column "${dup}" appears twice in the header`, { file: path, line: 1, field: dup });
+  }
   const width = header?.length ?? records[0]?.record.length ?? 0;
   const names = header ?? Array.from({ length: width }, (_, i) => String(i));
   const cols = resolveColumns(names, opts, path, headerWanted ? 1 : (body[0] ? startLine(body[0]) : 1));
