@@ -24,7 +24,8 @@ interface NormalizeFlags {
 }
 
 // Each boolean option gets `--x` and `--no-x`; left out, the preset decides.
-const SWITCHES: Array<[keyof NormalizeFlags & keyof NormalizeOptions, string, string]> = [
+type Switch = 'htmlEntities' | 'lowercase' | 'stripAccents' | 'keepEnye' | 'squeezeRepeats' | 'collapseWhitespace';
+const SWITCHES: Array<[Switch, string, string]> = [
   ['htmlEntities', 'html-entities', 'decode HTML entities (&amp; → &)'],
   ['lowercase', 'lowercase', 'lower-case the text (not URLs)'],
   ['stripAccents', 'strip-accents', 'remove accents (canción → cancion)'],
