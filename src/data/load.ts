@@ -27,6 +27,11 @@ export function detectFormat(path: string): DataFormat {
       return 'json';
     case '.txt':
       return 'parallel';
+    case '.conll':
+    case '.conllu':
+    case '.iob':
+    case '.bio':
+      throw new LenguaError('looks like token-per-line NER data: read it with loadConll (lengua data conll)', { file: path });
     default:
       throw new LenguaError(
         `cannot tell the format from the extension "${ext}"; use .csv, .tsv, .jsonl, .json or X_text.txt, or pass the format (--format)`,
