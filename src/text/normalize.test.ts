@@ -97,6 +97,8 @@ test('URLs: glued to text, trailing punctuation, truncated, www, and the masked 
   assert.equal(normalize('Más inf http 😃', { urls: 'remove' }), 'Más inf 😃');
   assert.equal(normalize('the https protocol', { urls: 'remove' }), 'the protocol');
   assert.equal(normalize('httpd and http-server', { urls: 'remove' }), 'httpd and http-server');
+  // Replacing URLs leaves the word itself as written.
+  assert.equal(normalize('HTTP error at https://x.co/a', 'tweet'), 'HTTP error at http');
   // Kept URLs keep their case even when the text is lower-cased.
   assert.equal(normalize('VER https://t.co/AbC', { lowercase: true, urls: 'keep' }), 'ver https://t.co/AbC');
 });

@@ -99,8 +99,8 @@ export interface NormalizeOptions {
   keepEnye?: boolean;
   /**
    * URLs (`http(s)://…`, `www.…`, `pic.twitter.com/…`): `'keep'` them, replace each with the word
-   * `'http'` (the cardiffnlp/TweetEval convention; the bare word `http` already left by that convention
-   * counts as a URL), or `'remove'` them.
+   * `'http'` (the cardiffnlp/TweetEval convention), or `'remove'` them — and with them the bare words
+   * `http`/`https` (any case), which that convention leaves where a URL was.
    * @example normalize('mira https://t.co/AbC!', { urls: 'http' }) // 'mira http!'
    * @example normalize('mira https://t.co/AbC y http', { urls: 'remove' }) // 'mira y'
    * @defaultValue `'http'` for `tweet`
@@ -434,6 +434,8 @@ export function normalizeOnce(text: string, o: ResolvedNormalizeOptions): string
     const g = m.groups!;
     if (g.url !== undefined) {
       if (o.urls === 'keep') pieces.add(g.url, true);
+      // The bare word `http`/`https` is left as written (only removal touches it).
+      else if (o.urls === 'http' && URL_WORD.test(g.url)) pieces.add(g.url);
       else if (o.urls === 'http') pieces.addApart('http', GLUE);
       else pieces.remove();
     } else if (g.mention !== undefined) {
