@@ -58,7 +58,7 @@ export function wordNgrams(tokens: readonly string[], n: NgramRange, options: Wo
 /**
  * Character n-grams of a text, in scikit-learn's order (`_char_ngrams`, or `_char_wb_ngrams` with
  * `wordBoundaries`). Runs of two or more whitespace characters count as one space, as there.
- * No lower-casing or accent stripping happens here: that is {@link normalize}'s job.
+ * No lower-casing or accent stripping happens here: that is `normalize()`'s job.
  * @example charNgrams('ab c', 2) // ['ab', 'b ', ' c']
  * @example charNgrams('hola y', 3, { wordBoundaries: true }) // [' ho', 'hol', 'ola', 'la ', ' y ']
  */

@@ -132,6 +132,9 @@ test('emoji: whole sequences, flags, keycaps, ZWJ and skin tones are one unit ea
   // Emoji names are words too: accents stripped, but never squeezed (`:zzz:` stays).
   assert.equal(normalize('💤 zzzz 🇪🇸', { emoji: 'words', language: 'es', stripAccents: true, keepEnye: true }), ':simbolo_de_sueño: zz :bandera_españa:');
   assert.equal(normalize('💤', { emoji: 'words' }), ':zzz:');
+  // Sequences CLDR does not list are named part by part; an unassigned pictograph is kept.
+  assert.equal(normalize('👍‍🔥 🇦🇦 \u{1FAFF}x', { emoji: 'words' }), ':thumbs_up: :fire: :regional_indicator_a: :regional_indicator_a: \u{1FAFF}x');
+  assert.equal(normalize('👩🏽‍🦲', { emoji: 'words', language: 'es' }), ':mujer_tono_de_piel_medio_y_sin_pelo:');
   // Kept emoji keep their variation selector when marks are stripped.
   assert.equal(normalize('❤️ café', { stripAccents: true }), '❤️ cafe');
 });

@@ -15,7 +15,7 @@ import {
  * Word tokenization for tweets and other user text in English and Spanish.
  *
  * Kept whole: URLs, e-mails, `@mentions`, `#hashtags`, emoji sequences (flags, skin tones, ZWJ
- * families, keycaps) and the `:emoji_words:` that {@link normalize} writes, emoticons (`:)`, `:D`,
+ * families, keycaps) and the `:emoji_words:` that `normalize()` writes, emoticons (`:)`, `:D`,
  * `<3`), numbers (`1,000.50`, `90.5`, `3:30`, `20%`, `-5`), and words with inner apostrophes or hyphens
  * (`don't`, `it's`, `l'école`, `rock'n'roll`, `well-known`) or digits (`1st`, `3:30pm`, `5sos`), and
  * abbreviations (`U.S.A.`, `e.g.`).
