@@ -139,6 +139,9 @@ test('truncation longest_first matches the Rust rule, only_first / only_second c
   e = tok.encode(a, { truncation: true, maxLength: 4 });
   assert.deepEqual(e.tokens, ['[CLS]', 'a', '##b', '[SEP]']);
   assert.deepEqual(e.offsets, [[0, 0], [0, 1], [1, 2], [0, 0]]);
+  e = tok.encode(a, { truncation: true, maxLength: 4, truncationSide: 'left' });
+  assert.deepEqual(e.tokens, ['[CLS]', '##g', '##h', '[SEP]']);
+  assert.deepEqual(e.offsets, [[0, 0], [6, 7], [7, 8], [0, 0]]);
   // Under the limit nothing changes; without maxLength the model's 512 applies.
   assert.deepEqual(tok.encode(a, { truncation: true }).ids, tok.encode(a).ids);
   assert.throws(() => tok.encode(a, { truncation: true, maxLength: 1 }), /special tokens/);
@@ -212,6 +215,21 @@ test('savePretrained writes the three files and the copy encodes the same', asyn
     const fast = await AutoTokenizer.fromPretrained(BERT);
     assert.deepEqual(reloaded.encode(text), fast.encode(text));
     assert.equal(reloaded.modelMaxLength, 512);
+    // A folder with only vocab.txt gets a tokenizer_config.json naming its class, as transformers writes it.
+    const bare = tmp();
+    try {
+      copyFileSync(join(BERT, 'vocab.txt'), join(bare, 'vocab.txt'));
+      const bareTok = await AutoTokenizer.fromPretrained(bare);
+      assert.deepEqual([bareTok.clsTokenId, bareTok.sepTokenId, bareTok.padTokenId, bareTok.maskTokenId], [2, 3, 0, 4]);
+      bareTok.savePretrained(bare);
+      const cfg = JSON.parse(readFileSync(join(bare, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(cfg.tokenizer_class, 'BertTokenizer');
+      assert.equal(cfg.unk_token, '[UNK]');
+      const map = JSON.parse(readFileSync(join(bare, 'special_tokens_map.json'), 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(map, { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' });
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(slow, { recursive: true, force: true });
@@ -270,5 +288,27 @@ test('a Hub id resolves through the Hugging Face cache layout, offline', async (
     await assert.rejects(AutoTokenizer.fromPretrained('org/missing', { cacheDir: cache, offline: true }), /offline/);
   } finally {
     rmSync(cache, { recursive: true, force: true });
+  }
+});
+
+test('GPT-2 and RoBERTa folders with only vocab.json + merges.txt get the default special tokens', async () => {
+  const gdir = tmp();
+  const rdir = tmp();
+  try {
+    const vocab = fileURLToPath(new URL('../../../../shared/golden/tokenizers/vocab/gpt2/', import.meta.url));
+    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(join(vocab, f), join(gdir, f));
+    const g = await AutoTokenizer.fromPretrained(gdir);
+    assert.deepEqual([g.bosTokenId, g.eosTokenId, g.unkTokenId, g.padTokenId], [50256, 50256, 50256, null]);
+    assert.deepEqual(g.encode('Hi<|endoftext|>').ids.at(-1), 50256);
+    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(join(ROBERTA, f), join(rdir, f));
+    const r = await AutoTokenizer.fromPretrained(rdir);
+    assert.equal(r.source, 'vocab.json + merges.txt');
+    assert.deepEqual([r.clsTokenId, r.sepTokenId, r.padTokenId, r.maskTokenId], [0, 2, 1, 1027]);
+    const fast = await AutoTokenizer.fromPretrained(ROBERTA);
+    const text = 'Hello <mask>! Two  spaces';
+    assert.deepEqual(r.encode(text, { pair: 'b' }), fast.encode(text, { pair: 'b' }));
+  } finally {
+    rmSync(gdir, { recursive: true, force: true });
+    rmSync(rdir, { recursive: true, force: true });
   }
 });

@@ -126,7 +126,19 @@ export interface TokenizerFiles {
   specialTokensMap: Json | null;
   /** 'tokenizer.json', or the slow files it was converted from. */
   source: string;
+  /** transformers class the slow files were converted as (written to tokenizer_config.json when absent). */
+  tokenizerClass?: string;
 }
+
+/** The special tokens transformers' slow tokenizer classes use when the config names none. */
+const SLOW_DEFAULTS: Record<'bert' | 'gpt2' | 'roberta', Json> = {
+  bert: { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' },
+  gpt2: { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' },
+  roberta: {
+    bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>',
+    mask_token: { content: '<mask>', lstrip: true, rstrip: false, normalized: false, single_word: false },
+  },
+};
 
 /** Reads a tokenizer folder: tokenizer.json, or vocab.txt / vocab.json + merges.txt. */
 export function readTokenizerFiles(dirIn: string): TokenizerFiles {
@@ -155,11 +167,20 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
     }
     const merges = parseMerges(readFileSync(mergesTxt, 'utf8'), mergesTxt);
     const kind = byteLevelKind(dir, merged, vocab);
-    return { dir, json: convertByteLevelBpe(vocab, merges, merged, kind, vocabJson), config: merged, specialTokensMap, source: 'vocab.json + merges.txt' };
+    const cfg = { ...SLOW_DEFAULTS[kind], ...merged };
+    return {
+      dir,
+      json: convertByteLevelBpe(vocab, merges, cfg, kind, vocabJson),
+      config: cfg,
+      specialTokensMap,
+      source: 'vocab.json + merges.txt',
+      tokenizerClass: kind === 'roberta' ? 'RobertaTokenizer' : 'GPT2Tokenizer',
+    };
   }
   if (existsSync(vocabTxt)) {
     const vocab = parseVocabTxt(readFileSync(vocabTxt, 'utf8'), vocabTxt);
-    return { dir, json: convertBert(vocab, merged, vocabTxt), config: merged, specialTokensMap, source: 'vocab.txt' };
+    const cfg = { ...SLOW_DEFAULTS.bert, ...merged };
+    return { dir, json: convertBert(vocab, cfg, vocabTxt), config: cfg, specialTokensMap, source: 'vocab.txt', tokenizerClass: 'BertTokenizer' };
   }
   throw new LenguaError(
     'no tokenizer files: looked for tokenizer.json, vocab.txt (BERT WordPiece) and vocab.json + merges.txt (GPT-2/RoBERTa byte-level BPE)',
@@ -211,6 +232,7 @@ export class PreTrainedTokenizer {
   private readonly config: Json;
   private readonly specialTokensMap: Json | null;
   private readonly padTokenTypeId: number;
+  private readonly tokenizerClass: string | undefined;
 
   constructor(files: TokenizerFiles) {
     const file = files.source === 'tokenizer.json' ? join(files.dir, 'tokenizer.json') : files.dir;
@@ -219,6 +241,7 @@ export class PreTrainedTokenizer {
     this.json = files.json;
     this.config = files.config;
     this.specialTokensMap = files.specialTokensMap;
+    this.tokenizerClass = files.tokenizerClass;
     try {
       this.lib = new LibTokenizer(files.json, files.config);
     } catch (err) {
@@ -359,6 +382,7 @@ export class PreTrainedTokenizer {
     }
     if (st.additionalSpecialTokens.length > 0 && map.additional_special_tokens === undefined) map.additional_special_tokens = st.additionalSpecialTokens;
     if (config.model_max_length === undefined && this.modelMaxLength < NO_LIMIT) config.model_max_length = this.modelMaxLength;
+    if (config.tokenizer_class === undefined && this.tokenizerClass !== undefined) config.tokenizer_class = this.tokenizerClass;
     if (config.added_tokens_decoder === undefined) {
       const dec: Json = {};
       for (const t of (this.json.added_tokens ?? []) as Json[]) {
@@ -395,6 +419,10 @@ export class PreTrainedTokenizer {
     if (opts.padToMultipleOf !== undefined && (!Number.isInteger(opts.padToMultipleOf) || opts.padToMultipleOf < 1)) {
       throw new LenguaError(`padToMultipleOf must be a positive integer, got ${opts.padToMultipleOf}`, { field: 'padToMultipleOf' });
     }
+    const truncSide = opts.truncationSide ?? 'right';
+    if (truncSide !== 'right' && truncSide !== 'left') {
+      throw new LenguaError(`truncationSide must be 'right' or 'left', got ${JSON.stringify(truncSide)}`, { field: 'truncationSide' });
+    }
     const side = opts.paddingSide ?? 'right';
     if (side !== 'right' && side !== 'left') throw new LenguaError(`paddingSide must be 'right' or 'left', got ${JSON.stringify(side)}`, { field: 'paddingSide' });
     const needLimit = truncation !== null || padding === 'max_length';
@@ -411,7 +439,7 @@ export class PreTrainedTokenizer {
         throw new LenguaError(`input ${i}: expected a string or a [text, pair] tuple`, { field: 'text' });
       }
       const [a, b] = typeof input === 'string' ? [input, undefined] : input;
-      return this.encodeOne(a, b, addSpecial, truncation, maxLength);
+      return this.encodeOne(a, b, addSpecial, truncation, maxLength, truncSide);
     });
     if (padding !== null) {
       // As in transformers, padToMultipleOf only applies when padding is on.
@@ -466,7 +494,14 @@ export class PreTrainedTokenizer {
     return id;
   }
 
-  private encodeOne(a: string, b: string | undefined, addSpecial: boolean, truncation: TruncationStrategy | null, maxLength: number | undefined): Encoding {
+  private encodeOne(
+    a: string,
+    b: string | undefined,
+    addSpecial: boolean,
+    truncation: TruncationStrategy | null,
+    maxLength: number | undefined,
+    truncationSide: 'right' | 'left',
+  ): Encoding {
     checkText(a, 'text');
     if (b !== undefined) checkText(b, 'pair');
     const first = this.encodeSequence(a);
@@ -475,7 +510,7 @@ export class PreTrainedTokenizer {
     if (truncation !== null) {
       const added = addSpecial ? countSpecials(template) : 0;
       if (maxLength! < added) throw new LenguaError(`maxLength ${maxLength} is smaller than the ${added} special tokens added`, { field: 'maxLength' });
-      truncate(first, second, maxLength! - added, truncation);
+      truncate(first, second, maxLength! - added, truncation, truncationSide);
     }
     if (this.post.trim) {
       trimOffsets(first, this.post.trim.addPrefixSpace);
@@ -518,24 +553,33 @@ function checkText(text: unknown, field: string): void {
   if (text.length > MAX_INPUT_CHARS) throw new LenguaError(`text has ${text.length} characters, over the ${MAX_INPUT_CHARS} limit`, { field });
 }
 
-function cut(s: SeqEnc, n: number): void {
-  s.ids.length = n;
-  s.tokens.length = n;
-  s.offsets.length = n;
-  s.wordIds.length = n;
+/** Keeps `n` tokens: the first ones (right truncation) or the last ones (left truncation). */
+function cut(s: SeqEnc, n: number, side: 'right' | 'left'): void {
+  if (side === 'right') {
+    s.ids.length = n;
+    s.tokens.length = n;
+    s.offsets.length = n;
+    s.wordIds.length = n;
+    return;
+  }
+  const from = s.ids.length - n;
+  s.ids = s.ids.slice(from);
+  s.tokens = s.tokens.slice(from);
+  s.offsets = s.offsets.slice(from);
+  s.wordIds = s.wordIds.slice(from);
 }
 
 /**
- * Truncation as the Rust library does it (right side): `budget` excludes special tokens.
+ * Truncation as the Rust library does it: `budget` excludes special tokens.
  * longest_first gives the shorter input min(its length, budget/2)-ish room and the longer the rest,
  * which equals removing one token at a time from the longer input (ties: the second keeps the extra).
  */
-function truncate(a: SeqEnc, b: SeqEnc | null, budget: number, strategy: TruncationStrategy): void {
+function truncate(a: SeqEnc, b: SeqEnc | null, budget: number, strategy: TruncationStrategy, side: 'right' | 'left'): void {
   const total = a.ids.length + (b?.ids.length ?? 0);
   if (total <= budget) return;
   if (strategy === 'longest_first') {
     if (b === null) {
-      cut(a, budget);
+      cut(a, budget, side);
       return;
     }
     let n1 = a.ids.length;
@@ -548,8 +592,8 @@ function truncate(a: SeqEnc, b: SeqEnc | null, budget: number, strategy: Truncat
       n2 = n1 + (budget % 2);
     }
     if (swap) [n1, n2] = [n2, n1];
-    cut(a, Math.min(a.ids.length, n1));
-    cut(b, Math.min(b.ids.length, n2));
+    cut(a, Math.min(a.ids.length, n1), side);
+    cut(b, Math.min(b.ids.length, n2), side);
     return;
   }
   const target = strategy === 'only_first' ? a : b;
@@ -561,7 +605,7 @@ function truncate(a: SeqEnc, b: SeqEnc | null, budget: number, strategy: Truncat
       { field: 'maxLength' },
     );
   }
-  cut(target, target.ids.length - remove);
+  cut(target, target.ids.length - remove, side);
 }
 
 /** Byte-level offset trimming (the Rust `process_offsets`): offsets lose leading/trailing spaces. */

@@ -35,6 +35,8 @@ export interface EncodeOptions {
   /** true = 'longest' (pad to the longest encoding of the batch). */
   padding?: boolean | PaddingStrategy;
   paddingSide?: 'right' | 'left';
+  /** Which end loses tokens when truncating; default 'right' (keep the beginning). */
+  truncationSide?: 'right' | 'left';
   padToMultipleOf?: number;
 }
 
