@@ -5,49 +5,84 @@ import { LenguaError } from '../../errors.js';
 import { type Label, checkLabels, checkSampleWeight, formatLabel, indexOf, sortedUnique, sum } from './labels.js';
 import { checkProbabilityMatrix, probabilityClasses } from './probabilistic.js';
 
-/** Area under the ROC curve for a boolean truth and a score (higher = more positive). */
-export function binaryRocAuc(isPositive: readonly boolean[], score: readonly number[], sampleWeight?: readonly number[]): number {
-  let y = isPositive;
-  let s = score;
-  let w = sampleWeight;
-  if (!y.includes(true) || !y.includes(false)) {
-    throw new LenguaError('only one class is present in yTrue: ROC-AUC is not defined in that case');
-  }
-  if (w !== undefined) {
-    // zero-weight samples must not add thresholds (sklearn drops them)
-    const keep = w.map((x) => x !== 0);
-    y = y.filter((_, i) => keep[i]);
-    s = s.filter((_, i) => keep[i]);
-    w = w.filter((_, i) => keep[i]);
-  }
-  const n = y.length;
-  // Stable sort by score descending; sklearn reverses a stable ascending sort, which only reorders within
-  // ties, and ties are summed as one threshold below.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (s[b] as number) - (s[a] as number));
-  const fps: number[] = [0];
-  const tps: number[] = [0];
-  let tp = 0;
-  let fp = 0;
-  for (let k = 0; k < n; k++) {
-    const i = order[k] as number;
-    const wi = w === undefined ? 1 : (w[i] as number);
-    if (y[i] === true) tp += wi;
-    else fp += wi;
-    const next = order[k + 1];
-    if (next === undefined || s[next] !== s[i]) {
-      tps.push(tp);
-      fps.push(fp);
-    }
-  }
-  const fpLast = fps[fps.length - 1] as number;
-  const tpLast = tps[tps.length - 1] as number;
-  if (fpLast <= 0 || tpLast <= 0) return NaN; // all weight on one class: sklearn warns and gets NaN
+/** Trapezoidal area under the ROC curve given cumulative (fp, tp) at each distinct threshold, from (0, 0). */
+function trapezoid(fps: Float64Array, tps: Float64Array, points: number): number {
+  const fpLast = fps[points - 1] as number;
+  const tpLast = tps[points - 1] as number;
+  if (!(fpLast > 0) || !(tpLast > 0)) return NaN; // all weight on one class: sklearn warns and gets NaN
   let area = 0;
-  for (let k = 1; k < fps.length; k++) {
+  for (let k = 1; k < points; k++) {
     const dx = (fps[k] as number) / fpLast - (fps[k - 1] as number) / fpLast;
     area += (dx * ((tps[k] as number) / tpLast + (tps[k - 1] as number) / tpLast)) / 2;
   }
   return area;
+}
+
+/**
+ * Area under the ROC curve for a boolean truth and a score (higher = more positive), as sklearn's
+ * `_binary_roc_auc_score`: one curve point per distinct score, trapezoidal area.
+ */
+export function binaryRocAuc(isPositive: ArrayLike<boolean>, score: ArrayLike<number>, sampleWeight?: ArrayLike<number>): number {
+  const n = isPositive.length;
+  let nPos = 0;
+  for (let i = 0; i < n; i++) if (isPositive[i] === true) nPos++;
+  if (nPos === 0 || nPos === n) throw new LenguaError('only one class is present in yTrue: ROC-AUC is not defined in that case');
+  const fps = new Float64Array(n + 1);
+  const tps = new Float64Array(n + 1);
+  let points = 1;
+  if (sampleWeight === undefined) {
+    // Unweighted: sort each class's scores natively (no comparator), then walk both from the top, one point per
+    // distinct score. Counts are integers, so this is exactly sklearn's cumulative sums.
+    const pos = new Float64Array(nPos);
+    const neg = new Float64Array(n - nPos);
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < n; i++) {
+      if (isPositive[i] === true) pos[a++] = score[i] as number;
+      else neg[b++] = score[i] as number;
+    }
+    pos.sort();
+    neg.sort();
+    let i = pos.length - 1;
+    let j = neg.length - 1;
+    let tp = 0;
+    let fp = 0;
+    while (i >= 0 || j >= 0) {
+      const s = Math.max(i >= 0 ? (pos[i] as number) : -Infinity, j >= 0 ? (neg[j] as number) : -Infinity);
+      while (i >= 0 && pos[i] === s) {
+        tp++;
+        i--;
+      }
+      while (j >= 0 && neg[j] === s) {
+        fp++;
+        j--;
+      }
+      fps[points] = fp;
+      tps[points] = tp;
+      points++;
+    }
+    return trapezoid(fps, tps, points);
+  }
+  // Weighted: zero-weight samples add no threshold (sklearn drops them); weights accumulate in descending score
+  // order (sklearn sorts stably ascending and reverses, which only reorders within ties).
+  const order = Uint32Array.from({ length: n }, (_, i) => i).filter((i) => sampleWeight[i] !== 0);
+  const sc = Float64Array.from(score);
+  order.sort((x, y) => (sc[y] as number) - (sc[x] as number));
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number;
+    const w = sampleWeight[i] as number;
+    if (isPositive[i] === true) tp += w;
+    else fp += w;
+    const next = order[k + 1];
+    if (next === undefined || sc[next] !== sc[i]) {
+      fps[points] = fp;
+      tps[points] = tp;
+      points++;
+    }
+  }
+  return trapezoid(fps, tps, points);
 }
 
 export interface RocAucOptions {
@@ -170,10 +205,12 @@ export function rocAucScore(yTrue: readonly Label[], yScore: readonly number[] |
     classWeight.push(truth.reduce((s, t, i) => s + (t ? (w === undefined ? 1 : (w[i] as number)) : 0), 0));
   }
   if (average === null) return perClass;
-  if (average === 'weighted') {
-    const total = sum(classWeight);
-    if (Math.abs(total) <= 1e-8) return 0;
-    return perClass.reduce((s, x, c) => s + (classWeight[c] === 0 ? 0 : x) * (classWeight[c] as number), 0) / total;
-  }
-  return sum(perClass) / k;
+  return average === 'weighted' ? weightedOvrAverage(perClass, classWeight) : sum(perClass) / k;
+}
+
+/** sklearn's 'weighted' average of one-vs-rest scores: weights = (weighted) true count per class; 0 if they sum to ~0. */
+export function weightedOvrAverage(perClass: readonly number[], classWeight: readonly number[]): number {
+  const total = sum(classWeight);
+  if (Math.abs(total) <= 1e-8) return 0;
+  return perClass.reduce((s, x, c) => s + (classWeight[c] === 0 ? 0 : x) * (classWeight[c] as number), 0) / total;
 }

@@ -2,9 +2,9 @@
 import { LenguaError } from '../../errors.js';
 import { reliabilityDiagram, type ReliabilityDiagram } from './calibration.js';
 import { accuracyScore, cohenKappaScore, confusionMatrix, matthewsCorrcoef, precisionRecallFscoreSupport, type ConfusionMatrix } from './classification.js';
-import { type Label, type WarningHandler, checkLabelOption, checkPair, compareLabels, labelKind, sortedUnique } from './labels.js';
+import { type Label, type WarningHandler, checkLabelOption, checkPair, compareLabels, labelKind, sortedUnique, sum } from './labels.js';
 import { brierScoreLoss, checkProbabilityMatrix, checkProbabilityRows, logLoss, multiclassBrierScore } from './probabilistic.js';
-import { rocAucScore } from './ranking.js';
+import { rocAucScore, weightedOvrAverage } from './ranking.js';
 
 export interface ClassMetrics {
   label: Label;
@@ -150,12 +150,21 @@ function probabilityMetrics(
   };
   const two = classes.length === 2;
   const positive = probs.map((r) => r[1] as number);
-  const rocAuc = undefinedAs('ROC-AUC', () =>
-    two ? (rocAucScore(yTrue, positive, { sampleWeight }) as number) : (rocAucScore(yTrue, probs, { multiClass: 'ovr', average: 'macro', labels: classes, sampleWeight }) as number),
-  );
-  const rocAucWeighted = two
-    ? rocAuc
-    : undefinedAs('weighted ROC-AUC', () => rocAucScore(yTrue, probs, { multiClass: 'ovr', average: 'weighted', labels: classes, sampleWeight }) as number);
+  let rocAuc: number | null;
+  let rocAucWeighted: number | null;
+  if (two) {
+    rocAuc = undefinedAs('ROC-AUC', () => rocAucScore(yTrue, positive, { sampleWeight }) as number);
+    rocAucWeighted = rocAuc;
+  } else {
+    // one pass over the classes for both averages
+    let perClass: number[] = [];
+    rocAuc = undefinedAs('ROC-AUC', () => {
+      perClass = rocAucScore(yTrue, probs, { multiClass: 'ovr', average: null, labels: classes, sampleWeight }) as number[];
+      return sum(perClass) / perClass.length;
+    });
+    const classWeight = classes.map((c) => yTrue.reduce<number>((s, t, i) => s + (t === c ? (sampleWeight === undefined ? 1 : (sampleWeight[i] as number)) : 0), 0));
+    rocAucWeighted = rocAuc === null ? null : weightedOvrAverage(perClass, classWeight);
+  }
   const reliability = reliabilityDiagram(yTrue, probs, { labels: classes, nBins: options.nBins });
   return {
     logLoss: logLoss(yTrue, probs, { labels: classes, sampleWeight }),
