@@ -10,7 +10,7 @@ import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import type { BertConfig, RobertaConfig } from '../hub/config.js';
 import {
-  activation, asIds, asTensor, checkIdRange, checkSameShape, extendedAttentionMask, ModuleList,
+  activation, asIds, asTensor, checkIdRange, checkSameShape, extendedAttentionMask, ModuleList, runLayer,
   sequenceClassificationLoss, tokenLoss,
 } from './common.js';
 import type { BaseModelOutput, ForwardInput, ModelOutput } from './common.js';
@@ -249,9 +249,10 @@ export class BertModel extends PreTrainedModel<EncoderConfig> {
     const attentions: Tensor[] = [];
     for (const layer of this.encoder.layer.items) {
       if (call.outputHiddenStates) hiddenStates.push(h);
-      const r = layer.forward(h, ext);
+      const r = runLayer(() => layer.forward(h, ext), call.outputAttentions);
+      if (!call.outputHiddenStates) h.dispose();
       h = r.out;
-      if (call.outputAttentions) attentions.push(r.probs);
+      if (r.probs) attentions.push(r.probs);
     }
     if (call.outputHiddenStates) hiddenStates.push(h);
     const out: BaseModelOutput = { lastHiddenState: h };

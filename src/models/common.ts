@@ -128,6 +128,19 @@ export function activation(name: string): (x: Tensor) => Tensor {
   }
 }
 
+/**
+ * Runs one transformer layer in its own tidy scope so its intermediates are released as soon as the
+ * layer is done (autograd keeps what backward needs natively) — without this every intermediate of
+ * the whole forward would stay alive until the caller's scope ends, far above PyTorch's peak memory.
+ * The attention probabilities are kept only when asked for.
+ */
+export function runLayer(fn: () => { out: Tensor; probs: Tensor }, keepProbs: boolean): { out: Tensor; probs?: Tensor } {
+  return torch.tidy(() => {
+    const r = fn();
+    return keepProbs ? r : { out: r.out };
+  });
+}
+
 /** A list of submodules named 0, 1, 2, ... (torch.nn.ModuleList). */
 export class ModuleList<M extends nn.Module> extends nn.Module {
   readonly items: M[] = [];

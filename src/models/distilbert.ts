@@ -10,7 +10,7 @@ import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import type { DistilBertConfig } from '../hub/config.js';
 import {
-  activation, asIds, asTensor, checkIdRange, checkSameShape, FLOAT32_MIN, ModuleList, sequenceClassificationLoss, tokenLoss,
+  activation, asIds, asTensor, checkIdRange, checkSameShape, FLOAT32_MIN, ModuleList, runLayer, sequenceClassificationLoss, tokenLoss,
 } from './common.js';
 import type { BaseModelOutput, ForwardInput, ModelOutput } from './common.js';
 import { PreTrainedModel } from './pretrained.js';
@@ -197,9 +197,10 @@ export class DistilBertModel extends PreTrainedModel<DistilBertConfig> {
     const attentions: Tensor[] = [];
     for (const layer of this.transformer.layer.items) {
       if (call.outputHiddenStates) hiddenStates.push(h);
-      const r = layer.forward(h, masked);
+      const r = runLayer(() => layer.forward(h, masked), call.outputAttentions);
+      if (!call.outputHiddenStates) h.dispose();
       h = r.out;
-      if (call.outputAttentions) attentions.push(r.probs);
+      if (r.probs) attentions.push(r.probs);
     }
     if (call.outputHiddenStates) hiddenStates.push(h);
     const out: BaseModelOutput = { lastHiddenState: h };

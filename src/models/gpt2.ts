@@ -9,7 +9,7 @@ import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import type { GPT2Config } from '../hub/config.js';
 import {
-  activation, asIds, asTensor, causalAttentionMask, causalLmLoss, checkIdRange, checkSameShape, Conv1D, ModuleList,
+  activation, asIds, asTensor, causalAttentionMask, causalLmLoss, checkIdRange, checkSameShape, Conv1D, ModuleList, runLayer,
 } from './common.js';
 import type { BaseModelOutput, ForwardInput, InitOptions, ModelOutput } from './common.js';
 import { PreTrainedModel } from './pretrained.js';
@@ -158,9 +158,10 @@ export class GPT2Model extends PreTrainedModel<GPT2Config> {
     const attentions: Tensor[] = [];
     for (const block of this.h.items) {
       if (call.outputHiddenStates) hiddenStates.push(h);
-      const r = block.forward(h, mask);
+      const r = runLayer(() => block.forward(h, mask), call.outputAttentions);
+      if (!call.outputHiddenStates) h.dispose();
       h = r.out;
-      if (call.outputAttentions) attentions.push(r.probs);
+      if (r.probs) attentions.push(r.probs);
     }
     h = this.ln_f.forward(h);
     if (call.outputHiddenStates) hiddenStates.push(h);

@@ -284,4 +284,12 @@ test('fromConfig builds transformers-initialised weights (seeded), plain arrays 
   assert.ok(maxAbsDiff(out.logits.select(1, 0), out2.logits.select(1, 0)) < 1e-6);
   const ids = greedyGenerate(a, [1, 2], { maxNewTokens: 3, eosTokenId: null });
   assert.equal(ids.length, 5);
+  // A training step inside tidy leaves no tensor handle behind.
+  a.train();
+  const step = () => torch.tidy(() => a.forward({ inputIds: [[1, 2, 3, 4]], labels: [[1, 2, 3, 4]], outputHiddenStates: true }).loss!.backward());
+  step();
+  const live = torch.liveTensors();
+  step();
+  step();
+  assert.equal(torch.liveTensors(), live);
 });

@@ -1,0 +1,13 @@
+// `npm run bench -- <name> [options]`: dispatches to one benchmark. Benchmarks are never part of the tests.
+const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
+  'train-step': () => import('./train-step.js'),
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const load = name === undefined ? undefined : benches[name];
+if (load === undefined) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
+  process.exitCode = 2;
+} else {
+  process.exitCode = await (await load()).main(rest);
+}
