@@ -384,6 +384,15 @@ def build():
     c.check('log_loss', ['y_true', 'y_prob'], labels=[0, 1, 2])
     cases.append(c)
 
+    # A larger ROC case: 2000 samples, scores on a 0.01 grid (heavy ties), with and without weights.
+    r = np.random.default_rng(5)
+    y = r.integers(0, 2, size=2000)
+    score = np.round(np.clip(0.3 * y + r.normal(0.35, 0.2, size=2000), 0, 1), 2)
+    c = Case('binary-2000-ties', y_true=y, y_score=score, sample_weight=r.uniform(0, 2, size=2000))
+    binary_score_checks(c)
+    binary_score_checks(c, weighted=True)
+    cases.append(c)
+
     # Errors sklearn raises that the TypeScript side mirrors.
     c = Case('errors', y_true=['a', 'b', 'c'], y_pred=['a', 'b', 'b'])
     c.check('precision_recall_fscore_support', ['y_true', 'y_pred'], average='binary')
