@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LenguaError } from '../errors.js';
+import { register as registerDemo } from './demo.js';
 import { register as registerData } from './data.js';
 import { register as registerTokenize } from './tokenize.js';
 import { register as registerMetrics } from './metrics.js';
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize];
+const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
