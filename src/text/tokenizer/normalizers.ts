@@ -245,15 +245,37 @@ export const BYTE_TO_CHAR: readonly string[] = (() => {
 
 export const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
-const encoder = new TextEncoder();
+/** UTF-8 bytes of one code point (a lone surrogate encodes as U+FFFD, as TextEncoder does). */
+function utf8(cp: number, out: number[]): void {
+  if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
+  if (cp < 0x80) out.push(cp);
+  else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
+  else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+}
 
 /** Maps every UTF-8 byte to its printable stand-in; all bytes of a character share its span. */
 export function toByteLevel(s: AlignedString): AlignedString {
-  return s.mapCodePoints((ch) => {
-    let out = '';
-    for (const b of encoder.encode(ch)) out += BYTE_TO_CHAR[b]!;
-    return out;
-  });
+  const t = s.text;
+  const out: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const bytes: number[] = [];
+  for (let i = 0; i < t.length; ) {
+    const cp = t.codePointAt(i)!;
+    const n = cp > 0xffff ? 2 : 1;
+    const st = n === 1 ? s.starts[i]! : Math.min(s.starts[i]!, s.starts[i + 1]!);
+    const en = n === 1 ? s.ends[i]! : Math.max(s.ends[i]!, s.ends[i + 1]!);
+    bytes.length = 0;
+    utf8(cp, bytes);
+    for (const b of bytes) {
+      out.push(BYTE_TO_CHAR[b]!);
+      starts.push(st);
+      ends.push(en);
+    }
+    i += n;
+  }
+  return new AlignedString(out.join(''), starts, ends);
 }
 
 export function buildPreTokenizer(cfg: unknown): AlignedPreTokenizer | null {
