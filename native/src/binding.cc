@@ -17,6 +17,8 @@
 #include <c10/core/GradMode.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -650,6 +652,25 @@ FN(CudaDeviceCount) {
   return Napi::Number::New(info.Env(), at::hasCUDA() ? static_cast<double>(at::detail::getCUDAHooks().getNumGPUs()) : 0.0);
 }
 FN(Version) { return Napi::String::New(info.Env(), TORCH_VERSION); }
+Napi::Object Init(Napi::Env env, Napi::Object exports);
+
+// The file that provides sgemm_ as this addon's libraries see it: the BLAS libtorch really calls (Debian's libtorch
+// reaches it through libblas.so.3, which update-alternatives may point at OpenBLAS or at the reference BLAS).
+FN(BlasProvider) {
+  Dl_info self{};
+  void* sym = nullptr;
+  if (dladdr(reinterpret_cast<void*>(&Init), &self) != 0 && self.dli_fname != nullptr) {
+    void* h = dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    if (h != nullptr) {
+      sym = dlsym(h, "sgemm_");
+      dlclose(h);
+    }
+  }
+  if (sym == nullptr) sym = dlsym(RTLD_DEFAULT, "sgemm_");
+  Dl_info where{};
+  if (sym != nullptr && dladdr(sym, &where) != 0 && where.dli_fname != nullptr) return Napi::String::New(info.Env(), where.dli_fname);
+  return Napi::String::New(info.Env(), "");
+}
 FN(HasMkl) { return Napi::Boolean::New(info.Env(), at::hasMKL()); }
 
 #define REG(NAME, FNC) exports.Set(NAME, Napi::Function::New(env, Guard<FNC>, NAME))
@@ -778,6 +799,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   REG("cudaDeviceCount", CudaDeviceCount);
   REG("version", Version);
   REG("hasMkl", HasMkl);
+  REG("blasProvider", BlasProvider);
   return exports;
 }
 

@@ -1,7 +1,7 @@
 // Loads the libtorch addon (native/) once and checks the machine: the BLAS that libtorch really calls, and the
 // thread count. Everything else in src/torch goes through the `N` object exported here.
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
@@ -140,6 +140,7 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   version(): string;
   hasMkl(): boolean;
+  blasProvider(): string;
 }
 
 const APT_HINT = 'apt-get install libtorch-dev libopenblas0-pthread g++ make';
@@ -173,29 +174,46 @@ function loadAddon(): NativeBinding {
 
 export type BlasKind = 'openblas' | 'mkl' | 'blis' | 'accelerate' | 'reference' | 'unknown';
 
+/** The BLAS family of a library file path (after symlinks are resolved). */
+export function classifyBlasPath(path: string, hasMkl = false): BlasKind {
+  if (/openblas/i.test(path)) return 'openblas';
+  if (/mkl/i.test(path)) return 'mkl';
+  if (/blis/i.test(path)) return 'blis';
+  if (/Accelerate|vecLib/.test(path)) return 'accelerate';
+  if (/libtorch_cpu/.test(path)) return hasMkl ? 'mkl' : 'unknown'; // a BLAS linked statically into libtorch
+  if (/\/lib(c?blas)\.so/.test(path)) return 'reference';
+  return 'unknown';
+}
+
 /**
- * Which BLAS a process uses, from its memory map (/proc/self/maps text). Debian's libtorch calls libblas.so.3,
+ * Which BLAS libtorch calls. `provider` is the file that provides sgemm_ to the addon's libraries (dladdr); when it
+ * is unknown, the process memory map (/proc/self/maps text) is the fallback. Debian's libtorch calls libblas.so.3,
  * which update-alternatives points at OpenBLAS (…/openblas-pthread/libblas.so.3) or at the reference BLAS
- * (…/blas/libblas.so.3), 30x slower.
+ * (…/blas/libblas.so.3), 30x slower. The map alone can mislead: OpenBLAS's liblapack may be mapped while sgemm_
+ * comes from the reference BLAS, so the provider wins when known.
  */
-export function classifyBlas(maps: string, hasMkl = false): { kind: BlasKind; path: string } {
+export function classifyBlas(maps: string, hasMkl = false, provider = ''): { kind: BlasKind; path: string } {
+  if (provider !== '') {
+    let real = provider;
+    try {
+      real = realpathSync(provider);
+    } catch {
+      // keep the name as loaded
+    }
+    const kind = classifyBlasPath(real, hasMkl);
+    if (kind !== 'unknown') return { kind, path: real };
+  }
   const paths = new Set<string>();
   for (const line of maps.split('\n')) {
     const i = line.indexOf('/');
     if (i >= 0) paths.add(line.slice(i).trim());
   }
-  const all = [...paths];
-  const find = (re: RegExp): string | undefined => all.find((p) => re.test(p));
-  const open = find(/openblas/i);
-  if (open) return { kind: 'openblas', path: open };
-  const mkl = find(/libmkl/i);
-  if (mkl) return { kind: 'mkl', path: mkl };
-  const blis = find(/libblis/i);
-  if (blis) return { kind: 'blis', path: blis };
-  const ref = find(/\/lib(c?blas)\.so/);
-  if (ref) return { kind: 'reference', path: ref };
+  for (const kind of ['openblas', 'mkl', 'blis', 'reference'] as const) {
+    const path = [...paths].find((p) => classifyBlasPath(p) === kind && !/libtorch_cpu/.test(p));
+    if (path !== undefined) return { kind, path };
+  }
   if (hasMkl) return { kind: 'mkl', path: '(linked into libtorch)' };
-  return { kind: 'unknown', path: '' };
+  return { kind: 'unknown', path: provider };
 }
 
 function readMaps(): string {
@@ -218,7 +236,7 @@ function libtorchPathFrom(maps: string): string {
 export const N: NativeBinding = loadAddon();
 
 const maps = readMaps();
-export const blas = classifyBlas(maps, N.hasMkl());
+export const blas = classifyBlas(maps, N.hasMkl(), N.blasProvider());
 export const libtorchPath = libtorchPathFrom(maps);
 
 if (blas.kind === 'reference' && process.env.LENGUA_ALLOW_SLOW_BLAS !== '1') {

@@ -270,6 +270,9 @@ test('runtime: threads default to the cores, seeds repeat, backend reports OpenB
 });
 
 test('classifyBlas tells OpenBLAS from the reference BLAS in a memory map', () => {
+  assert.equal(torch.classifyBlas('', false, '/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3').kind, 'openblas');
+  // OpenBLAS's LAPACK mapped, yet sgemm_ served by the reference BLAS: the provider decides
+  assert.equal(torch.classifyBlas('7f 1 /usr/lib/x86_64-linux-gnu/openblas-pthread/liblapack.so.3', false, '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3').kind, 'reference');
   const open = '7f00-7f01 r-xp 00000000 08:01 1 /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3\n';
   const ref = '7f00-7f01 r-xp 00000000 08:01 1 /usr/lib/x86_64-linux-gnu/blas/libblas.so.3\n';
   assert.equal(torch.classifyBlas(open).kind, 'openblas');
