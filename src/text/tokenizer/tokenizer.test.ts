@@ -188,6 +188,13 @@ test('decode round trips and skips special tokens', async () => {
   assert.equal(bert.decode(e.ids), '[CLS] hello, world! [SEP]');
   assert.equal(bert.decode([]), '');
   assert.throws(() => bert.decode([1.5]), LenguaError);
+  assert.throws(() => bert.decode([2, 5000]), /not in the vocabulary \(size 1124\)/);
+  assert.equal(bert.tokenToId('[SEP]'), 3);
+  assert.equal(bert.tokenToId('no-such-token'), null);
+  assert.equal(bert.idToToken(3), '[SEP]');
+  assert.equal(bert.idToToken(99999), null);
+  assert.equal(bert.getVocab().get('[MASK]'), 4);
+  assert.equal(bert.getVocab().size, bert.vocabSize);
   const gpt2 = await AutoTokenizer.fromPretrained(join(FIX, 'gpt2-fake-lmbuddy'));
   for (const text of ['  Leading and trailing  ', 'Café 🍕 naïve\nnew line', 'Ελληνικά 中文']) {
     assert.equal(gpt2.decode(gpt2.encode(text).ids), text);

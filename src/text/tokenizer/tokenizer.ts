@@ -342,6 +342,19 @@ export class PreTrainedTokenizer {
     });
   }
 
+  tokenToId(token: string): number | null {
+    return this.lib.token_to_id(token) ?? null;
+  }
+
+  idToToken(id: number): string | null {
+    return Number.isInteger(id) ? (this.lib.id_to_token(id) ?? null) : null;
+  }
+
+  /** Token -> id for the whole vocabulary, added tokens included. */
+  getVocab(): Map<string, number> {
+    return this.lib.get_vocab(true);
+  }
+
   encode(text: string, opts: EncodeOptions = {}): Encoding {
     const [enc] = this.encodeBatchInternal([opts.pair === undefined ? text : [text, opts.pair]], opts);
     return enc!;
@@ -356,6 +369,7 @@ export class PreTrainedTokenizer {
     if (ids.length === 0) return '';
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0) throw new LenguaError(`token id ${id} is not a non-negative integer`, { field: 'ids' });
+      if (this.lib.id_to_token(id) === undefined) throw new LenguaError(`token id ${id} is not in the vocabulary (size ${this.vocabSize})`, { field: 'ids' });
     }
     const o: { skip_special_tokens?: boolean; clean_up_tokenization_spaces?: boolean } = { skip_special_tokens: opts.skipSpecialTokens ?? false };
     if (opts.cleanUpTokenizationSpaces !== undefined) o.clean_up_tokenization_spaces = opts.cleanUpTokenizationSpaces;
