@@ -71,7 +71,9 @@ function collectSpecials(config: Json, defaults: Record<string, string>, normali
 
 function addedTokens(specials: Map<string, SpecialSpec>, vocab: Record<string, number>, file: string): Json[] {
   const out: Json[] = [];
-  let next = Math.max(-1, ...Object.values(vocab)) + 1;
+  // A loop, not Math.max(...values): spreading a 250k-entry vocabulary overflows the call stack.
+  let next = 0;
+  for (const id of Object.values(vocab)) if (id >= next) next = id + 1;
   for (const s of specials.values()) {
     let id = vocab[s.content];
     if (id === undefined) {
@@ -230,4 +232,20 @@ export function convertByteLevelBpe(
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model,
   };
+}
+
+/**
+ * Tokens a slow tokenizer folder adds through added_tokens.json ({token: id}); transformers loads them
+ * as normalized, non-special added tokens.
+ */
+export function appendAddedTokensJson(json: Json, added: Json, file: string): void {
+  const list = (json.added_tokens ?? []) as Json[];
+  const have = new Set(list.map((t) => t.content));
+  for (const [content, id] of Object.entries(added)) {
+    if (!Number.isInteger(id) || (id as number) < 0) throw new LenguaError('expected a non-negative integer id', { file, field: content });
+    if (have.has(content)) continue;
+    list.push({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+  }
+  list.sort((a, b) => (a.id as number) - (b.id as number));
+  json.added_tokens = list;
 }

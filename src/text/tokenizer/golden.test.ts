@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AutoTokenizer, type PreTrainedTokenizer } from './index.js';
+import { AutoTokenizer, PreTrainedTokenizer } from './index.js';
 import { byteLevelToText } from './pipeline.js';
 
 // CI clones the repository with shared/ beside it (like /work/main and /work/shared).
@@ -38,6 +38,14 @@ function golden(name: string): Golden {
 function slowFolder(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'lengua-slow-'));
   for (const f of files) copyFileSync(f, join(dir, f.split('/').pop()!));
+  return dir;
+}
+
+/** Converts a slow folder and saves it as tokenizer.json files in a new folder (the slow one is removed). */
+function saved(slow: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-saved-'));
+  PreTrainedTokenizer.fromDir(slow).savePretrained(dir);
+  rmSync(slow, { recursive: true, force: true });
   return dir;
 }
 
@@ -105,7 +113,10 @@ const setups: Setup[] = [
     golden: 'bert-base-uncased',
     byteLevel: false,
     trimmed: false,
-    folders: [['vocab.txt only', () => slowFolder([join(GOLDEN, 'tokenizers/vocab/bert-base-uncased/vocab.txt')])]],
+    folders: [
+      ['vocab.txt only', () => slowFolder([join(GOLDEN, 'tokenizers/vocab/bert-base-uncased/vocab.txt')])],
+      ['tokenizer.json saved from vocab.txt', () => saved(slowFolder([join(GOLDEN, 'tokenizers/vocab/bert-base-uncased/vocab.txt')]))],
+    ],
   },
   {
     golden: 'gpt2',
@@ -143,6 +154,7 @@ for (const setup of setups) {
       const dir = folder();
       try {
         const tok = await AutoTokenizer.fromPretrained(dir);
+        assert.equal(tok.source, how.startsWith('tokenizer.json') ? 'tokenizer.json' : how.startsWith('vocab.txt') ? 'vocab.txt' : 'vocab.json + merges.txt');
         assert.equal(g.cases.length, 37);
         for (const c of g.cases) {
           const label = `${setup.golden}/${how} ${JSON.stringify(c.text).slice(0, 60)}`;

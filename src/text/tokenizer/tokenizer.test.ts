@@ -319,3 +319,22 @@ test('GPT-2 and RoBERTa folders with only vocab.json + merges.txt get the defaul
     rmSync(rdir, { recursive: true, force: true });
   }
 });
+
+test('added_tokens.json of a slow folder adds tokens that split the text', async () => {
+  const dir = tmp();
+  try {
+    for (const f of ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']) copyFileSync(join(BERT, f), join(dir, f));
+    writeFileSync(join(dir, 'added_tokens.json'), JSON.stringify({ '<emoji>': 1124 }));
+    const tok = await AutoTokenizer.fromPretrained(dir);
+    const text = 'hi<emoji>yo';
+    const e = tok.encode(text, { addSpecialTokens: false });
+    assert.deepEqual(e.tokens, ['h', '##i', '<emoji>', 'y', '##o']);
+    assert.deepEqual(e.ids[2], 1124);
+    assert.deepEqual(text.slice(...e.offsets[2]!), '<emoji>');
+    assert.equal(tok.vocabSize, 1125);
+    writeFileSync(join(dir, 'added_tokens.json'), JSON.stringify({ '<x>': -1 }));
+    await assert.rejects(AutoTokenizer.fromPretrained(dir), (err: unknown) => err instanceof LenguaError && err.field === '<x>' && /added_tokens\.json/.test(err.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,7 +5,7 @@ import { LenguaError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { resolveModelDir } from '../../hub/resolve.js';
 import { AlignedString } from './aligned.js';
-import { convertBert, convertByteLevelBpe, parseMerges, parseVocabTxt, tokenContent } from './convert.js';
+import { appendAddedTokensJson, convertBert, convertByteLevelBpe, parseMerges, parseVocabTxt, tokenContent } from './convert.js';
 import { alignedLowercase, alignedUnicode } from './normalizers.js';
 import { AlignedPipeline, byteLevelToText, type AddedTokenSpec, type LibTokenizerInternals, type ModelInfo } from './pipeline.js';
 import type { DecodeOptions, EncodeOptions, Encoding, FromPretrainedOptions, SpecialTokens, TruncationStrategy } from './types.js';
@@ -155,6 +155,11 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
     if (typeof json.model !== 'object' || json.model === null) throw new LenguaError('no "model" object', { file: tjFile, field: 'model' });
     return { dir, json, config: merged, specialTokensMap, source: 'tokenizer.json' };
   }
+  const addedFile = join(dir, 'added_tokens.json');
+  const withAdded = (files: TokenizerFiles): TokenizerFiles => {
+    if (existsSync(addedFile)) appendAddedTokensJson(files.json, readJson(addedFile), addedFile);
+    return files;
+  };
   const vocabTxt = join(dir, 'vocab.txt');
   const vocabJson = join(dir, 'vocab.json');
   const mergesTxt = join(dir, 'merges.txt');
@@ -168,19 +173,19 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
     const merges = parseMerges(readFileSync(mergesTxt, 'utf8'), mergesTxt);
     const kind = byteLevelKind(dir, merged, vocab);
     const cfg = { ...SLOW_DEFAULTS[kind], ...merged };
-    return {
+    return withAdded({
       dir,
       json: convertByteLevelBpe(vocab, merges, cfg, kind, vocabJson),
       config: cfg,
       specialTokensMap,
       source: 'vocab.json + merges.txt',
       tokenizerClass: kind === 'roberta' ? 'RobertaTokenizer' : 'GPT2Tokenizer',
-    };
+    });
   }
   if (existsSync(vocabTxt)) {
     const vocab = parseVocabTxt(readFileSync(vocabTxt, 'utf8'), vocabTxt);
     const cfg = { ...SLOW_DEFAULTS.bert, ...merged };
-    return { dir, json: convertBert(vocab, cfg, vocabTxt), config: cfg, specialTokensMap, source: 'vocab.txt', tokenizerClass: 'BertTokenizer' };
+    return withAdded({ dir, json: convertBert(vocab, cfg, vocabTxt), config: cfg, specialTokensMap, source: 'vocab.txt', tokenizerClass: 'BertTokenizer' });
   }
   throw new LenguaError(
     'no tokenizer files: looked for tokenizer.json, vocab.txt (BERT WordPiece) and vocab.json + merges.txt (GPT-2/RoBERTa byte-level BPE)',
