@@ -173,6 +173,7 @@ export function convertByteLevelBpe(
     end_of_word_suffix: '',
     fuse_unk: false,
     byte_fallback: false,
+    ignore_merges: false,
     vocab,
     merges,
   };

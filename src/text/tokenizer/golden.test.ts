@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AutoTokenizer, PreTrainedTokenizer } from './index.js';
+import { AutoTokenizer, PreTrainedTokenizer, readTokenizerFiles } from './index.js';
 import { byteLevelToText } from './pipeline.js';
 
 // CI clones the repository with shared/ beside it (like /work/main and /work/shared).
@@ -184,3 +184,35 @@ for (const setup of setups) {
     });
   }
 }
+
+/** Object key order aside (JavaScript lists integer-like keys first), two JSON values are equal. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+test('slow-file conversion writes the same tokenizer.json as transformers did for the fixtures', () => {
+  const cases: Array<[string, string[]]> = [
+    ['bert-tiny-seqcls', ['vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']],
+    ['gpt2-tiny', ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']],
+    ['gpt2-fake-lmbuddy', ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']],
+    ['roberta-synth-seqcls', ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json']],
+  ];
+  for (const [name, files] of cases) {
+    const slow = slowFolder(files.map((f) => join(FIX, name, f)));
+    try {
+      const mine = readTokenizerFiles(slow).json as { model: { merges?: unknown[] } };
+      const ref = JSON.parse(readFileSync(join(FIX, name, 'tokenizer.json'), 'utf8')) as { model: { merges?: unknown[]; ignore_merges?: boolean } };
+      // Newer files store merges as pairs, older ones as "a b" strings: the same data.
+      if (ref.model.merges) ref.model.merges = ref.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+      // lm-buddy's file predates ignore_merges (default false).
+      if (ref.model.merges && ref.model.ignore_merges === undefined) ref.model.ignore_merges = false;
+      assert.deepEqual(canonical(mine), canonical(ref), name);
+    } finally {
+      rmSync(slow, { recursive: true, force: true });
+    }
+  }
+});
