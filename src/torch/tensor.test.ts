@@ -24,6 +24,7 @@ test('creation: nested arrays infer shape and dtype like PyTorch', () => {
     assert.deepEqual(torch.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] }).toArray(), [[1, 2, 3], [4, 5, 6]]);
     assert.throws(() => torch.tensor(new Float32Array(5), { shape: [2, 3] }), /20 bytes but shape \[2, 3\] of Float needs 24/);
     assert.deepEqual(torch.arange(5).toArray(), [0, 1, 2, 3, 4]);
+    assert.equal(torch.arange(3, { dtype: 'float32' }).dtype, 'float32');
     assert.equal(torch.arange(5).dtype, 'int64');
     assert.deepEqual(torch.arange(1, 2, 0.25).toArray(), [1, 1.25, 1.5, 1.75]);
     assert.deepEqual(torch.full([2], 7, { dtype: 'int32' }).toArray(), [7, 7]);

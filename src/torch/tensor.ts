@@ -716,9 +716,10 @@ export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Te
 }
 
 /** arange(end) or arange(start, end, step?). int64 when all arguments are integers, else float32 (like PyTorch). */
-export function arange(end: number): Tensor;
+export function arange(end: number, opts?: TensorOptions): Tensor;
 export function arange(start: number, end: number, step?: number, opts?: TensorOptions): Tensor;
-export function arange(a: number, b?: number, step = 1, opts: TensorOptions = {}): Tensor {
+export function arange(a: number, b?: number | TensorOptions, step = 1, opts: TensorOptions = {}): Tensor {
+  if (typeof b === 'object') return arange(0, a, 1, b);
   const [start, end] = b === undefined ? [0, a] : [a, b];
   const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int64' : 'float32');
   return finish(new Tensor(N.arange(start, end, step, dtypeCode(dtype), devOf(opts))), opts);
