@@ -338,3 +338,29 @@ test('added_tokens.json of a slow folder adds tokens that split the text', async
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('truncation and padding invariants on generated pairs', async () => {
+  const fc = (await import('fast-check')).default;
+  const tok = await AutoTokenizer.fromPretrained(BERT);
+  const word = fc.constantFrom('a', 'bc', 'def', 'hello', 'wörld', '中', '!', 'xyzxyz');
+  const text = fc.array(word, { maxLength: 10 }).map((w) => w.join(' '));
+  fc.assert(
+    fc.property(text, text, fc.integer({ min: 3, max: 30 }), fc.constantFrom('left', 'right' as const), (a, b, max, side) => {
+      const full = tok.encode(a, { pair: b });
+      const e = tok.encode(a, { pair: b, truncation: 'longest_first', maxLength: max, truncationSide: side });
+      assert.equal(e.ids.length, Math.min(max, full.ids.length));
+      // Each side keeps a contiguous run of its own tokens (the start, or the end for left truncation).
+      for (const seq of [0, 1] as const) {
+        const kept = seqTokens(e, seq);
+        const all = seqTokens(full, seq);
+        const expected = side === 'right' ? all.slice(0, kept.length) : all.slice(all.length - kept.length);
+        assert.deepEqual(kept, expected);
+      }
+      const [p, q] = tok.encodeBatch([[a, b], a], { padding: 'max_length', truncation: true, maxLength: max, paddingSide: side });
+      assert.equal(p!.ids.length, max);
+      assert.equal(q!.ids.length, max);
+      assert.equal(q!.attentionMask.reduce((x, y) => x + y, 0), Math.min(max, tok.encode(a).ids.length));
+    }),
+    { numRuns: 150, seed: 42 },
+  );
+});
