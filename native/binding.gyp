@@ -11,7 +11,7 @@
       "defines!": ["NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "<!@(node find-libtorch.mjs cflags)"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations", "<!@(node find-libtorch.mjs cflags)"],
       "libraries": ["<!@(node find-libtorch.mjs libs)"],
       "ldflags": ["<!@(node find-libtorch.mjs ldflags)"]
     }

@@ -23,7 +23,12 @@ function fromFolder(root, source) {
   const lib = path.join(root, 'lib');
   if (!fs.existsSync(path.join(include, 'ATen', 'ATen.h')) || !hasLib(lib, 'torch_cpu')) return null;
   // Debian's python3-torch links its lib/ to the system copies: then no rpath or -L is needed.
-  const real = path.dirname(fs.realpathSync(path.join(lib, 'libtorch_cpu.so')));
+  let real = lib;
+  try {
+    real = path.dirname(fs.realpathSync(path.join(lib, 'libtorch_cpu.so')));
+  } catch {
+    // a dangling link: keep the folder as named
+  }
   const system = SYSTEM_LIB_DIRS.includes(real);
   return { source, root, includes: [include, path.join(include, 'torch', 'csrc', 'api', 'include')], libDir: system ? real : lib, system, abi: abiFromCmake(root) };
 }

@@ -34,8 +34,11 @@ struct Holder {
 
 int64_t g_live = 0;  // handles whose tensor is not yet freed (liveTensors)
 
+// Views (reshape, transpose, select, split…) share their base's storage: counting them again would overstate the
+// pressure V8 sees and trigger needless collections.
 int64_t TensorBytes(const at::Tensor& t) {
-  return t.defined() ? static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size()) : 0;
+  if (!t.defined() || t.is_view()) return 0;
+  return static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
 }
 
 void Release(Napi::Env env, Holder* h) {

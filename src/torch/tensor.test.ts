@@ -189,6 +189,10 @@ test('libtorch errors become JS Errors with its message, and the process survive
     assert.throws(() => a.reshape([7]), /shape '\[7\]' is invalid for input of size 6/);
     assert.throws(() => torch.cat([a, b], 0), /Sizes of tensors must match/);
     assert.throws(() => a.sum().backward(), /does not require grad/);
+    assert.throws(() => torch.F.embedding(torch.tensor([0, 7]), torch.ones([5, 2])), /index out of range/);
+    assert.throws(() => a.gather(1, torch.tensor([[9]])), /out of bounds/);
+    assert.throws(() => a.to('cuda:0'), /CUDA/);
+    assert.throws(() => torch.zeros([2], { device: 'tpu' as torch.Device }), /device/i);
     // still fully usable afterwards
     assert.equal(a.add(1).sum().item(), 12);
   });
