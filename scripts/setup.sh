@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 # libtorch (training engine) and OpenBLAS: without OpenBLAS, Debian's libtorch uses the reference
 # BLAS and trains ~30x slower (DESIGN.md). python3-torch and python3-sklearn are the references that
 # benchmarks and the metric-reference script compare against.
-packages=(libtorch-dev libopenblas0-pthread g++ make python3)
+# libblas3 (the reference BLAS) is only there so a test can prove the slow-BLAS setup fails loudly;
+# update-alternatives keeps libblas.so.3 on OpenBLAS (priority 100 against 10).
+packages=(libtorch-dev libopenblas0-pthread libblas3 g++ make python3)
 if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" ]]; then packages+=(python3-torch python3-sklearn); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -10,7 +10,7 @@
 //   constructor arguments. Module.to(device) moves tensors in place (the same Tensor objects stay valid).
 // - optim: SGD takes `dampening`; optimizers have dispose() (frees state) and `stepCount`; AdamW groups carry
 //   betas/eps too; stateDict().groups[i].params are parameter indices (as in PyTorch).
-import { N, blas, libtorchPath } from './native.js';
+import { N, blasInUse, libtorchLocation } from './native.js';
 
 export {
   Tensor,
@@ -71,6 +71,7 @@ export interface BackendInfo {
 }
 
 export function backendInfo(): BackendInfo {
+  const blas = blasInUse();
   return {
     libtorchVersion: N.version(),
     blas: blas.kind,
@@ -78,6 +79,6 @@ export function backendInfo(): BackendInfo {
     openblas: blas.kind === 'openblas',
     threads: N.getNumThreads(),
     cuda: N.cudaAvailable(),
-    libtorchPath,
+    libtorchPath: libtorchLocation(),
   };
 }

@@ -51,3 +51,18 @@ test('the reference BLAS fails at load unless LENGUA_ALLOW_SLOW_BLAS=1', { skip:
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('importing src/torch without the addon succeeds; the first tensor operation names the fix', () => {
+  const lazy = `import('${new URL('./index.ts', import.meta.url).href}').then((t) => {
+    console.log('imported');
+    t.zeros([2]);
+  }).catch((e) => { console.error(e.name + ': ' + e.message); process.exit(3); });`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', lazy], {
+    env: { ...process.env, LENGUA_TORCH_ADDON: '/nonexistent/lengua_torch.node' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 3, r.stderr);
+  assert.equal(r.stdout.trim(), 'imported');
+  assert.match(r.stderr, /the libtorch binding is not built/);
+});

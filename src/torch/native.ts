@@ -232,21 +232,48 @@ function libtorchPathFrom(maps: string): string {
   return '';
 }
 
-/** The loaded addon. Importing src/torch loads it; a missing build or a slow BLAS fails here, loudly. */
-export const N: NativeBinding = loadAddon();
+let loaded: NativeBinding | undefined;
+let loadedBlas: { kind: BlasKind; path: string } = { kind: 'unknown', path: '' };
+let loadedLibtorchPath = '';
 
-const maps = readMaps();
-export const blas = classifyBlas(maps, N.hasMkl(), N.blasProvider());
-export const libtorchPath = libtorchPathFrom(maps);
-
-if (blas.kind === 'reference' && process.env.LENGUA_ALLOW_SLOW_BLAS !== '1') {
-  throw new LenguaError(
-    `libtorch is using the reference BLAS (${blas.path}), which trains about 30x slower than OpenBLAS. ` +
-      `Install OpenBLAS: \`apt-get install libopenblas0-pthread\` (update-alternatives then points libblas.so.3 at it), ` +
-      `or set LENGUA_ALLOW_SLOW_BLAS=1 to run slowly anyway`,
-  );
+/**
+ * Loads the addon on first use, not at import: tokenizing, evaluating a baseline or serving ONNX must
+ * work on a machine without libtorch. A missing build or a slow BLAS fails here, loudly.
+ */
+function init(): NativeBinding {
+  if (loaded !== undefined) return loaded;
+  const n = loadAddon();
+  const maps = readMaps();
+  const blas = classifyBlas(maps, n.hasMkl(), n.blasProvider());
+  if (blas.kind === 'reference' && process.env.LENGUA_ALLOW_SLOW_BLAS !== '1') {
+    throw new LenguaError(
+      `libtorch is using the reference BLAS (${blas.path}), which trains about 30x slower than OpenBLAS. ` +
+        `Install OpenBLAS: \`apt-get install libopenblas0-pthread\` (update-alternatives then points libblas.so.3 at it), ` +
+        `or set LENGUA_ALLOW_SLOW_BLAS=1 to run slowly anyway`,
+    );
+  }
+  // libtorch starts with one thread on some machines; use every core unless LENGUA_NUM_THREADS says otherwise.
+  const requestedThreads = Number(process.env.LENGUA_NUM_THREADS ?? '');
+  n.setNumThreads(Number.isInteger(requestedThreads) && requestedThreads > 0 ? requestedThreads : availableParallelism());
+  loadedBlas = blas;
+  loadedLibtorchPath = libtorchPathFrom(maps);
+  loaded = n;
+  return n;
 }
 
-// libtorch starts with one thread on some machines; use every core unless LENGUA_NUM_THREADS says otherwise.
-const requestedThreads = Number(process.env.LENGUA_NUM_THREADS ?? '');
-N.setNumThreads(Number.isInteger(requestedThreads) && requestedThreads > 0 ? requestedThreads : availableParallelism());
+/** The addon, loaded on first property access (the binding's functions ignore `this`). */
+export const N: NativeBinding = new Proxy({} as NativeBinding, {
+  get: (_target, prop) => Reflect.get(init(), prop) as unknown,
+});
+
+/** The BLAS libtorch calls (loads the addon). */
+export function blasInUse(): { kind: BlasKind; path: string } {
+  init();
+  return loadedBlas;
+}
+
+/** The libtorch_cpu library the addon loaded (loads the addon). */
+export function libtorchLocation(): string {
+  init();
+  return loadedLibtorchPath;
+}
