@@ -4,3 +4,5 @@ export * from './checkpoint.js';
 export * from './cache.js';
 export * from './download.js';
 export * from './resolve.js';
+export * from './config.js';
+export { normalizeKey, planWeightLoading, DEFAULT_IGNORED, type WeightPlan, type WeightPlanSpec } from './weights.js';

@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+test('the package root exports the Hugging Face-style entry points', async () => {
+  const lengua = await import('./index.js');
+  for (const name of ['AutoTokenizer', 'AutoConfig', 'AutoModelForSequenceClassification', 'normalize', 'loadDataset', 'splitDataset', 'f1Score', 'readSafetensors', 'LenguaError']) {
+    assert.ok(name in lengua, `missing export ${name}`);
+  }
+  assert.equal(typeof lengua.torch.tensor, 'function');
+});
+
+test('importing the package root does not need the libtorch addon', () => {
+  const script = `import('${new URL('./index.ts', import.meta.url).href}').then((l) => console.log(l.normalize('Holaaaa @Ana')))`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, LENGUA_TORCH_ADDON: '/nonexistent/lengua_torch.node' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'Holaa @user');
+});
