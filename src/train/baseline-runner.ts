@@ -1,7 +1,7 @@
 // The trial runner for the TF-IDF + logistic-regression baseline: fast enough to cross-validate and search on a laptop.
 import { LenguaError } from '../errors.js';
 import { mulberry32, shuffleInPlace } from '../data/index.js';
-import { TfidfLogReg, type TfidfLogRegOptions } from '../models/baseline/tfidf-logreg.js';
+import { TfidfLogReg, joinPair, type TfidfLogRegOptions } from '../models/baseline/index.js';
 import { labelIds, validationMetrics, type TrialRunner } from './trial.js';
 
 export const BASELINE_MODEL = 'baseline:tfidf-logreg';
@@ -67,9 +67,10 @@ export function baselineRunner(): TrialRunner {
       const fitOpts = Object.fromEntries(Object.entries(config).filter(([k]) => FIT_KEYS.has(k))) as TfidfLogRegOptions;
       const steps = (config.budgetSteps as number | undefined) ?? 1;
       const seed = (config.seed as number | undefined) ?? 42;
-      const trainTexts = data.train.examples.map((e) => e.text);
+      // Text pairs become one text, as the baseline trains them (`lengua train --model baseline:tfidf-logreg`).
+      const trainTexts = data.train.examples.map((e) => joinPair(e.text, e.textPair));
       const trainLabels = labelIds(data.train, data.labels);
-      const validTexts = data.validation.examples.map((e) => e.text);
+      const validTexts = data.validation.examples.map((e) => joinPair(e.text, e.textPair));
       const validLabels = labelIds(data.validation, data.labels);
       const order = steps > 1 ? balancedOrder(trainLabels, seed) : trainLabels.map((_, i) => i);
       const id2label = data.labels.id2label;
