@@ -1,0 +1,16 @@
+/** train/: the Trainer (transformers' loop on libtorch), its arguments, strategies, schedules and checkpoints. */
+export {
+  TRAINING_ARGUMENT_DOCS, ARGUMENT_NAMES, trainingArguments, readArgumentsFile, argumentName, coerceArgument, greaterIsBetter, metricKey, toHfDict,
+  type TrainingArguments, type ArgumentDoc, type IntervalStrategy, type SchedulerType, type FineTuneStrategy,
+} from './arguments.js';
+export {
+  Trainer, defaultComputeMetrics, stepSeed,
+  type TrainerOptions, type TrainerState, type TrainerCallback, type TrainOutput, type ComputeMetrics,
+  type FrozenForward, type FrozenForwardFactory, type FrozenForwardOptions,
+} from './trainer.js';
+export { EarlyStoppingCallback } from './callbacks.js';
+export { encodeDataset, encodeTexts, epochBatches, sequentialBatches, collate, isMultiLabel, type EncodedDataset, type TextClassificationData, type Batch } from './data.js';
+export { applyStrategy, applyDropoutOverrides, frozenLayerCount, paramPlace, numLayers, type ParamGroup, type StrategyResult, type ParamPlace } from './strategy.js';
+export { lrLambda, warmupStepsFor, type ScheduleSpec } from './scheduler.js';
+export { listCheckpoints, latestCheckpoint, writeCheckpointDir, rotateCheckpoints, type CheckpointRef } from './checkpoint.js';
+export { Progress } from './progress.js';

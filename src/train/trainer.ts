@@ -1,0 +1,614 @@
+/**
+ * `Trainer`: transformers' training loop for sequence classifiers on libtorch — AdamW with parameter
+ * groups, schedules, gradient accumulation and clipping, evaluation, checkpoints in the HF layout,
+ * exact resume, early stopping and best-model restore.
+ *
+ * Determinism: data order comes from mulberry32(seed, epoch) and, before every optimizer step, torch
+ * is reseeded with a value derived from (seed, globalStep). Dropout masks therefore depend only on the
+ * step number, so a run resumed from checkpoint-N replays steps N+1… exactly as the uninterrupted run
+ * did, without saving the libtorch generator state (the binding does not expose it).
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as torch from '../torch/index.js';
+import { F, AdamW, clipGradNorm } from '../torch/index.js';
+import type { Tensor } from '../torch/index.js';
+import { LenguaError } from '../errors.js';
+import { loadCheckpoint } from '../hub/checkpoint.js';
+import type { PreTrainedModel } from '../models/index.js';
+import type { PreTrainedTokenizer } from '../text/tokenizer/index.js';
+import { computeClassificationMetrics } from '../eval/metrics/index.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { type TrainingArguments, greaterIsBetter, metricKey, toHfDict } from './arguments.js';
+import { lrLambda, warmupStepsFor, type ScheduleSpec } from './scheduler.js';
+import { applyDropoutOverrides, applyStrategy, type StrategyResult } from './strategy.js';
+import { collate, epochBatches, isMultiLabel, sequentialBatches, type Batch, type EncodedDataset } from './data.js';
+import {
+  ARGS_JSON, RNG_JSON, SCHEDULER_JSON, TRAINER_STATE, latestCheckpoint, loadOptimizer, readJson, removeStaleTemporaries,
+  rotateCheckpoints, saveOptimizer, writeCheckpointDir,
+} from './checkpoint.js';
+import { Progress } from './progress.js';
+import { EarlyStoppingCallback } from './callbacks.js';
+
+export interface TrainerState {
+  globalStep: number;
+  epoch: number;
+  maxSteps: number;
+  bestMetric?: number;
+  bestModelCheckpoint?: string;
+  logHistory: Array<Record<string, number>>;
+}
+
+export interface TrainerCallback {
+  onEvaluate?(state: TrainerState, metrics: Record<string, number>): void | { shouldStop?: boolean };
+  onLog?(state: TrainerState, logs: Record<string, number>): void;
+  onEpochEnd?(state: TrainerState): void | { shouldStop?: boolean };
+  /** onStepEnd runs after every optimizer step (J's pruning may stop there). */
+  onStepEnd?(state: TrainerState): void | { shouldStop?: boolean };
+  /** Callbacks with state (early stopping's counter) save it in trainer_state.json for exact resume. */
+  readonly stateKey?: string;
+  stateDict?(): Record<string, unknown>;
+  loadStateDict?(s: Record<string, unknown>): void;
+}
+
+/**
+ * Hook for helper K's frozen-layer cache: computes logits for a batch when the bottom of the model
+ * is frozen, possibly from cached hidden states. `src/train/frozen-cache.ts` may export
+ * `createFrozenForward(opts)` returning one (or null to decline); the Trainer imports it when
+ * `cacheFrozen` is set and the strategy freezes layers.
+ */
+export interface FrozenForward {
+  /** Logits [batch, labels] for the examples `indices` of `dataset` (whose padded tensors are `batch`). */
+  logits(dataset: EncodedDataset, indices: readonly number[], batch: Batch, training: boolean): Tensor;
+  dispose?(): void;
+}
+export interface FrozenForwardOptions {
+  model: PreTrainedModel;
+  /** Layers (after the embeddings) whose weights are frozen; the embeddings are frozen too. */
+  frozenLayers: number;
+  maxBytes?: number;
+  withTokenTypes: boolean;
+}
+export type FrozenForwardFactory = (opts: FrozenForwardOptions) => FrozenForward | null;
+
+export type ComputeMetrics = (p: { logits: number[][]; labels: number[] | number[][] }) => Record<string, number>;
+
+export interface TrainerOptions {
+  model: PreTrainedModel;
+  args: TrainingArguments;
+  trainDataset: EncodedDataset;
+  evalDataset?: EncodedDataset;
+  tokenizer?: PreTrainedTokenizer;
+  id2label?: Record<number, string>;
+  computeMetrics?: ComputeMetrics;
+  callbacks?: TrainerCallback[];
+  /** Overrides the frozen-layer cache lookup (tests, or a custom cache). null disables it. */
+  frozenForward?: FrozenForwardFactory | null;
+  /** Where progress goes (default stderr); args.quiet silences it. */
+  progressStream?: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+}
+
+export interface TrainOutput {
+  globalStep: number;
+  trainingLoss: number;
+  metrics: Record<string, number>;
+}
+
+/** Torch seed for optimizer step `step`: a 32-bit mix of (seed, step). */
+export function stepSeed(seed: number, step: number): number {
+  let h = (seed ^ 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (step >>> 0), 0xcc9e2d51) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x1b873593) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Default metrics: accuracy, macro/weighted F1, macro precision/recall, MCC (single-label); subset accuracy and micro/macro F1 (multi-label). */
+export function defaultComputeMetrics(numLabels: number): ComputeMetrics {
+  return ({ logits, labels }) => {
+    if (labels.length === 0) return {};
+    if (Array.isArray(labels[0])) return multiLabelMetrics(logits, labels as number[][]);
+    const preds = logits.map(argmax);
+    const ids = Array.from({ length: numLabels }, (_, i) => i);
+    const m = computeClassificationMetrics(labels as number[], preds, { labels: ids });
+    return {
+      accuracy: m.accuracy,
+      macro_f1: m.macro.f1,
+      macro_precision: m.macro.precision,
+      macro_recall: m.macroRecall,
+      weighted_f1: m.weighted.f1,
+      mcc: m.mcc,
+    };
+  };
+}
+
+function argmax(row: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if ((row[i] as number) > (row[best] as number)) best = i;
+  return best;
+}
+
+function multiLabelMetrics(logits: number[][], labels: number[][]): Record<string, number> {
+  const k = labels[0]!.length;
+  const tp = new Array<number>(k).fill(0);
+  const fp = new Array<number>(k).fill(0);
+  const fn = new Array<number>(k).fill(0);
+  let exact = 0;
+  logits.forEach((row, i) => {
+    let all = true;
+    row.forEach((z, j) => {
+      const p = z > 0 ? 1 : 0;
+      const y = labels[i]![j]! > 0.5 ? 1 : 0;
+      if (p && y) tp[j]!++;
+      else if (p) fp[j]!++;
+      else if (y) fn[j]!++;
+      if (p !== y) all = false;
+    });
+    if (all) exact++;
+  });
+  const f1 = (a: number, b: number, c: number): number => (2 * a + b + c === 0 ? 0 : (2 * a) / (2 * a + b + c));
+  const sum = (xs: number[]): number => xs.reduce((s, x) => s + x, 0);
+  return {
+    accuracy: exact / labels.length,
+    micro_f1: f1(sum(tp), sum(fp), sum(fn)),
+    macro_f1: tp.reduce((s, _, j) => s + f1(tp[j]!, fp[j]!, fn[j]!), 0) / k,
+  };
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+export class Trainer {
+  readonly model: PreTrainedModel;
+  readonly args: TrainingArguments;
+  readonly trainDataset: EncodedDataset;
+  readonly evalDataset: EncodedDataset | undefined;
+  readonly tokenizer: PreTrainedTokenizer | undefined;
+  readonly callbacks: TrainerCallback[];
+  state: TrainerState;
+  private readonly computeMetrics: ComputeMetrics;
+  private readonly numLabels: number;
+  private readonly multiLabel: boolean;
+  private readonly withTokenTypes: boolean;
+  private readonly padTokenId: number;
+  private classWeight: Tensor | null = null;
+  private frozen: FrozenForward | null = null;
+  private readonly frozenFactory: FrozenForwardFactory | null | undefined;
+  private readonly progress: Progress;
+  private lastEval: Record<string, number> | null = null;
+  private bestStep: number | null = null;
+  private strategyResult: StrategyResult | null = null;
+
+  constructor(opts: TrainerOptions) {
+    this.model = opts.model;
+    this.args = opts.args;
+    this.trainDataset = opts.trainDataset;
+    this.evalDataset = opts.evalDataset;
+    this.tokenizer = opts.tokenizer;
+    this.numLabels = this.model.config.numLabels;
+    this.multiLabel = isMultiLabel(opts.trainDataset);
+    checkDataset(opts.trainDataset, this.numLabels, this.multiLabel, 'trainDataset');
+    if (opts.evalDataset) checkDataset(opts.evalDataset, this.numLabels, this.multiLabel, 'evalDataset');
+    if (opts.id2label !== undefined) {
+      this.model.config.id2label = opts.id2label;
+    }
+    if (this.multiLabel) this.model.config.problemType = 'multi_label_classification';
+    else if (this.model.config.problemType === null) this.model.config.problemType = 'single_label_classification';
+    const mt = this.model.config.modelType;
+    this.withTokenTypes = (mt === 'bert' || mt === 'roberta') && opts.trainDataset.tokenTypeIds !== undefined;
+    this.padTokenId = opts.trainDataset.padTokenId ?? opts.tokenizer?.padTokenId ?? (this.model.config as unknown as { padTokenId?: number }).padTokenId ?? 0;
+    this.computeMetrics = opts.computeMetrics ?? defaultComputeMetrics(this.numLabels);
+    this.callbacks = [...(opts.callbacks ?? [])];
+    if (this.args.earlyStoppingPatience !== undefined && !this.callbacks.some((c) => c instanceof EarlyStoppingCallback)) {
+      this.callbacks.push(new EarlyStoppingCallback(this.args));
+    }
+    this.frozenFactory = opts.frozenForward;
+    this.progress = new Progress({ quiet: this.args.quiet, ...(opts.progressStream ? { stream: opts.progressStream } : {}) });
+    applyDropoutOverrides(this.model, this.args);
+    this.state = { globalStep: 0, epoch: 0, maxSteps: 0, logHistory: [] };
+  }
+
+  private get logFile(): string {
+    return this.args.logFile ?? join(this.args.outputDir, 'log.jsonl');
+  }
+
+  private get devices(): torch.Device {
+    return this.model.device;
+  }
+
+  private setupClassWeights(): void {
+    const cw = this.args.classWeights;
+    if (cw === undefined || cw === null) return;
+    if (this.multiLabel) throw new LenguaError('classWeights apply to single-label classification only', { field: 'classWeights' });
+    let w: number[];
+    if (cw === 'balanced') {
+      const counts = new Array<number>(this.numLabels).fill(0);
+      for (const y of this.trainDataset.labels as number[]) counts[y]!++;
+      const n = this.trainDataset.labels.length;
+      // scikit-learn's 'balanced': n / (classes x count); a class absent from the data gets weight 0 (it never appears as a target).
+      w = counts.map((c) => (c === 0 ? 0 : n / (this.numLabels * c)));
+    } else {
+      if (cw.length !== this.numLabels) throw new LenguaError(`classWeights has ${cw.length} numbers but the model has ${this.numLabels} labels`, { field: 'classWeights' });
+      w = cw;
+    }
+    this.classWeight = torch.tensor(new Float32Array(w), { device: this.devices }).keep();
+  }
+
+  /** The training loss (label smoothing, class weights; BCE for multi-label, MSE for one label). */
+  private loss(logits: Tensor, labels: Tensor): Tensor {
+    if (this.multiLabel) return F.binaryCrossEntropyWithLogits(logits, labels);
+    if (this.numLabels === 1) return F.mseLoss(logits.squeeze(), labels.to('float32').squeeze());
+    return F.crossEntropy(logits, labels, { labelSmoothing: this.args.labelSmoothingFactor, weight: this.classWeight });
+  }
+
+  private batch(ds: EncodedDataset, indices: readonly number[]): Batch {
+    const b = collate(ds, indices, { padTokenId: this.padTokenId, withTokenTypes: this.withTokenTypes, multiLabel: this.multiLabel });
+    const dev = this.devices;
+    if (dev === 'cpu') return b;
+    return {
+      inputIds: b.inputIds.to(dev),
+      attentionMask: b.attentionMask.to(dev),
+      ...(b.tokenTypeIds ? { tokenTypeIds: b.tokenTypeIds.to(dev) } : {}),
+      labels: b.labels.to(dev),
+    };
+  }
+
+  private logits(ds: EncodedDataset, indices: readonly number[], b: Batch, training: boolean): Tensor {
+    if (this.frozen !== null) return this.frozen.logits(ds, indices, b, training);
+    const out = this.model.forward({
+      inputIds: b.inputIds,
+      attentionMask: b.attentionMask,
+      ...(b.tokenTypeIds ? { tokenTypeIds: b.tokenTypeIds } : {}),
+    }) as { logits: Tensor };
+    return out.logits;
+  }
+
+  private async setupFrozen(strategy: StrategyResult): Promise<void> {
+    if (!this.args.cacheFrozen || strategy.frozenLayers === 0 || this.frozenFactory === null) return;
+    let factory = this.frozenFactory;
+    if (factory === undefined) {
+      // Helper K's module is optional: the Trainer works without it (full forward every step).
+      const spec = './frozen-cache.js';
+      try {
+        const mod = (await import(spec)) as { createFrozenForward?: FrozenForwardFactory };
+        factory = mod.createFrozenForward;
+      } catch {
+        factory = undefined;
+      }
+    }
+    if (factory === undefined) return;
+    this.frozen = factory({
+      model: this.model,
+      frozenLayers: strategy.frozenLayers,
+      withTokenTypes: this.withTokenTypes,
+      ...(this.args.cacheMaxBytes !== undefined ? { maxBytes: this.args.cacheMaxBytes } : {}),
+    });
+  }
+
+  private writeLog(entry: Record<string, number>): void {
+    this.state.logHistory.push(entry);
+    mkdirSync(dirname(this.logFile), { recursive: true });
+    appendFileSync(this.logFile, JSON.stringify(entry) + '\n');
+    for (const c of this.callbacks) c.onLog?.(this.state, entry);
+    this.progress.log(entry);
+  }
+
+  /** Trains; resumes from a checkpoint folder, or from the latest one in outputDir with `true`. */
+  async train(opts: { resumeFromCheckpoint?: string | boolean } = {}): Promise<TrainOutput> {
+    const args = this.args;
+    const resumeOpt = opts.resumeFromCheckpoint ?? args.resumeFromCheckpoint;
+    mkdirSync(args.outputDir, { recursive: true });
+    removeStaleTemporaries(args.outputDir);
+    let resumeDir: string | null = null;
+    if (resumeOpt === true) {
+      resumeDir = latestCheckpoint(args.outputDir);
+      if (resumeDir === null) throw new LenguaError(`resumeFromCheckpoint: no checkpoint-<step> folder in ${args.outputDir}`, { field: 'resumeFromCheckpoint' });
+    } else if (typeof resumeOpt === 'string') {
+      resumeDir = resumeOpt;
+    }
+
+    const n = this.trainDataset.inputIds.length;
+    if (n === 0) throw new LenguaError('the training set is empty', { field: 'trainDataset' });
+    const bs = args.perDeviceTrainBatchSize;
+    const gas = args.gradientAccumulationSteps;
+    const batchesPerEpoch = Math.ceil(n / bs);
+    const updatesPerEpoch = Math.ceil(batchesPerEpoch / gas);
+    const maxSteps = args.maxSteps > 0 ? args.maxSteps : Math.ceil(args.numTrainEpochs * updatesPerEpoch);
+    const numEpochs = Math.ceil(maxSteps / updatesPerEpoch);
+    const schedule: ScheduleSpec = { type: args.lrSchedulerType, totalSteps: maxSteps, warmupSteps: warmupStepsFor(args.warmupSteps, args.warmupRatio, maxSteps) };
+    const evalSteps = args.evalSteps ?? args.loggingSteps;
+    const saveSteps = args.saveSteps ?? 500;
+    if (args.evalStrategy !== 'no' && this.evalDataset === undefined) throw new LenguaError(`evalStrategy is ${args.evalStrategy} but no evalDataset was given`, { field: 'evalStrategy' });
+
+    const strategy = applyStrategy(this.model, args);
+    this.strategyResult = strategy;
+    const groupNames = strategy.groups.map((g) => g.names);
+    const baseLrs = strategy.groups.map((g) => g.lr);
+    const optimizer = new AdamW(strategy.groups.map(({ names: _n, ...g }) => g));
+    const trainable = strategy.groups.flatMap((g) => g.params);
+    this.setupClassWeights();
+    await this.setupFrozen(strategy);
+
+    let trLossSum = 0;
+    let trLossSteps = 0;
+    this.state = { globalStep: 0, epoch: 0, maxSteps, logHistory: [] };
+    if (resumeDir !== null) {
+      const r = this.loadCheckpointState(resumeDir, optimizer, groupNames);
+      trLossSum = r.trLossSum;
+      trLossSteps = r.trLossSteps;
+    } else {
+      // A fresh run starts a fresh log.
+      writeFileAtomic(this.logFile, '');
+    }
+
+    this.model.train();
+    const started = performance.now();
+    const startStep = this.state.globalStep;
+    let logLossSum = 0;
+    let logLossSteps = 0;
+    let stop = false;
+    this.progress.start(maxSteps, startStep);
+    const startEpoch = Math.floor(startStep / updatesPerEpoch);
+    try {
+      for (let epoch = startEpoch; epoch < numEpochs && !stop && this.state.globalStep < maxSteps; epoch++) {
+        const batches = epochBatches(this.trainDataset.lengths, bs, args.seed, epoch, args.groupByLength);
+        const chunks: number[][][] = [];
+        for (let s = 0; s < batches.length; s += gas) chunks.push(batches.slice(s, s + gas));
+        const first = epoch === startEpoch ? startStep - epoch * updatesPerEpoch : 0;
+        for (let c = first; c < chunks.length; c++) {
+          if (this.state.globalStep >= maxSteps) break;
+          const chunk = chunks[c]!;
+          const step = this.state.globalStep;
+          torch.manualSeed(stepSeed(args.seed, step));
+          const factor = lrLambda(schedule, step);
+          optimizer.paramGroups.forEach((g, i) => (g.lr = baseLrs[i]! * factor));
+          const examples = chunk.reduce((s, b) => s + b.length, 0);
+          let stepLoss = 0;
+          for (const indices of chunk) {
+            // Each micro-batch's mean loss weighted by its share of the step's examples: the step's
+            // gradient is the mean over all its examples, whatever the last batch's size.
+            stepLoss += torch.tidy(() => {
+              const b = this.batch(this.trainDataset, indices);
+              const loss = this.loss(this.logits(this.trainDataset, indices, b, true), b.labels).mul(indices.length / examples);
+              loss.backward();
+              return loss.item();
+            });
+          }
+          const gradNorm = args.maxGradNorm > 0 ? clipGradNorm(trainable, args.maxGradNorm) : NaN;
+          optimizer.step();
+          optimizer.zeroGrad(true);
+          this.state.globalStep = step + 1;
+          this.state.epoch = epoch + (c + 1) / chunks.length;
+          trLossSum += stepLoss;
+          trLossSteps++;
+          logLossSum += stepLoss;
+          logLossSteps++;
+          const nextLr = baseLrs[0]! * lrLambda(schedule, this.state.globalStep);
+          this.progress.step({ step: this.state.globalStep, epoch: this.state.epoch, loss: stepLoss, learningRate: nextLr }, examples);
+          const gs = this.state.globalStep;
+          if (gs % args.loggingSteps === 0) {
+            const entry: Record<string, number> = { loss: round4(logLossSum / logLossSteps) };
+            if (Number.isFinite(gradNorm)) entry.grad_norm = gradNorm;
+            entry.learning_rate = nextLr;
+            entry.epoch = round4(this.state.epoch);
+            entry.step = gs;
+            this.writeLog(entry);
+            logLossSum = 0;
+            logLossSteps = 0;
+          }
+          for (const cb of this.callbacks) if (cb.onStepEnd?.(this.state)?.shouldStop) stop = true;
+          if (args.evalStrategy === 'steps' && gs % evalSteps === 0) {
+            if (await this.evaluateDuringTraining()) stop = true;
+          }
+          if (args.saveStrategy === 'steps' && gs % saveSteps === 0) await this.saveCheckpoint(optimizer, groupNames, schedule, baseLrs, trLossSum, trLossSteps);
+          if (stop) break;
+        }
+        // Epoch end (also when maxSteps cut it short, as transformers does).
+        if (args.evalStrategy === 'epoch') {
+          if (await this.evaluateDuringTraining()) stop = true;
+        }
+        if (args.saveStrategy === 'epoch') await this.saveCheckpoint(optimizer, groupNames, schedule, baseLrs, trLossSum, trLossSteps);
+        for (const cb of this.callbacks) if (cb.onEpochEnd?.(this.state)?.shouldStop) stop = true;
+      }
+      this.progress.finish();
+      if (stop) this.progress.note(`Stopped early at step ${this.state.globalStep}.`);
+      if (args.loadBestModelAtEnd && this.state.bestModelCheckpoint !== undefined) {
+        this.progress.note(`Loading best model from ${this.state.bestModelCheckpoint} (${metricKey(args)} = ${this.state.bestMetric}).`);
+        this.model.loadWeights(loadCheckpoint(this.state.bestModelCheckpoint), { source: this.state.bestModelCheckpoint });
+      }
+    } finally {
+      optimizer.dispose();
+      this.frozen?.dispose?.();
+      this.frozen = null;
+      this.classWeight?.dispose();
+      this.classWeight = null;
+      this.model.eval();
+    }
+    const runtime = (performance.now() - started) / 1000;
+    const stepsRun = this.state.globalStep - startStep;
+    const trainingLoss = trLossSteps > 0 ? trLossSum / trLossSteps : NaN;
+    const metrics: Record<string, number> = {
+      train_runtime: round4(runtime),
+      train_samples_per_second: round4((stepsRun * bs * gas) / Math.max(runtime, 1e-9)),
+      train_steps_per_second: round4(stepsRun / Math.max(runtime, 1e-9)),
+      train_loss: trainingLoss,
+      epoch: round4(this.state.epoch),
+    };
+    this.writeLog({ ...metrics, step: this.state.globalStep });
+    return { globalStep: this.state.globalStep, trainingLoss, metrics };
+  }
+
+  /** Evaluates, logs, tracks the best metric; true when a callback asks to stop. */
+  private async evaluateDuringTraining(): Promise<boolean> {
+    const metrics = await this.evaluate();
+    const key = metricKey(this.args);
+    const v = metrics[key];
+    if (v === undefined) {
+      throw new LenguaError(`metricForBestModel ${this.args.metricForBestModel}: the evaluation gives no ${key} (it gives ${Object.keys(metrics).join(', ')})`, { field: 'metricForBestModel' });
+    }
+    const gib = greaterIsBetter(this.args);
+    if (this.state.bestMetric === undefined || (gib ? v > this.state.bestMetric : v < this.state.bestMetric)) {
+      this.state.bestMetric = v;
+      this.bestStep = this.state.globalStep;
+    }
+    let stop = false;
+    for (const cb of this.callbacks) if (cb.onEvaluate?.(this.state, metrics)?.shouldStop) stop = true;
+    this.model.train();
+    return stop;
+  }
+
+  private async saveCheckpoint(optimizer: AdamW, groupNames: string[][], schedule: ScheduleSpec, baseLrs: number[], trLossSum: number, trLossSteps: number): Promise<void> {
+    const step = this.state.globalStep;
+    const name = `checkpoint-${step}`;
+    const path = join(this.args.outputDir, name);
+    if (this.bestStep === step) this.state.bestModelCheckpoint = path;
+    const callbackState: Record<string, unknown> = {};
+    for (const cb of this.callbacks) if (cb.stateKey !== undefined && cb.stateDict) callbackState[cb.stateKey] = cb.stateDict();
+    await writeCheckpointDir(this.args.outputDir, step, async (dir) => {
+      await this.model.savePretrained(dir, this.tokenizer ? { tokenizer: this.tokenizer } : {});
+      saveOptimizer(dir, optimizer, groupNames);
+      writeFileAtomic(join(dir, SCHEDULER_JSON), JSON.stringify({ type: schedule.type, last_epoch: step, base_lrs: baseLrs, warmup_steps: schedule.warmupSteps, total_steps: schedule.totalSteps }, null, 2) + '\n');
+      writeFileAtomic(
+        join(dir, RNG_JSON),
+        JSON.stringify({
+          note: 'torch is reseeded before every optimizer step with stepSeed(seed, global_step); data order is mulberry32(seed, epoch)',
+          seed: this.args.seed,
+          next_step_torch_seed: stepSeed(this.args.seed, step),
+          epoch: Math.floor(this.state.epoch),
+        }, null, 2) + '\n',
+      );
+      const ts = {
+        global_step: step,
+        epoch: this.state.epoch,
+        max_steps: this.state.maxSteps,
+        num_train_epochs: this.args.numTrainEpochs,
+        logging_steps: this.args.loggingSteps,
+        eval_steps: this.args.evalSteps ?? this.args.loggingSteps,
+        save_steps: this.args.saveSteps ?? 500,
+        train_batch_size: this.args.perDeviceTrainBatchSize,
+        best_metric: this.state.bestMetric ?? null,
+        best_model_checkpoint: this.state.bestModelCheckpoint ?? null,
+        log_history: this.state.logHistory,
+        stateful_callbacks: callbackState,
+        lengua: { tr_loss_sum: trLossSum, tr_loss_steps: trLossSteps, best_step: this.bestStep },
+      };
+      writeFileAtomic(join(dir, ARGS_JSON), JSON.stringify(toHfDict(this.args), null, 2) + '\n');
+      writeFileAtomic(join(dir, TRAINER_STATE), JSON.stringify(ts, null, 2) + '\n');
+    });
+    rotateCheckpoints(this.args.outputDir, this.args.saveTotalLimit, this.state.bestModelCheckpoint);
+  }
+
+  private loadCheckpointState(dir: string, optimizer: AdamW, groupNames: string[][]): { trLossSum: number; trLossSteps: number } {
+    const ts = readJson<{
+      global_step: number;
+      epoch: number;
+      best_metric: number | null;
+      best_model_checkpoint: string | null;
+      log_history: Array<Record<string, number>>;
+      stateful_callbacks?: Record<string, Record<string, unknown>>;
+      lengua?: { tr_loss_sum: number; tr_loss_steps: number; best_step: number | null };
+    }>(join(dir, TRAINER_STATE));
+    if (!Number.isInteger(ts.global_step) || ts.global_step < 0) throw new LenguaError('global_step must be a non-negative integer', { file: join(dir, TRAINER_STATE), field: 'global_step' });
+    if (ts.global_step > this.state.maxSteps) {
+      throw new LenguaError(`the checkpoint is at step ${ts.global_step}, past this run's ${this.state.maxSteps} steps`, { file: join(dir, TRAINER_STATE), field: 'global_step' });
+    }
+    this.model.loadWeights(loadCheckpoint(dir), { source: dir });
+    loadOptimizer(dir, optimizer, groupNames);
+    this.state.globalStep = ts.global_step;
+    this.state.epoch = ts.epoch;
+    if (ts.best_metric !== null && ts.best_metric !== undefined) this.state.bestMetric = ts.best_metric;
+    if (ts.best_model_checkpoint) this.state.bestModelCheckpoint = ts.best_model_checkpoint;
+    this.bestStep = ts.lengua?.best_step ?? null;
+    this.state.logHistory = Array.isArray(ts.log_history) ? ts.log_history : [];
+    // The log restarts from the checkpoint: entries after it belong to the interrupted run.
+    writeFileAtomic(this.logFile, this.state.logHistory.map((e) => JSON.stringify(e) + '\n').join(''));
+    for (const cb of this.callbacks) {
+      const s = cb.stateKey !== undefined ? ts.stateful_callbacks?.[cb.stateKey] : undefined;
+      if (s !== undefined) cb.loadStateDict?.(s);
+    }
+    this.progress.note(`Resuming from ${dir} (step ${ts.global_step}).`);
+    return { trLossSum: ts.lengua?.tr_loss_sum ?? 0, trLossSteps: ts.lengua?.tr_loss_steps ?? 0 };
+  }
+
+  /** Loss and metrics on a dataset (default: the eval set), keys prefixed `eval_` (or metricKeyPrefix). */
+  async evaluate(ds?: EncodedDataset, opts: { metricKeyPrefix?: string } = {}): Promise<Record<string, number>> {
+    const data = ds ?? this.evalDataset;
+    if (data === undefined) throw new LenguaError('evaluate(): no dataset given and no evalDataset', { field: 'evalDataset' });
+    const prefix = opts.metricKeyPrefix ?? 'eval';
+    const started = performance.now();
+    const { logits, loss } = this.run(data, true);
+    const metrics: Record<string, number> = { [`${prefix}_loss`]: loss };
+    for (const [k, v] of Object.entries(this.computeMetrics({ logits, labels: data.labels }))) metrics[`${prefix}_${k}`] = v;
+    const runtime = (performance.now() - started) / 1000;
+    metrics[`${prefix}_runtime`] = round4(runtime);
+    metrics[`${prefix}_samples_per_second`] = round4(data.inputIds.length / Math.max(runtime, 1e-9));
+    this.lastEval = metrics;
+    this.writeLog({ ...metrics, epoch: round4(this.state.epoch), step: this.state.globalStep });
+    return metrics;
+  }
+
+  /** Logits for every example (and loss/metrics when the dataset has labels). */
+  async predict(ds: EncodedDataset): Promise<{ logits: number[][]; labels?: number[] | number[][]; metrics?: Record<string, number> }> {
+    const hasLabels = ds.labels.length === ds.inputIds.length && ds.labels.length > 0;
+    const { logits, loss } = this.run(ds, hasLabels);
+    if (!hasLabels) return { logits };
+    const metrics: Record<string, number> = { test_loss: loss };
+    for (const [k, v] of Object.entries(this.computeMetrics({ logits, labels: ds.labels }))) metrics[`test_${k}`] = v;
+    return { logits, labels: ds.labels, metrics };
+  }
+
+  private run(ds: EncodedDataset, withLoss: boolean): { logits: number[][]; loss: number } {
+    const wasTraining = this.model.training;
+    this.model.eval();
+    const logits: number[][] = [];
+    let lossSum = 0;
+    try {
+      torch.noGrad(() => {
+        for (const indices of sequentialBatches(ds.inputIds.length, this.args.perDeviceEvalBatchSize)) {
+          torch.tidy(() => {
+            const b = this.batch(ds, indices);
+            const z = this.logits(ds, indices, b, false);
+            const rows = (z.device === 'cpu' ? z : z.to('cpu')).toArray() as number[][];
+            logits.push(...rows);
+            if (withLoss) lossSum += this.loss(z, b.labels).item() * indices.length;
+          });
+        }
+      });
+    } finally {
+      this.model.train(wasTraining);
+    }
+    return { logits, loss: ds.inputIds.length > 0 ? lossSum / ds.inputIds.length : NaN };
+  }
+
+  /** The last evaluation's metrics (null before any). */
+  get lastEvaluation(): Record<string, number> | null {
+    return this.lastEval;
+  }
+
+  /** The strategy applied by the last train() call (trainable/frozen names, groups). */
+  get strategy(): StrategyResult | null {
+    return this.strategyResult;
+  }
+
+  /** Writes the model (config.json, model.safetensors), tokenizer and training_args.json to dir (default outputDir). */
+  async saveModel(dir?: string): Promise<void> {
+    const out = dir ?? this.args.outputDir;
+    await this.model.savePretrained(out, this.tokenizer ? { tokenizer: this.tokenizer } : {});
+    writeFileAtomic(join(out, ARGS_JSON), JSON.stringify(toHfDict(this.args), null, 2) + '\n');
+  }
+}
+
+function checkDataset(ds: EncodedDataset, numLabels: number, multiLabel: boolean, field: string): void {
+  const n = ds.inputIds.length;
+  if (ds.labels.length !== n) throw new LenguaError(`${n} examples but ${ds.labels.length} labels`, { field });
+  if (ds.lengths.length !== n) throw new LenguaError(`${n} examples but ${ds.lengths.length} lengths`, { field });
+  if (n > 0 && isMultiLabel(ds) !== multiLabel) throw new LenguaError('the training and evaluation sets disagree on multi-label', { field });
+  ds.labels.forEach((y, i) => {
+    if (Array.isArray(y)) {
+      if (y.length !== numLabels) throw new LenguaError(`example ${i}: ${y.length} label columns, the model has ${numLabels} labels`, { field });
+    } else if (numLabels > 1 && (!Number.isInteger(y) || y < 0 || y >= numLabels)) {
+      throw new LenguaError(`example ${i}: label id ${y} outside 0..${numLabels - 1}`, { field });
+    }
+  });
+}
