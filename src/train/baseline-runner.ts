@@ -76,13 +76,15 @@ export function baselineRunner(): TrialRunner {
       const id2label = data.labels.id2label;
       let model: TfidfLogReg | undefined;
       let metrics: Record<string, number> = {};
+      let probabilities: number[][] = [];
       let pruned = false;
       let step = 0;
       for (step = 1; step <= steps; step++) {
         const n = Math.max(1, Math.round((trainTexts.length * step) / steps));
         const idx = order.slice(0, n);
         model = TfidfLogReg.fit(idx.map((i) => trainTexts[i]!), idx.map((i) => trainLabels[i]!), id2label, fitOpts);
-        metrics = validationMetrics(validLabels, model.predictProba(validTexts), data.labels.size);
+        probabilities = model.predictProba(validTexts);
+        metrics = validationMetrics(validLabels, probabilities, data.labels.size);
         opts.log?.(`  step ${step}/${steps}: fit on ${n} examples, eval_macro_f1 ${metrics.eval_macro_f1!.toFixed(4)}`);
         if (hooks.report(step, metrics) === 'prune' && step < steps) {
           pruned = true;
@@ -90,7 +92,13 @@ export function baselineRunner(): TrialRunner {
         }
       }
       if (opts.saveDir !== undefined && model !== undefined && !pruned) model.save(opts.saveDir);
-      return { metrics, pruned, step: Math.min(step, steps), modelDir: opts.saveDir };
+      return {
+        metrics,
+        pruned,
+        step: Math.min(step, steps),
+        ...(opts.saveDir !== undefined && !pruned ? { modelDir: opts.saveDir } : {}),
+        ...(opts.wantProbabilities ? { probabilities } : {}),
+      };
     },
   };
 }

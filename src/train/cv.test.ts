@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { crossValidate, formatCvTable, sampleStd } from './cv.js';
 import { baselineRunner } from './baseline-runner.js';
-import { poolDatasets, refuseTestFile, type TrialRunner } from './trial.js';
+import { argmax, poolDatasets, refuseTestFile, type TrialRunner } from './trial.js';
 
 const SAMPLE = resolve(import.meta.dirname, '../../examples/data/tweets-sample.csv');
 // Word n-grams only: the same model family at a fraction of the cost, so the folds train in well under a second.
@@ -71,6 +71,18 @@ test('the same seed gives the same folds and metrics; another seed other folds',
   assert.deepEqual(folds(a), folds(b));
   assert.notDeepEqual(folds(a), folds(c));
   assert.deepEqual(ra.folds.map((f) => f.metrics), rb.folds.map((f) => f.metrics));
+});
+
+test('out-of-fold probabilities: each example scored by the fold model that held it out', async () => {
+  const ds = loadDataset(SAMPLE);
+  const r = await crossValidate(ds, { k: 3, runner: baselineRunner(), config: FAST, outOfFold: true });
+  const oof = r.outOfFold!;
+  assert.equal(oof.length, ds.examples.length);
+  assert.ok(oof.every((row) => row.length === 3 && Math.abs(row.reduce((a, b) => a + b) - 1) < 1e-9));
+  // Pooled accuracy of the out-of-fold predictions is the size-weighted mean of the fold accuracies.
+  const correct = oof.filter((row, i) => argmax(row) === ds.labels.encode(ds.examples[i]!.label as string)).length;
+  const weighted = r.folds.reduce((a, f) => a + f.metrics.eval_accuracy! * f.nValidation, 0);
+  assert.ok(Math.abs(correct - weighted) < 1e-9, `${correct} vs ${weighted}`);
 });
 
 test('sample standard deviation uses ddof=1', () => {

@@ -16,6 +16,8 @@ export interface CvOptions {
   /** Scratch folder; fold f gets `workDir/fold-f`. */
   workDir?: string;
   log?: (line: string) => void;
+  /** Collect each example's probabilities from the fold that held it out (for a report over the whole pool). */
+  outOfFold?: boolean;
 }
 
 export interface FoldResult {
@@ -43,6 +45,8 @@ export interface CvResult {
   std: Record<string, number>;
   stdKind: 'sample (ddof=1)';
   note: string;
+  /** With `outOfFold`: per example of `ds` (in its order), class probabilities (label id order) from the model that did not train on it. */
+  outOfFold?: number[][];
 }
 
 /** Sample standard deviation (ddof = 1); 0 for a single value. */
@@ -64,13 +68,20 @@ export async function crossValidate(ds: Dataset, opts: CvOptions): Promise<CvRes
   if (ds.multiLabel) throw new LenguaError('cross-validation supports single-label data only', { file: ds.path });
   const folds = stratifiedKFold(ds, opts.k, seed);
   const results: FoldResult[] = [];
+  const position = new Map(ds.examples.map((e, i) => [e, i]));
+  const oof: Array<number[] | undefined> = opts.outOfFold ? new Array<number[] | undefined>(ds.examples.length) : [];
   for (const f of folds) {
     const t0 = performance.now();
     opts.log?.(`fold ${f.fold + 1}/${opts.k}: train ${f.train.examples.length}, validation ${f.validation.examples.length}`);
     const r = await opts.runner.run(config, { train: f.train, validation: f.validation, labels: ds.labels }, NEVER_PRUNE, {
       workDir: opts.workDir === undefined ? undefined : join(opts.workDir, `fold-${f.fold}`),
       log: opts.log,
+      wantProbabilities: opts.outOfFold === true,
     });
+    if (opts.outOfFold) {
+      if (r.probabilities?.length !== f.validation.examples.length) throw new LenguaError(`the runner returned no probabilities for fold ${f.fold}`);
+      f.validation.examples.forEach((e, j) => (oof[position.get(e)!] = r.probabilities![j]));
+    }
     const counts: Record<string, number> = {};
     for (const name of ds.labels.names) counts[name] = 0;
     for (const e of f.validation.examples) counts[String(e.label)] = (counts[String(e.label)] ?? 0) + 1;
@@ -100,6 +111,7 @@ export async function crossValidate(ds: Dataset, opts: CvOptions): Promise<CvRes
     std,
     stdKind: 'sample (ddof=1)',
     note: TEST_DISCIPLINE_NOTE,
+    ...(opts.outOfFold ? { outOfFold: oof as number[][] } : {}),
   };
 }
 

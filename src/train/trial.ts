@@ -27,6 +27,8 @@ export interface TrialOptions {
   workDir?: string;
   /** Print progress lines (a runner is quiet otherwise). */
   log?: (line: string) => void;
+  /** Return the final model's class probabilities on the validation set (cross-validation's out-of-fold predictions). */
+  wantProbabilities?: boolean;
 }
 
 export interface TrialResult {
@@ -37,6 +39,8 @@ export interface TrialResult {
   /** The last budget step reported. */
   step: number;
   modelDir?: string;
+  /** With `wantProbabilities`: one row per validation example, columns in `data.labels` id order. */
+  probabilities?: number[][];
 }
 
 /**
@@ -79,6 +83,16 @@ export function validationMetrics(labels: readonly number[], probabilities: read
     kappa: m.kappa,
   };
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [`${prefix}_${k}`, v]));
+}
+
+/** Softmax of each row of logits (max-shifted, so large logits do not overflow). */
+export function softmaxRows(logits: readonly (readonly number[])[]): number[][] {
+  return logits.map((row) => {
+    const m = Math.max(...row);
+    const e = row.map((z) => Math.exp(z - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / s);
+  });
 }
 
 export function argmax(row: readonly number[]): number {
