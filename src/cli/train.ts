@@ -1,0 +1,223 @@
+/**
+ * `lengua train`: fine-tune a sequence classifier (or fit the TF-IDF baseline) on a labelled file.
+ * Every TrainingArguments field is a --kebab-case flag and a key of --config (JSON or YAML); flags
+ * override the config file, which overrides transformers' defaults.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { LenguaError } from '../errors.js';
+import { LabelSet, loadDataset, type Dataset, type LoadOptions } from '../data/index.js';
+import { writeFileAtomic } from '../util/fs.js';
+import {
+  ARGUMENT_NAMES, TRAINING_ARGUMENT_DOCS, coerceArgument, readArgumentsFile, trainingArguments, type TrainingArguments,
+} from '../train/arguments.js';
+
+interface TrainFlags {
+  model: string;
+  train: string;
+  eval?: string;
+  out: string;
+  config?: string;
+  device?: string;
+  threads?: string;
+  json?: boolean;
+  format?: LoadOptions['format'];
+  textColumn?: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+  labelColumns?: string;
+  labelSeparator?: string;
+  idColumn?: string;
+  header: boolean;
+  encoding: 'utf8' | 'latin1';
+  skipBadRows?: boolean;
+  [key: string]: unknown;
+}
+
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function fmtDefault(v: unknown): string {
+  return v === undefined || v === null ? 'unset' : JSON.stringify(v);
+}
+
+/** The flag of every TrainingArguments field except outputDir (that one is --out). */
+export const ARGUMENT_FLAGS = ARGUMENT_NAMES.filter((n) => n !== 'outputDir');
+
+function argumentOption(name: keyof TrainingArguments): Option {
+  const d = TRAINING_ARGUMENT_DOCS[name];
+  const flag = `--${kebab(name)}`;
+  const help = `${d.help} [${d.type}; default ${fmtDefault(d.default)}; config key ${name} / ${d.hfName}]`;
+  if (d.kind === 'boolean') return new Option(`${flag} [bool]`, help);
+  if (d.kind === 'resume') return new Option(`${flag} [dir]`, help);
+  const o = new Option(`${flag} <${d.kind === 'enum' ? 'name' : d.kind === 'string' ? 'value' : 'n'}>`, help);
+  return d.choices ? o.choices([...d.choices]) : o;
+}
+
+function loadOptions(f: TrainFlags): LoadOptions {
+  return {
+    ...(f.format ? { format: f.format } : {}),
+    ...(f.textColumn !== undefined ? { textColumn: f.textColumn } : {}),
+    ...(f.textPairColumn !== undefined ? { textPairColumn: f.textPairColumn } : {}),
+    ...(f.labelColumn !== undefined ? { labelColumn: f.labelColumn } : {}),
+    ...(f.labelColumns !== undefined ? { labelColumns: f.labelColumns.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(f.labelSeparator !== undefined ? { labelSeparator: f.labelSeparator } : {}),
+    ...(f.idColumn !== undefined ? { idColumn: f.idColumn } : {}),
+    header: f.header,
+    encoding: f.encoding,
+    onBadRow: f.skipBadRows ? 'skip' : 'error',
+  };
+}
+
+/** Config file, then flags, over the defaults; validated (errors name the field, and the file for config keys). */
+export function resolveArguments(flags: Record<string, unknown>, out: string, configFile?: string): TrainingArguments {
+  const partial: Record<string, unknown> = configFile !== undefined ? { ...readArgumentsFile(configFile) } : {};
+  for (const name of ARGUMENT_FLAGS) {
+    let v = flags[name];
+    if (v === undefined) continue;
+    // A bare boolean flag (--quiet) or bare --resume-from-checkpoint means true.
+    if (v === true) v = true;
+    try {
+      partial[name] = coerceArgument(name, v);
+    } catch (err) {
+      if (err instanceof LenguaError) throw new LenguaError(`--${kebab(name)}: ${err.message.replace(/^field "[^"]+": /, '')}`, { field: name }, { cause: err });
+      throw err;
+    }
+  }
+  delete partial.outputDir;
+  return trainingArguments({ ...(partial as Partial<TrainingArguments>), outputDir: out });
+}
+
+function print(s: string): void {
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+}
+
+/** Labels the model already knows (a fine-tuned id2label, not transformers' LABEL_i placeholders), or null. */
+function modelLabels(config: { id2label: Record<number, string> }): LabelSet | null {
+  const names = Object.values(config.id2label);
+  if (names.length === 0 || names.every((n, i) => n === `LABEL_${i}`)) return null;
+  try {
+    return LabelSet.fromId2Label(config.id2label);
+  } catch {
+    return null;
+  }
+}
+
+async function runBaseline(flags: TrainFlags, trainDs: Dataset, evalDs: Dataset | undefined, args: TrainingArguments): Promise<void> {
+  if (flags.model !== 'baseline:tfidf-logreg') throw new LenguaError(`unknown baseline ${flags.model}; the baseline is baseline:tfidf-logreg`, { field: 'model' });
+  const { trainBaseline } = await import('../models/baseline/index.js');
+  const r = trainBaseline(trainDs, {
+    outputDir: args.outputDir,
+    ...(evalDs ? { evalDataset: evalDs } : {}),
+    ...(args.quiet ? {} : { log: (l: string) => process.stderr.write(l + '\n') }),
+  });
+  writeFileAtomic(join(args.outputDir, 'all_results.json'), JSON.stringify(r.metrics, null, 2) + '\n');
+  if (flags.json) print(JSON.stringify({ outputDir: args.outputDir, metrics: r.metrics }, null, 2));
+  else print(`Saved the baseline to ${args.outputDir}`);
+}
+
+async function run(flags: TrainFlags): Promise<void> {
+  const args = resolveArguments(flags, flags.out, flags.config);
+  const threads = flags.threads !== undefined ? Number(flags.threads) : availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new LenguaError(`--threads must be a positive integer, got ${flags.threads}`, { field: 'threads' });
+  const lo = loadOptions(flags);
+  const trainDs = loadDataset(flags.train, lo);
+  if (trainDs.examples.length === 0) throw new LenguaError('no examples', { file: flags.train });
+  if (trainDs.examples.some((e) => e.label === undefined)) throw new LenguaError('the training data has no label column', { file: flags.train });
+
+  if (flags.model.startsWith('baseline:')) {
+    const evalDs = flags.eval !== undefined ? loadDataset(flags.eval, { ...lo, labels: trainDs.labels }) : undefined;
+    return runBaseline(flags, trainDs, evalDs, args);
+  }
+
+  // Torch loads only for transformer training (the baseline needs no libtorch).
+  const torch = await import('../torch/index.js');
+  const { AutoModelForSequenceClassification, readConfigFile } = await import('../models/index.js');
+  const { resolveModelDir } = await import('../hub/resolve.js');
+  const { AutoTokenizer } = await import('../text/tokenizer/index.js');
+  const { Trainer, encodeDataset } = await import('../train/index.js');
+  torch.setNumThreads(threads);
+
+  const dir = await resolveModelDir(flags.model, {});
+  const cfg = readConfigFile(dir);
+  // Keep a fine-tuned head when the data has exactly its labels (in the head's order); otherwise a new head.
+  const known = modelLabels(cfg);
+  const sameLabels = known !== null && known.size === trainDs.labels.size && trainDs.labels.names.every((n) => known.has(n));
+  const labels = sameLabels ? known : trainDs.labels;
+  const evalDs = flags.eval !== undefined ? loadDataset(flags.eval, { ...lo, labels }) : undefined;
+  const device = (flags.device ?? 'cpu') as import('../torch/index.js').Device;
+  const model = await AutoModelForSequenceClassification.fromPretrained(flags.model, {
+    ...(sameLabels ? {} : { id2label: labels.id2label, label2id: labels.label2id }),
+    ...(trainDs.multiLabel ? { problemType: 'multi_label_classification' as const } : {}),
+    seed: args.seed,
+    device,
+  });
+  const tokenizer = await AutoTokenizer.fromPretrained(flags.model);
+  // Inputs longer than the position table fail in the model: truncate to what it (and the tokenizer) takes.
+  const positions = (model.config as unknown as { maxPositionEmbeddings?: number }).maxPositionEmbeddings;
+  const modelMax = positions !== undefined ? positions - (model.config.modelType === 'roberta' ? 2 : 0) : Infinity;
+  const maxLength = Math.min(args.maxLength, modelMax, tokenizer.modelMaxLength > 0 ? tokenizer.modelMaxLength : Infinity);
+  if (maxLength < args.maxLength && !args.quiet) process.stderr.write(`maxLength ${args.maxLength} is above what the model takes; truncating to ${maxLength} tokens\n`);
+  const train = encodeDataset(trainDs, tokenizer, labels, maxLength);
+  const evalEnc = evalDs ? encodeDataset(evalDs, tokenizer, labels, maxLength) : undefined;
+  if (args.evalStrategy !== 'no' && evalEnc === undefined) throw new LenguaError(`evalStrategy is ${args.evalStrategy}: give --eval FILE`, { field: 'evalStrategy' });
+  const trainer = new Trainer({ model, args, trainDataset: train, ...(evalEnc ? { evalDataset: evalEnc } : {}), tokenizer, id2label: labels.id2label });
+  if (!args.quiet) {
+    process.stderr.write(
+      `Training ${model.className} from ${flags.model} on ${train.inputIds.length} examples (${labels.size} labels${trainDs.multiLabel ? ', multi-label' : ''})` +
+        `${evalEnc ? `, evaluating on ${evalEnc.inputIds.length}` : ''}; strategy ${args.strategy}; ${threads} thread(s) on ${device}\n`,
+    );
+  }
+  const result = await trainer.train();
+  const metrics: Record<string, number> = { ...result.metrics };
+  if (evalEnc) Object.assign(metrics, await trainer.evaluate());
+  await trainer.saveModel(args.outputDir);
+  writeFileAtomic(join(args.outputDir, 'train_results.json'), JSON.stringify(result.metrics, null, 2) + '\n');
+  if (evalEnc) writeFileAtomic(join(args.outputDir, 'eval_results.json'), JSON.stringify(trainer.lastEvaluation, null, 2) + '\n');
+  writeFileAtomic(join(args.outputDir, 'all_results.json'), JSON.stringify(metrics, null, 2) + '\n');
+  writeFileAtomic(
+    join(args.outputDir, 'trainer_state.json'),
+    JSON.stringify({
+      global_step: trainer.state.globalStep, epoch: trainer.state.epoch, max_steps: trainer.state.maxSteps,
+      best_metric: trainer.state.bestMetric ?? null, best_model_checkpoint: trainer.state.bestModelCheckpoint ?? null, log_history: trainer.state.logHistory,
+    }, null, 2) + '\n',
+  );
+  if (flags.json) {
+    print(JSON.stringify({ outputDir: args.outputDir, globalStep: result.globalStep, metrics }, null, 2));
+  } else {
+    const shown = Object.entries(metrics).filter(([k]) => /^(train_loss|train_runtime|eval_loss|eval_accuracy|eval_macro_f1|eval_macro_recall)$/.test(k));
+    print(`Saved the model to ${args.outputDir} (step ${result.globalStep})`);
+    for (const [k, v] of shown) print(`  ${k.padEnd(18)} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('fine-tune a sequence classifier (Hugging Face Trainer semantics), or fit baseline:tfidf-logreg')
+    .requiredOption('--model <id|dir>', 'model folder or Hub id with a sequence-classification architecture, or baseline:tfidf-logreg')
+    .requiredOption('--train <file>', 'labelled training data (csv, tsv, jsonl, json, parallel text)')
+    .option('--eval <file>', 'labelled evaluation data; its labels must occur in the training data')
+    .requiredOption('--out <dir>', 'output folder (TrainingArguments.outputDir): checkpoints, final model, log.jsonl')
+    .option('--config <file>', 'TrainingArguments as JSON or YAML (camelCase or transformers snake_case keys); flags override it')
+    .option('--device <device>', 'cpu (default) or cuda[:n]')
+    .option('--threads <n>', 'libtorch CPU threads (default: the number of cores)')
+    .option('--json', 'print the final metrics as JSON')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'jsonl', 'json', 'parallel']))
+    .option('--text-column <column>', 'column or JSON key holding the text (default: text, sentence, tweet, content or review)')
+    .option('--text-pair-column <column>', 'column holding the second text of a pair')
+    .option('--label-column <column>', 'column holding the label (default: label, labels, sentiment, class or target)')
+    .option('--label-columns <columns>', 'multi-label: comma-separated 0/1 columns, one per label')
+    .option('--label-separator <sep>', 'multi-label: separator of several labels in one cell')
+    .option('--id-column <column>', 'column holding an example id')
+    .option('--no-header', 'CSV/TSV without a header line')
+    .addOption(new Option('--encoding <encoding>', 'text encoding').choices(['utf8', 'latin1']).default('utf8'))
+    .option('--skip-bad-rows', 'leave out bad rows instead of stopping at the first');
+  for (const name of ARGUMENT_FLAGS) cmd.addOption(argumentOption(name));
+  cmd.addHelpText('after', '\nEvery training argument can also be set in --config; flags win. Example:\n  lengua train --model ./bert --train train.csv --eval dev.csv --out runs/a --strategy freeze --freeze-layers 8 --learning-rate 3e-5');
+  cmd.action(async (flags: TrainFlags) => {
+    await run(flags);
+  });
+}
