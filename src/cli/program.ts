@@ -8,6 +8,7 @@ import { register as registerHub } from './hub.js';
 import { register as registerPredict } from './predict.js';
 import { register as registerGenerate } from './generate.js';
 import { register as registerNormalize } from './normalize.js';
+import { register as registerEvaluate } from './evaluate.js';
 import { register as registerTrain } from './train.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize, registerTrain];
+const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize, registerTrain, registerEvaluate];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -1,2 +1,8 @@
 // Public face of the evaluation stage. For now: the metrics (src/eval/metrics).
 export * from './metrics/index.js';
+export { loadClassifier, baselineClassifier, type TextClassifier, type LoadClassifierOptions } from './classifier.js';
+export {
+  evaluateClassifier, inferSplit, hashDataset, sha256File, checkTestDiscipline, recordEvaluation, readEvaluations, summarizeResult,
+  EVALUATIONS_FILE, type EvaluateOptions, type EvaluationResult, type ExamplePrediction, type EvaluationRecord, type SplitName,
+} from './evaluate.js';
+export { renderReport, readTrainingLog, type ReportOptions, type LogEntry } from './report/index.js';

@@ -1,0 +1,135 @@
+// The HTML report: well-formed SVG, nothing external, user text escaped, every section with its numbers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadDataset } from '../../data/index.js';
+import { trainBaseline } from '../../models/baseline/index.js';
+import { baselineClassifier, evaluateClassifier, type EvaluationResult } from '../index.js';
+import { renderReport, readTrainingLog, niceTicks } from './index.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lengua-report-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+const HOSTILE = '<script>alert("x")</script> & <b>bold</b> \'quoted\' </td></table><svg onload=1>';
+
+/** Checks that a fragment is well-formed XML: balanced tags, quoted attributes, escaped text, known entities. */
+function checkXml(xml: string): void {
+  const stack: string[] = [];
+  const re = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|<|&(?!(?:amp|lt|gt|quot|#39|#\d+);)/g;
+  let last = 0;
+  for (let m = re.exec(xml); m !== null; m = re.exec(xml)) {
+    const between = xml.slice(last, m.index);
+    assert.ok(!/[<>]/.test(between) || !between.includes('<'), `stray markup before offset ${m.index}`);
+    last = re.lastIndex;
+    if (m[0] === '<') assert.fail(`a "<" that starts no well-formed tag at offset ${m.index}: ${xml.slice(m.index, m.index + 40)}`);
+    if (m[0] === '&') assert.fail(`an unescaped "&" at offset ${m.index}: ${xml.slice(m.index, m.index + 20)}`);
+    const [, close, name, , selfClose] = m;
+    if (close) assert.equal(stack.pop(), name, `closing </${name}> at ${m.index} does not match`);
+    else if (!selfClose) stack.push(name!);
+  }
+  assert.deepEqual(stack, [], 'unclosed elements');
+}
+
+async function result(): Promise<EvaluationResult> {
+  const sample = loadDataset('examples/data/tweets-sample.csv');
+  const { model } = trainBaseline({ ...sample, examples: sample.examples.slice(0, 200) });
+  const file = join(tmp, 'dev.csv');
+  // Held-out rows plus one hostile text the model gets wrong (label chosen against its prediction).
+  const rows = sample.examples.slice(200, 260).map((e) => ({ text: e.text, label: e.label as string }));
+  const guess = model.predict([HOSTILE])[0]!;
+  rows.push({ text: HOSTILE, label: model.id2label[(guess + 1) % 3]! });
+  writeFileSync(file, 'text,label\n' + rows.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n') + '\n');
+  return evaluateClassifier(baselineClassifier(model, join(tmp, 'm')), loadDataset(file), { topErrors: 100, modelName: 'baseline <tfidf> & co' });
+}
+
+test('report: self-contained, well-formed, escaped, every section with the right numbers', async () => {
+  const r = await result();
+  const logFile = join(tmp, 'log.jsonl');
+  writeFileSync(logFile, [
+    { step: 10, epoch: 0.5, loss: 1.05, learning_rate: 4e-5 },
+    { step: 20, epoch: 1, loss: 0.8, learning_rate: 3e-5 },
+    { step: 20, epoch: 1, eval_loss: 0.9, eval_accuracy: 0.61, eval_macro_f1: 0.6 },
+    { step: 30, epoch: 1.5, loss: 0.6, learning_rate: 2e-5 },
+    { step: 40, epoch: 2, eval_loss: 0.85, eval_accuracy: 0.66, eval_macro_f1: 0.64, note: 'strings are dropped' },
+  ].map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const folds = [{ macro_f1: 0.5, accuracy: 0.6 }, { macro_f1: 0.7, accuracy: 0.8 }, { macro_f1: 0.6, accuracy: 0.7 }];
+  const html = renderReport(r, { title: 'Report <for> "tests"', trainingLog: logFile, cv: { folds } });
+
+  // Self-contained: no script, no external resource, no URL other than the SVG namespace.
+  assert.ok(!/<script|<link|<img|<iframe|\ssrc=|url\(|@import/i.test(html));
+  assert.deepEqual([...new Set(html.match(/https?:\/\/[^\s"'<>)]+/g))], ['http://www.w3.org/2000/svg']);
+  // The whole body is well-formed (HTML written as XML), SVGs included.
+  const body = html.slice(html.indexOf('<body>'), html.indexOf('</html>'));
+  checkXml(body.replace(/<br>/g, '<br/>'));
+  const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+  assert.equal(svgs.length, 3 + 3, 'confusion, per-class, reliability, and 3 learning-curve charts');
+  for (const s of svgs) {
+    checkXml(s);
+    assert.match(s, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="\d+" viewBox="0 0 \d+ \d+"/);
+    assert.ok(!/NaN|undefined|Infinity/.test(s), 'no NaN/undefined coordinates');
+  }
+  // User text is escaped, never live markup.
+  assert.ok(!html.includes(HOSTILE) && !html.includes('<script>') && !html.includes('<svg onload'));
+  assert.ok(html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; &#39;quoted&#39;'));
+  assert.ok(html.includes('<title>Report &lt;for&gt; &quot;tests&quot;</title>'));
+  assert.ok(html.includes('baseline &lt;tfidf&gt; &amp; co'));
+
+  // Header: model, data file with its hash, the split.
+  for (const id of ['header', 'summary', 'confusion', 'per-class', 'calibration', 'learning-curves', 'cross-validation', 'errors']) {
+    assert.ok(html.includes(`<section id="${id}">`) || html.includes(`<header id="${id}">`), id);
+  }
+  assert.ok(html.includes(r.dataSha256) && html.includes(r.dataFile));
+  assert.match(html, /comes from the <strong>validation<\/strong> split/);
+  assert.equal((html.match(/<span class="split">validation split<\/span>/g) ?? []).length, 6, 'banner + 5 evaluated sections carry the split');
+  // Metrics table: every metric with its value and split.
+  for (const [k, v] of Object.entries(r.metrics)) {
+    assert.ok(html.includes(`<code>${k}</code></td><td class="num">${v === null ? '—' : v.toFixed(4)}</td><td>validation</td>`), k);
+  }
+  // Confusion matrix: every count is written in its cell.
+  const conf = svgs[0]!;
+  const cells = [...conf.matchAll(/class="cv(?: light)?">(\d+)<\/text>/g)].map((m) => Number(m[1]));
+  assert.deepEqual(cells, r.confusionMatrix.matrix.flat());
+  // Per-class bars: one rect per class and measure, heights proportional to the values.
+  const bars = [...svgs[1]!.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="14" height="([\d.]+)" fill="#[0-9a-f]+"><title>([^<]*)<\/title>/g)];
+  assert.equal(bars.length, r.perClass.length * 3);
+  const f1 = r.perClass[0]!;
+  assert.ok(bars[2]![3]!.includes(`${f1.label} F1: ${f1.f1.toFixed(4)}`));
+  assert.ok(Math.abs(Number(bars[2]![2]) - 220 * f1.f1) < 0.01);
+  // Reliability: the diagonal, and the count of each non-empty bin.
+  const rel = svgs[2]!;
+  assert.ok(rel.includes('class="diag"'));
+  const counts = [...rel.matchAll(/class="count">(\d+)</g)].map((m) => Number(m[1]));
+  assert.deepEqual(counts, r.reliability.bins.filter((b) => b.count > 0).map((b) => b.count));
+  assert.ok(html.includes(`Expected calibration error: <strong>${r.reliability.ece.toFixed(4)}</strong>`));
+  // Learning curves: the log's losses are drawn (x = step), string fields dropped.
+  assert.match(svgs[3]!, /training loss \(train split\)/);
+  assert.match(svgs[3]!, /eval_loss \(eval set\)/);
+  assert.match(svgs[4]!, /eval_accuracy/);
+  assert.deepEqual(readTrainingLog(logFile)[4], { step: 40, epoch: 2, eval_loss: 0.85, eval_accuracy: 0.66, eval_macro_f1: 0.64 });
+  // CV: mean ± sample std per metric.
+  assert.ok(html.includes('<td class="num">0.6000 ± 0.1000</td><td class="num">0.7000 ± 0.1000</td>'));
+  // Errors: one row per confident error, the hostile text among them, with its true label.
+  const errRows = html.slice(html.indexOf('<section id="errors">')).match(/<tr><td class="num">\d+<\/td>/g) ?? [];
+  assert.equal(errRows.length, r.mostConfidentErrors.length);
+  assert.ok(r.mostConfidentErrors.some((e) => e.text === HOSTILE));
+});
+
+test('report for a test split says so; a bad training log names its line', async () => {
+  const r = { ...(await result()), split: 'test', splitSource: 'given' as const };
+  const html = renderReport(r);
+  assert.match(html, /<span class="split test">test split<\/span>/);
+  assert.match(html, /held-out test split: it should be evaluated once/);
+  assert.match(html, /No training log was given/);
+  const bad = join(tmp, 'bad.jsonl');
+  writeFileSync(bad, '{"step": 1, "loss": 1}\n{oops\n');
+  assert.throws(() => renderReport(r, { trainingLog: bad }), /bad\.jsonl:2: invalid JSON/);
+});
+
+test('niceTicks covers the range with round steps', () => {
+  assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(niceTicks(0.31, 1.27), [0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4]);
+  const t = niceTicks(5, 5);
+  assert.ok(t[0]! <= 5 && t[t.length - 1]! >= 5);
+});
