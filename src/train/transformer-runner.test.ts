@@ -31,7 +31,11 @@ test('a transformer search: the Trainer reports each epoch to the pruner, the be
   // Evaluation every epoch: two reports per unpruned trial, at epochs 1 and 2.
   assert.deepEqual(r.trials[0]!.history.map(([s]) => s), [1, 2]);
   assert.equal(r.trials[0]!.status, 'completed');
-  for (const t of r.trials) assert.ok(Number.isFinite(t.value) && t.value! > 0, `trial ${t.trial}: ${t.value}`);
+  for (const t of r.trials) {
+    assert.ok(Number.isFinite(t.value) && t.value! > 0, `trial ${t.trial}: ${t.value}`);
+    // A trial that got its whole budget is completed, whatever the pruner said at its last evaluation.
+    if (t.status === 'pruned') assert.ok(t.step < 2, `trial ${t.trial} pruned at its last epoch`);
+  }
   assert.ok(r.best !== null);
   const saved = join(out, 'best');
   assert.ok(existsSync(join(saved, 'model.safetensors')));

@@ -12,8 +12,8 @@ import { encodeDataset } from './data.js';
 import { Trainer, type TrainerCallback } from './trainer.js';
 import { softmaxRows, type TrialRunner } from './trial.js';
 
-/** Every TrainingArguments field except outputDir (each trial gets its own folder). */
-export const TRANSFORMER_KEYS: readonly string[] = ARGUMENT_NAMES.filter((k) => k !== 'outputDir');
+/** Every TrainingArguments field except outputDir (each trial gets its own folder) and resumeFromCheckpoint (a trial starts from the model). */
+export const TRANSFORMER_KEYS: readonly string[] = ARGUMENT_NAMES.filter((k) => k !== 'outputDir' && k !== 'resumeFromCheckpoint');
 
 /**
  * Defaults for trials that differ from the Trainer's: evaluate every epoch (so a pruner sees
@@ -26,8 +26,8 @@ export function trainingConfig(config: Record<string, unknown>, file?: string): 
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
     const name = argumentName(k);
-    if (name === null || name === 'outputDir') {
-      throw new LenguaError(name === null ? `unknown training argument "${k}"` : 'outputDir is set per trial (use --out)', { file, field: k });
+    if (name === null || !TRANSFORMER_KEYS.includes(name)) {
+      throw new LenguaError(name === null ? `unknown training argument "${k}"` : `${name} cannot be set for a trial (outputDir: use --out; trials start from the model)`, { file, field: k });
     }
     out[name] = coerceArgument(name, v, file);
   }
@@ -88,6 +88,8 @@ export function transformerRunner(modelRef: string, opts: { device?: Device } = 
       const trainer = new Trainer({ model, args, trainDataset: train, evalDataset: validation, tokenizer, id2label: labels.id2label, callbacks: [pruning] });
       try {
         await trainer.train();
+        // A prune at the last evaluation stops nothing: the trial had its whole budget, so it counts as completed.
+        if (pruned && trainer.state.globalStep >= trainer.state.maxSteps) pruned = false;
         // The last evaluation is the final model's unless the best checkpoint was reloaded or none ran.
         let metrics: Record<string, number> = last ?? {};
         if (last === null || args.loadBestModelAtEnd) {
