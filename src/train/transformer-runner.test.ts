@@ -59,5 +59,6 @@ test('trial configurations accept transformers snake_case names and name a bad f
   assert.deepEqual(trainingConfig({ learning_rate: 2e-5, perDeviceTrainBatchSize: 16 }), { learningRate: 2e-5, perDeviceTrainBatchSize: 16 });
   assert.throws(() => trainingConfig({ learningRat: 1 }, 'space.json'), /space\.json, field "learningRat": unknown training argument/);
   assert.throws(() => trainingConfig({ strategy: 'partial' }), /strategy/);
-  assert.throws(() => trainingConfig({ outputDir: '/tmp/x' }), /outputDir is set per trial/);
+  assert.throws(() => trainingConfig({ outputDir: '/tmp/x' }), /outputDir cannot be set for a trial/);
+  assert.throws(() => trainingConfig({ resume_from_checkpoint: true }), /resumeFromCheckpoint cannot be set for a trial/);
 });
