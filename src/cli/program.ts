@@ -9,6 +9,8 @@ import { register as registerPredict } from './predict.js';
 import { register as registerGenerate } from './generate.js';
 import { register as registerNormalize } from './normalize.js';
 import { register as registerEvaluate } from './evaluate.js';
+import { register as registerCv } from './cv.js';
+import { register as registerSearch } from './search.js';
 import { register as registerTrain } from './train.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
@@ -21,7 +23,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize, registerTrain, registerEvaluate];
+const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize, registerTrain, registerEvaluate, registerCv, registerSearch];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

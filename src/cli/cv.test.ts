@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const repo = resolve(import.meta.dirname, '../..');
+const SAMPLE = join(repo, 'examples/data/tweets-sample.csv');
+const dir = mkdtempSync(join(tmpdir(), 'lengua-cli-cv-'));
+const lines = readFileSync(SAMPLE, 'utf8').trimEnd().split('\n');
+const TRAIN = join(dir, 'train.csv');
+const VALID = join(dir, 'validation.csv');
+writeFileSync(TRAIN, [lines[0], ...lines.slice(1, 250)].join('\n') + '\n');
+writeFileSync(VALID, [lines[0], ...lines.slice(250)].join('\n') + '\n');
+const FAST = join(dir, 'fast.json');
+writeFileSync(FAST, JSON.stringify({ charNgrams: null }));
+
+function lengua(...args: string[]) {
+  return spawnSync(process.execPath, [join(repo, 'bin/lengua.js'), ...args], { encoding: 'utf8' });
+}
+
+test('lengua cv pools train and eval, prints the per-fold table with mean and std, and says no test file was read', () => {
+  const out = join(dir, 'cv');
+  const r = lengua('cv', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--eval', VALID, '--folds', '3', '--config', FAST, '--out', out, '--metric', 'eval_macro_recall');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /3-fold stratified cross-validation of baseline:tfidf-logreg .* \(345 examples, fold seed 42\)/);
+  assert.match(r.stdout, /^fold\s+train\s+valid\s+macro_recall/m);
+  assert.match(r.stdout, /^3\s+230\s+115\s/m);
+  assert.match(r.stdout, /^std\s/m);
+  assert.match(r.stdout, /ddof=1/);
+  assert.match(r.stdout, /no test file was read/);
+  const saved = JSON.parse(readFileSync(join(out, 'cv-results.json'), 'utf8')) as { folds: Array<{ nValidation: number }>; n: number; metric: string };
+  assert.equal(saved.folds.reduce((a, f) => a + f.nValidation, 0), 345);
+  assert.equal(saved.metric, 'eval_macro_recall');
+  // The HTML report: out-of-fold headline numbers, a per-fold section, the split named.
+  const html = readFileSync(join(out, 'cv-report.html'), 'utf8');
+  assert.match(html, /id="cross-validation"/);
+  assert.match(html, /cross-validation \(out-of-fold\)/);
+  assert.match(html, /no test file was read/);
+});
+
+test('lengua cv --json is deterministic with a seed', () => {
+  const run = (seed: string) => JSON.parse(lengua('cv', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--folds', '2', '--config', FAST, '--seed', seed, '--json').stdout) as { mean: Record<string, number>; folds: Array<{ metrics: Record<string, number> }> };
+  const a = run('5');
+  const b = run('5');
+  assert.deepEqual(a.folds.map((f) => f.metrics.eval_macro_f1), b.folds.map((f) => f.metrics.eval_macro_f1));
+  assert.equal(a.folds.length, 2);
+});
+
+test('lengua cv refuses test files, unknown config keys and transformer flags on the baseline', () => {
+  const testFile = join(dir, 'test.csv');
+  writeFileSync(testFile, readFileSync(VALID));
+  let r = lengua('cv', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--eval', testFile, '--folds', '3');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /test\.csv.*refusing to use a test split/);
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ C: 1, ngrams: [1, 2] }));
+  r = lengua('cv', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--config', bad);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /bad\.json, field "ngrams": unknown baseline hyperparameter/);
+  r = lengua('cv', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--learning-rate', '1e-4');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--learning-rate is a training argument of transformer models/);
+  r = lengua('cv', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--folds', '1');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /k must be an integer of at least 2/);
+});
