@@ -115,6 +115,18 @@ function learningCurves(entries: LogEntry[], source: string): string {
   );
   const evalSeries: Series[] = evalKeys.slice(0, 8).map((k) => ({ name: k, points: byStep(k) }));
   const lr = byStep('learning_rate');
+  const intro =
+    `<p class="note">From ${esc(source)}, ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}. Training loss is measured on the training data; ` +
+    `<code>eval_*</code> values on the evaluation set the trainer was given during training (a validation split), not on the data this report evaluates.</p>`;
+  const num = (v: number): string => (Number.isInteger(v) ? String(v) : fmt(v, 5));
+  if (![...loss, ...evalSeries, { points: lr }].some((s) => s.points.length > 1)) {
+    // One point per series (a model fitted in one go, like the baseline) makes no curve: show the entries.
+    const keys = [...new Set(entries.flatMap((e) => Object.keys(e)))];
+    return `${intro}<p class="note">Too few entries for curves; the log as recorded:</p><table><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>${entries
+      .slice(-50)
+      .map((e) => `<tr>${keys.map((k) => `<td class="num">${e[k] === undefined ? '' : num(e[k]!)}</td>`).join('')}</tr>`)
+      .join('')}</table>`;
+  }
   const charts: string[] = [];
   if (loss.length > 0) charts.push(lineChart(loss, { title: 'Loss', xLabel, yLabel: 'loss' }));
   if (evalSeries.length > 0) charts.push(lineChart(evalSeries, { title: 'Evaluation metrics during training', xLabel, yLabel: 'value' }));
@@ -122,10 +134,9 @@ function learningCurves(entries: LogEntry[], source: string): string {
   if (charts.length === 0) return `<p class="note">The training log (${esc(source)}) has no loss or eval_* entries.</p>`;
   const last = entries[entries.length - 1]!;
   return (
-    `<p class="note">From ${esc(source)}, ${entries.length} entries. Training loss is measured on the training data; ` +
-    `<code>eval_*</code> values on the evaluation set the trainer was given during training (a validation split), not on the data this report evaluates.</p>` +
+    intro +
     `<div class="charts">${charts.join('')}</div>` +
-    `<p class="note">Last entry: ${esc(Object.entries(last).map(([k, v]) => `${k} = ${fmt(v, 5)}`).join(', '))}</p>`
+    `<p class="note">Last entry: ${esc(Object.entries(last).map(([k, v]) => `${k} = ${num(v)}`).join(', '))}</p>`
   );
 }
 

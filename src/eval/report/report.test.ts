@@ -122,6 +122,10 @@ test('report for a test split says so; a bad training log names its line', async
   assert.match(html, /<span class="split test">test split<\/span>/);
   assert.match(html, /held-out test split: it should be evaluated once/);
   assert.match(html, /No training log was given/);
+  // A one-entry log (the baseline is fitted in one go) is shown as a table, not as empty charts.
+  const one = renderReport(r, { trainingLog: [{ step: 25, epoch: 1, loss: 0.65967, eval_accuracy: 0.725 }] });
+  assert.match(one, /Too few entries for curves.*<th>eval_accuracy<\/th>.*<td class="num">25<\/td><td class="num">1<\/td><td class="num">0\.65967<\/td>/s);
+  assert.equal((one.match(/<svg/g) ?? []).length, 3);
   const bad = join(tmp, 'bad.jsonl');
   writeFileSync(bad, '{"step": 1, "loss": 1}\n{oops\n');
   assert.throws(() => renderReport(r, { trainingLog: bad }), /bad\.jsonl:2: invalid JSON/);

@@ -51,8 +51,9 @@ export interface Series {
 /** A line chart with markers, axes, grid and a legend. */
 export function lineChart(series: Series[], o: { title: string; xLabel: string; yLabel: string; width?: number; height?: number; yMin?: number; yMax?: number }): string {
   const W = o.width ?? 560;
-  const H = o.height ?? 300;
-  const m = { l: 60, r: 16, t: 30, b: 46 };
+  // The legend sits under the plot (one row per series), where it cannot hide a line.
+  const H = (o.height ?? 300) + 16 * series.length;
+  const m = { l: 60, r: 16, t: 30, b: 46 + 16 * series.length };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
@@ -71,7 +72,7 @@ export function lineChart(series: Series[], o: { title: string; xLabel: string; 
   for (const t of yt) parts.push(`<line x1="${m.l}" x2="${n(m.l + pw)}" y1="${n(Y(t))}" y2="${n(Y(t))}" class="grid"/><text x="${m.l - 6}" y="${n(Y(t) + 4)}" text-anchor="end" class="tick">${esc(tickLabel(t))}</text>`);
   for (const t of xt) parts.push(`<line x1="${n(X(t))}" x2="${n(X(t))}" y1="${m.t}" y2="${n(m.t + ph)}" class="grid"/><text x="${n(X(t))}" y="${n(m.t + ph + 16)}" text-anchor="middle" class="tick">${esc(tickLabel(t))}</text>`);
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${n(pw)}" height="${n(ph)}" class="frame"/>`);
-  parts.push(`<text x="${n(m.l + pw / 2)}" y="${H - 8}" text-anchor="middle" class="axis">${esc(o.xLabel)}</text>`);
+  parts.push(`<text x="${n(m.l + pw / 2)}" y="${n(m.t + ph + 34)}" text-anchor="middle" class="axis">${esc(o.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${n(m.t + ph / 2)}) rotate(-90)" text-anchor="middle" class="axis">${esc(o.yLabel)}</text>`);
   series.forEach((s, i) => {
     const c = PALETTE[i % PALETTE.length]!;
@@ -80,8 +81,8 @@ export function lineChart(series: Series[], o: { title: string; xLabel: string; 
       parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts.map(([x, y]) => `${n(X(x))},${n(Y(y))}`).join(' ')}"/>`);
     }
     if (pts.length <= 60) for (const [x, y] of pts) parts.push(`<circle cx="${n(X(x))}" cy="${n(Y(y))}" r="3" fill="${c}"><title>${esc(`${s.name}: ${tickLabel(y)} at ${tickLabel(x)}`)}</title></circle>`);
-    const ly = m.t + 8 + i * 16;
-    parts.push(`<line x1="${n(m.l + pw - 150)}" x2="${n(m.l + pw - 130)}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="${n(m.l + pw - 126)}" y="${ly + 4}" class="legend">${esc(s.name)}</text>`);
+    const ly = m.t + ph + 52 + i * 16;
+    parts.push(`<line x1="${m.l}" x2="${m.l + 20}" y1="${n(ly)}" y2="${n(ly)}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="${m.l + 26}" y="${n(ly + 4)}" class="legend">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
