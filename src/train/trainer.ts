@@ -206,6 +206,7 @@ export class Trainer {
     this.frozenFactory = opts.frozenForward;
     this.progress = new Progress({ quiet: this.args.quiet, ...(opts.progressStream ? { stream: opts.progressStream } : {}) });
     applyDropoutOverrides(this.model, this.args);
+    this.setupClassWeights();
     this.state = { globalStep: 0, epoch: 0, maxSteps: 0, logHistory: [] };
   }
 
@@ -327,7 +328,6 @@ export class Trainer {
     const baseLrs = strategy.groups.map((g) => g.lr);
     const optimizer = new AdamW(strategy.groups.map(({ names: _n, ...g }) => g));
     const trainable = strategy.groups.flatMap((g) => g.params);
-    this.setupClassWeights();
     await this.setupFrozen(strategy);
 
     let trLossSum = 0;
@@ -421,8 +421,6 @@ export class Trainer {
       optimizer.dispose();
       this.frozen?.dispose?.();
       this.frozen = null;
-      this.classWeight?.dispose();
-      this.classWeight = null;
       this.model.eval();
     }
     const runtime = (performance.now() - started) / 1000;
@@ -589,6 +587,12 @@ export class Trainer {
   /** The strategy applied by the last train() call (trainable/frozen names, groups). */
   get strategy(): StrategyResult | null {
     return this.strategyResult;
+  }
+
+  /** Frees the tensors the Trainer holds (class weights); the model stays usable. */
+  dispose(): void {
+    this.classWeight?.dispose();
+    this.classWeight = null;
   }
 
   /** Writes the model (config.json, model.safetensors), tokenizer and training_args.json to dir (default outputDir). */
