@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { readSafetensors } from '../hub/safetensors.js';
-import { Trainer, trainingArguments, type TrainingArguments, type TrainerCallback } from './index.js';
+import { Trainer, encodeTexts, trainingArguments, type TrainingArguments, type TrainerCallback } from './index.js';
+import { mulberry32 } from '../data/index.js';
 import { GOLDEN, tinySetup } from './testing/task.js';
 
 torch.setNumThreads(1);
@@ -161,5 +162,36 @@ test('resuming from a checkpoint in-process ends with the same weights as one un
   } finally {
     rmSync(outA, { recursive: true, force: true });
     rmSync(outB, { recursive: true, force: true });
+  }
+});
+
+test('multi-label data trains with BCE and reports subset accuracy and F1', { skip }, async () => {
+  const out = tmp();
+  try {
+    const s = await tinySetup(8, 8);
+    const make = (n: number, seed: number): { texts: string[]; labels: number[][] } => {
+      const rand = mulberry32(seed);
+      const texts: string[] = [];
+      const labels: number[][] = [];
+      for (let i = 0; i < n; i++) {
+        const row = [0, 1, 2].map(() => (rand() < 0.5 ? 1 : 0));
+        const toks = Array.from({ length: 4 }, () => 'abcdefgh'[Math.floor(rand() * 8)]!);
+        row.forEach((v, j) => v && toks.splice(Math.floor(rand() * (toks.length + 1)), 0, 'xyz'[j]!));
+        texts.push(toks.join(' '));
+        labels.push(row);
+      }
+      return { texts, labels };
+    };
+    const train = encodeTexts(make(320, 1), s.tokenizer, 32);
+    const dev = encodeTexts(make(80, 2), s.tokenizer, 32);
+    const trainer = new Trainer({ model: s.model, args: base(out, { numTrainEpochs: 8, learningRate: 2e-3 }), trainDataset: train, evalDataset: dev });
+    await trainer.train();
+    const m = await trainer.evaluate();
+    assert.equal(s.model.config.problemType, 'multi_label_classification');
+    // Chance for an exact 3-label match is 1/8.
+    assert.ok(m.eval_accuracy! > 0.6, `subset accuracy ${m.eval_accuracy}`);
+    assert.ok(m.eval_micro_f1! > 0.8, `micro F1 ${m.eval_micro_f1}`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });
