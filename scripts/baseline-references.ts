@@ -27,17 +27,25 @@ interface CaseSpec {
   name: string;
   labels: string[];
   options: TfidfLogRegOptions;
+  /** Keep only some training rows (to make classes unequal). */
+  keep?: (r: { id: number; label: string }) => boolean;
 }
 const specs: CaseSpec[] = [
   { name: 'three-class-defaults', labels: ['negative', 'neutral', 'positive'], options: {} },
   { name: 'binary-sublinear-mindf2', labels: ['negative', 'positive'], options: { sublinearTf: true, minDf: 2 } },
   { name: 'three-class-words-1-3-C-10', labels: ['negative', 'neutral', 'positive'], options: { wordNgrams: [1, 3], charNgrams: null, C: 10 } },
+  {
+    name: 'three-class-imbalanced-balanced-weights',
+    labels: ['negative', 'neutral', 'positive'],
+    options: { classWeight: 'balanced', charNgrams: [3, 4], minDf: 2 },
+    keep: (r) => r.label !== 'neutral' || r.id % 3 === 0,
+  },
 ];
 
 const cases = specs.map((s) => {
   const options = resolveOptions(s.options);
   const an = new TfidfAnalyzer(options);
-  const tr = train.filter((r) => s.labels.includes(r.label));
+  const tr = train.filter((r) => s.labels.includes(r.label) && (s.keep?.(r) ?? true));
   const te = test.filter((r) => s.labels.includes(r.label));
   const trainPre = tr.map((r) => an.preprocess(r.text));
   const testPre = te.map((r) => an.preprocess(r.text));

@@ -41,7 +41,9 @@ def run(case):
     X = sp.hstack(xs_train).tocsr()
     Xt = sp.hstack(xs_test).tocsr()
     # Tight tolerance: the reference is the optimum itself, not wherever 100 iterations stop.
-    clf = LogisticRegression(C=o["C"], penalty="l2", solver="lbfgs", max_iter=20000, tol=1e-10)
+    cw = o["classWeight"]
+    clf = LogisticRegression(C=o["C"], penalty="l2", solver="lbfgs", max_iter=20000, tol=1e-10,
+                             class_weight=None if cw is None else cw if cw == "balanced" else dict(enumerate(cw)))
     clf.fit(X, np.array(case["trainLabels"]))
     out["classes"] = clf.classes_.tolist()
     out["nIter"] = int(clf.n_iter_[0])
