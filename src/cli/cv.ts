@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { LenguaError } from '../errors.js';
+import type { Device } from '../torch/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { TRAINING_ARGUMENT_DOCS, coerceArgument, readArgumentsFile, type TrainingArguments } from '../train/arguments.js';
@@ -75,7 +77,9 @@ export function addSelectionFlags(cmd: Command): Command {
     .option('--config <file>', 'hyperparameters as JSON or YAML: TrainingArguments fields, or the baseline options (C, wordNgrams, charNgrams, minDf, ...)')
     .option('--seed <n>', 'seed of folds / sampling, and the training seed unless the config sets one', '42')
     .option('--metric <name>', 'the validation metric to report first / select on, e.g. eval_macro_recall, eval_macro_f1, eval_loss')
-    .option('--json', 'print the result as JSON');
+    .option('--json', 'print the result as JSON')
+    .option('--device <device>', 'transformer models: cpu (default) or cuda[:n]')
+    .option('--threads <n>', 'transformer models: libtorch CPU threads (default: the number of cores)');
 }
 
 function readPlainConfig(path: string): Record<string, unknown> {
@@ -107,6 +111,7 @@ export function runnerAndConfig(flags: SelectionFlags): { runner: TrialRunner; c
   const seed = parseInt(flags.seed, 'seed');
   const given = TRANSFORMER_KEYS.filter((k) => k !== 'seed' && flags[k] !== undefined);
   if (isBaseline(flags.model)) {
+    for (const f of ['device', 'threads']) if (flags[f] !== undefined) throw new LenguaError(`--${f} applies to transformer models only`, { field: f });
     if (given.length > 0) throw new LenguaError(`--${kebab(given[0]!)} is a training argument of transformer models; ${BASELINE_MODEL} takes its options from --config`, { field: given[0] });
     const config = flags.config === undefined ? {} : readPlainConfig(flags.config);
     checkBaselineConfig(config, flags.config);
@@ -122,7 +127,9 @@ export function runnerAndConfig(flags: SelectionFlags): { runner: TrialRunner; c
     }
   }
   config.seed ??= seed;
-  return { runner: transformerRunner(flags.model), config };
+  const threads = flags.threads !== undefined ? parseInt(flags.threads as string, 'threads') : availableParallelism();
+  if (threads < 1) throw new LenguaError(`--threads must be a positive integer, got ${threads}`, { field: 'threads' });
+  return { runner: transformerRunner(flags.model, { threads, ...(flags.device !== undefined ? { device: flags.device as Device } : {}) }), config };
 }
 
 export function parseInt(v: string, field: string): number {

@@ -68,6 +68,17 @@ test('lengua search --method random is seeded; bad spaces and methods are clear 
   r = lengua('search', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--eval', VALID, '--space', typo, '--out', join(dir, 'y'));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /typo\.json, field "learningRate": unknown hyperparameter "learningRate"; known: .*C/);
+  // Values are checked before any trial runs: by the baseline's own rules, and by TrainingArguments' for transformers.
+  const negative = join(dir, 'negative.json');
+  writeFileSync(negative, JSON.stringify({ C: { values: [1, -1] } }));
+  r = lengua('search', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--eval', VALID, '--space', negative, '--out', join(dir, 'n'));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /negative\.json, field "C": -1: must be a positive number/);
+  const strategy = join(dir, 'strategy.yaml');
+  writeFileSync(strategy, 'strategy:\n  values: [head, partial]\nperDeviceTrainBatchSize:\n  values: [8]\n');
+  r = lengua('search', '--model', join(repo, '../shared/golden/fixtures/bert-synth-seqcls'), '--train', TRAIN, '--eval', VALID, '--space', strategy, '--out', join(dir, 's'));
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /strategy\.yaml, field "strategy": "partial": must be one of full, head, freeze/);
   r = lengua('search', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--eval', join(dir, 'sst2_test.csv'), '--space', space, '--out', join(dir, 'z'));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /refusing to use a test split/);

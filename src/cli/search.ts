@@ -23,7 +23,7 @@ const BASELINE_PRUNING_STEPS = 4;
 
 export async function runSearchCommand(flags: SearchFlags, out: (s: string) => void, err: (s: string) => void): Promise<void> {
   const { runner, config } = runnerAndConfig(flags);
-  const space = loadSearchSpace(flags.space, runner.knownKeys);
+  const space = loadSearchSpace(flags.space, { knownKeys: runner.knownKeys, ...(runner.integerKeys ? { integerKeys: runner.integerKeys } : {}), ...(runner.checkValue ? { checkValue: (k: string, v: unknown) => runner.checkValue!(k, v) } : {}) });
   const { train, validation } = loadTrainEval(flags.train, flags.eval);
   if (validation === undefined) throw new LenguaError('search selects on a validation file: give --eval FILE', { field: 'eval' });
   if (!['none', 'median', 'halving'].includes(flags.pruner)) throw new LenguaError(`--pruner must be none, median or halving, got ${flags.pruner}`, { field: 'pruner' });

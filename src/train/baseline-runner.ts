@@ -1,7 +1,7 @@
 // The trial runner for the TF-IDF + logistic-regression baseline: fast enough to cross-validate and search on a laptop.
 import { LenguaError } from '../errors.js';
 import { mulberry32, shuffleInPlace } from '../data/index.js';
-import { TfidfLogReg, joinPair, type TfidfLogRegOptions } from '../models/baseline/index.js';
+import { TfidfLogReg, joinPair, resolveOptions, type TfidfLogRegOptions } from '../models/baseline/index.js';
 import { labelIds, validationMetrics, type TrialRunner } from './trial.js';
 
 export const BASELINE_MODEL = 'baseline:tfidf-logreg';
@@ -62,6 +62,11 @@ export function baselineRunner(): TrialRunner {
   return {
     model: BASELINE_MODEL,
     knownKeys: BASELINE_KEYS,
+    integerKeys: ['maxIter', 'maxFeatures', 'budgetSteps', 'seed'],
+    checkValue(key, value) {
+      checkBaselineConfig({ [key]: value });
+      if (FIT_KEYS.has(key)) resolveOptions({ [key]: value } as TfidfLogRegOptions);
+    },
     async run(config, data, hooks, opts = {}) {
       checkBaselineConfig(config);
       const fitOpts = Object.fromEntries(Object.entries(config).filter(([k]) => FIT_KEYS.has(k))) as TfidfLogRegOptions;

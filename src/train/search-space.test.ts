@@ -92,3 +92,15 @@ test('search-space files load from JSON and YAML; parse errors name the file', (
   assert.throws(() => loadSearchSpace(broken, KEYS), (e: LenguaError) => e.file === broken && /cannot parse/.test(e.message));
   assert.throws(() => loadSearchSpace(join(dir, 'missing.json'), KEYS), /not found/);
 });
+
+test('runner checks run on every listed value and range bound; integer keys refuse continuous ranges', () => {
+  const checkValue = (key: string, v: unknown) => {
+    if (key === 'strategy' && !['head', 'freeze', 'full'].includes(v as string)) throw new LenguaError(`must be one of head, freeze, full`, { field: key });
+    if (key === 'learningRate' && !((v as number) > 0)) throw new LenguaError('must be > 0', { field: key });
+  };
+  const opts = { knownKeys: KEYS, file: 's.json', integerKeys: ['perDeviceTrainBatchSize'], checkValue };
+  assert.throws(() => parseSearchSpace({ strategy: { values: ['head', 'partial'] } }, opts), (e: LenguaError) => e.field === 'strategy' && /s\.json, field "strategy": "partial": must be one of/.test(e.message));
+  assert.throws(() => parseSearchSpace({ learningRate: { uniform: [-1, 1] } }, opts), /field "learningRate": -1: must be > 0/);
+  assert.throws(() => parseSearchSpace({ perDeviceTrainBatchSize: { uniform: [8, 32] } }, opts), /takes integers: use \{"int"/);
+  assert.equal(parseSearchSpace({ perDeviceTrainBatchSize: { int: [8, 32] }, strategy: { values: ['head'] } }, opts).length, 2);
+});

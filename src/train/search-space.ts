@@ -31,7 +31,16 @@ const DIMENSION_KINDS = ['values', 'uniform', 'loguniform', 'int'] as const;
  * Validates a parsed search space. `knownKeys` are the hyperparameters the trial runner understands;
  * any other key is an error naming the key, the file and the keys that are known.
  */
-export function parseSearchSpace(raw: unknown, opts: { file?: string; knownKeys: readonly string[] }): SearchSpace {
+export interface SpaceChecks {
+  file?: string;
+  knownKeys: readonly string[];
+  /** Keys that take integers: a continuous range on one is an error (use "int" or "values"). */
+  integerKeys?: readonly string[];
+  /** Checks one value of a key (throws a LenguaError naming the problem); applied to every listed value and to range bounds. */
+  checkValue?: (key: string, value: unknown) => void;
+}
+
+export function parseSearchSpace(raw: unknown, opts: SpaceChecks): SearchSpace {
   const file = opts.file;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new LenguaError('a search space must be an object mapping hyperparameter names to {"values": [...]} or a range', { file });
@@ -47,9 +56,27 @@ export function parseSearchSpace(raw: unknown, opts: { file?: string; knownKeys:
     if (!known.has(name)) {
       throw new LenguaError(`unknown hyperparameter "${name}"; known: ${[...opts.knownKeys].sort().join(', ')}`, { file, field: name });
     }
-    space.push({ name, dim: parseDimension(name, spec, file) });
+    const dim = parseDimension(name, spec, file);
+    checkDimension(name, dim, opts);
+    space.push({ name, dim });
   }
   return space;
+}
+
+function checkDimension(name: string, dim: Dimension, opts: SpaceChecks): void {
+  if ((dim.kind === 'uniform' || dim.kind === 'loguniform') && opts.integerKeys?.includes(name)) {
+    throw new LenguaError(`takes integers: use {"int": [low, high]} or {"values": [...]} instead of "${dim.kind}"`, { file: opts.file, field: name });
+  }
+  if (opts.checkValue === undefined) return;
+  const values = dim.kind === 'values' ? dim.values : [dim.low, dim.high];
+  for (const v of values) {
+    try {
+      opts.checkValue(name, v);
+    } catch (err) {
+      if (!(err instanceof LenguaError)) throw err;
+      throw new LenguaError(`${JSON.stringify(v)}: ${err.message.replace(/^field "[^"]+": /u, '')}`, { file: opts.file, field: name }, { cause: err });
+    }
+  }
 }
 
 function parseDimension(name: string, spec: unknown, file: string | undefined): Dimension {
@@ -97,7 +124,8 @@ function checkValue(v: unknown, field: string, file: string | undefined, depth: 
 }
 
 /** Reads a search-space file (.json, .yaml or .yml) and validates it. */
-export function loadSearchSpace(path: string, knownKeys: readonly string[]): SearchSpace {
+export function loadSearchSpace(path: string, checks: Omit<SpaceChecks, 'file'> | readonly string[]): SearchSpace {
+  const opts: SpaceChecks = Array.isArray(checks) ? { knownKeys: checks as readonly string[] } : { ...(checks as Omit<SpaceChecks, 'file'>) };
   let size: number;
   try {
     size = statSync(path).size;
@@ -113,7 +141,7 @@ export function loadSearchSpace(path: string, knownKeys: readonly string[]): Sea
   } catch (err) {
     throw new LenguaError(`cannot parse the search space: ${(err as Error).message}`, { file: path }, { cause: err });
   }
-  return parseSearchSpace(raw, { file: path, knownKeys });
+  return parseSearchSpace(raw, { ...opts, file: path });
 }
 
 /** Every combination of the dimensions' values, the last dimension varying fastest. Ranges cannot be enumerated: an error names them. */

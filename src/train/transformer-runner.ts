@@ -6,8 +6,8 @@ import { LenguaError } from '../errors.js';
 import { LabelSet } from '../data/index.js';
 import { AutoConfig, AutoModelForSequenceClassification } from '../models/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import type { Device } from '../torch/index.js';
-import { ARGUMENT_NAMES, argumentName, coerceArgument, trainingArguments, type TrainingArguments } from './arguments.js';
+import { setNumThreads, type Device } from '../torch/index.js';
+import { ARGUMENT_NAMES, TRAINING_ARGUMENT_DOCS, argumentName, coerceArgument, trainingArguments, type TrainingArguments } from './arguments.js';
 import { encodeDataset } from './data.js';
 import { Trainer, type TrainerCallback } from './trainer.js';
 import { softmaxRows, type TrialRunner } from './trial.js';
@@ -53,11 +53,17 @@ async function labelOrder(modelRef: string, labels: LabelSet): Promise<LabelSet>
  * Fine-tunes `modelRef` (a folder or Hub id) once per trial. The budget step reported to the pruner is
  * the epoch (fractional with step-wise evaluation), which is comparable across batch sizes.
  */
-export function transformerRunner(modelRef: string, opts: { device?: Device } = {}): TrialRunner {
+export function transformerRunner(modelRef: string, opts: { device?: Device; threads?: number } = {}): TrialRunner {
   return {
     model: modelRef,
     knownKeys: TRANSFORMER_KEYS,
+    integerKeys: TRANSFORMER_KEYS.filter((k) => TRAINING_ARGUMENT_DOCS[k as keyof TrainingArguments].kind === 'integer'),
+    checkValue(key, value) {
+      trainingConfig({ [key]: value });
+    },
     async run(config, data, hooks, runOpts = {}) {
+      // libtorch starts with one CPU thread here; use what the caller gives (lengua cv/search: the cores).
+      if (opts.threads !== undefined) setNumThreads(opts.threads);
       const scratch = runOpts.workDir ?? mkdtempSync(join(tmpdir(), 'lengua-trial-'));
       const given = trainingConfig(config);
       const args = trainingArguments({ ...TRIAL_DEFAULTS, ...given, outputDir: scratch });
@@ -69,8 +75,12 @@ export function transformerRunner(modelRef: string, opts: { device?: Device } = 
         seed: args.seed,
         ...(opts.device !== undefined ? { device: opts.device } : {}),
       });
-      const train = encodeDataset(data.train, tokenizer, labels, args.maxLength);
-      const validation = encodeDataset(data.validation, tokenizer, labels, args.maxLength);
+      // Inputs longer than the position table fail in the model: truncate to what it (and the tokenizer) takes, as lengua train does.
+      const positions = (model.config as unknown as { maxPositionEmbeddings?: number }).maxPositionEmbeddings;
+      const modelMax = positions !== undefined ? positions - (model.config.modelType === 'roberta' ? 2 : 0) : Infinity;
+      const maxLength = Math.min(args.maxLength, modelMax, tokenizer.modelMaxLength > 0 ? tokenizer.modelMaxLength : Infinity);
+      const train = encodeDataset(data.train, tokenizer, labels, maxLength);
+      const validation = encodeDataset(data.validation, tokenizer, labels, maxLength);
       let pruned = false;
       let step = 0;
       let last: Record<string, number> | null = null;

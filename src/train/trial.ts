@@ -52,6 +52,10 @@ export interface TrialRunner {
   readonly model: string;
   /** The hyperparameter names a configuration may set (a search space naming any other key is an error). */
   readonly knownKeys: readonly string[];
+  /** Keys that take integers (a continuous search range on them is an error). */
+  readonly integerKeys?: readonly string[];
+  /** Checks one hyperparameter value up front, so a bad search space fails before any trial runs. */
+  checkValue?(key: string, value: unknown): void;
   run(config: Record<string, unknown>, data: TrialData, hooks: TrialHooks, opts?: TrialOptions): Promise<TrialResult>;
 }
 
