@@ -90,3 +90,21 @@ test('lengua train fine-tunes the tiny golden BERT on a CSV with a new label set
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('lengua train --model baseline:tfidf-logreg fits the baseline', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-cli-base-'));
+  try {
+    const sample = fileURLToPath(new URL('../../examples/data/tweets-sample.csv', import.meta.url));
+    const out = join(dir, 'out');
+    const r = await lengua(['train', '--model', 'baseline:tfidf-logreg', '--train', sample, '--eval', sample, '--out', out, '--quiet', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const res = JSON.parse(r.out) as { metrics: Record<string, number> };
+    assert.ok(res.metrics.eval_accuracy! > 0.9, 'the baseline fits its own training data');
+    assert.ok(existsSync(join(out, 'lengua-baseline.json')));
+    const bad = await lengua(['train', '--model', 'baseline:svm', '--train', sample, '--out', join(dir, 'o2')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /unknown baseline baseline:svm/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

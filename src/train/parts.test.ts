@@ -169,3 +169,21 @@ test('progress: plain lines off a terminal, a redrawn bar on one, nothing when q
   assert.equal(capture(true, true), '');
   assert.equal(capture(false, true), '');
 });
+
+test('training, evaluation and checkpointing leave no tensor behind', { skip }, async () => {
+  const s = await tinySetup(32, 8);
+  const out = mkdtempSync(join(tmpdir(), 'lengua-leak-'));
+  try {
+    const before = torch.liveTensors();
+    const t = new Trainer({
+      model: s.model, trainDataset: s.train, evalDataset: s.eval, tokenizer: s.tokenizer,
+      args: trainingArguments({ outputDir: out, quiet: true, numTrainEpochs: 2, evalStrategy: 'epoch', saveStrategy: 'epoch', classWeights: 'balanced', loadBestModelAtEnd: true }),
+    });
+    await t.train();
+    await t.evaluate();
+    t.dispose();
+    assert.equal(torch.liveTensors(), before);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
