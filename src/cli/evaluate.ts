@@ -97,7 +97,9 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   writeFileAtomic(join(out, 'predictions.jsonl'), result.predictions.map((p) => JSON.stringify({ split, ...p })).join('\n') + '\n');
   writeFileAtomic(join(out, 'report.html'), renderReport(result, { ...(flags.title !== undefined ? { title: flags.title } : {}) }));
   if (clf.dir !== undefined) recordEvaluation(clf.dir, result, { forced: earlier !== null, out });
+  const unrecorded = clf.dir === undefined ? 'note: the model is not a local folder, so this evaluation is not recorded and a test split cannot be guarded\n' : '';
   if (flags.json) {
+    if (unrecorded !== '') process.stderr.write(unrecorded);
     write(JSON.stringify({ ...summary, out }) + '\n');
     return;
   }
@@ -105,6 +107,7 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   write(`model: ${result.model.name} (${result.model.kind})\n`);
   write(`data:  ${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), n = ${result.n}\n`);
   write(`split: ${split} (${how})\n`);
+  write(unrecorded);
   if (earlier !== null) write(`note: the test split was evaluated before (${earlier.time}); --force given, recorded as forced\n`);
   const width = Math.max(...Object.keys(result.metrics).map((k) => k.length));
   for (const [k, v] of Object.entries(result.metrics)) {

@@ -36,6 +36,8 @@ test('inferSplit reads the file name', () => {
   assert.equal(inferSplit('train_text.txt'), 'train');
   assert.equal(inferSplit('tweets-sample.csv'), null);
   assert.equal(inferSplit('contest.csv'), null);
+  assert.equal(inferSplit('valores.csv'), null);
+  assert.equal(inferSplit('dev2.csv'), 'validation');
 });
 
 test('evaluateClassifier: metrics equal the metrics module on the same predictions; errors sorted by confidence', async () => {

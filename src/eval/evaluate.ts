@@ -75,13 +75,18 @@ export interface EvaluationResult {
   trainingLog?: string;
 }
 
-/** `test*` → test; `val*`/`valid*`/`dev*` → validation; `train*` → train; judged on the file's name. */
+/**
+ * The split a file name says: a word starting with `test` → test; the word `val`, `valid`, `validation`,
+ * `dev`, `development` or `eval` → validation; a word starting with `train` → train; else null.
+ * Words are the runs of letters of the base name (`sst2_test.tsv` → sst, test, tsv).
+ */
 export function inferSplit(file: string): SplitName | null {
   const name = basename(file).toLowerCase();
   const words = name.split(/[^a-z]+/).filter(Boolean);
   const has = (re: RegExp): boolean => words.some((w) => re.test(w));
   if (has(/^test/)) return 'test';
-  if (has(/^(val|valid|validation|dev|development)$/) || /^(val|dev)/.test(name)) return 'validation';
+  // Whole words only for these: 'valores.csv' or 'devices.csv' are not validation data.
+  if (has(/^(val|valid|validation|dev|development|eval)$/)) return 'validation';
   if (has(/^train/)) return 'train';
   return null;
 }

@@ -175,20 +175,22 @@ export function lbfgs(fn: ObjectiveFn, x0: Float64Array, opts: LbfgsOptions = {}
     }
     if (!accepted) return { x, f, iterations: iter, evaluations, converged: maxAbs(g) <= gtol, gradMax: maxAbs(g), reason: 'lineSearch' };
 
-    const sVec = new Float64Array(n);
-    const yVec = new Float64Array(n);
+    // Reuse the pair about to be dropped from the memory (no garbage per iteration).
+    const full = S.length === m;
+    const sVec = full ? S[0]! : new Float64Array(n);
+    const yVec = full ? Y[0]! : new Float64Array(n);
     for (let i = 0; i < n; i++) {
       sVec[i] = xNew[i]! - x[i]!;
       yVec[i] = gNew[i]! - g[i]!;
     }
     const fAfter = fLast;
     const sy = dot(sVec, yVec);
+    if (full) {
+      S.shift();
+      Y.shift();
+      rho.shift();
+    }
     if (sy > 1e-12 * dot(yVec, yVec)) {
-      if (S.length === m) {
-        S.shift();
-        Y.shift();
-        rho.shift();
-      }
       S.push(sVec);
       Y.push(yVec);
       rho.push(1 / sy);
