@@ -65,7 +65,7 @@ export function addTrainingArgumentFlags(cmd: Command): Command {
     const help = `${d.help} [${d.type}; default ${d.default === undefined || d.default === null ? 'unset' : JSON.stringify(d.default)}; config key ${key} / ${d.hfName}]`;
     const o = d.kind === 'boolean' ? new Option(`${flag} [bool]`, help) : new Option(`${flag} <${d.kind === 'enum' ? 'name' : d.kind === 'string' ? 'value' : 'n'}>`, help);
     if (d.choices) o.choices([...d.choices]);
-    cmd.addOption(o.helpGroup('Training arguments (transformer models; also keys of --config; trials default to --eval-strategy epoch --save-strategy no --quiet):'));
+    cmd.addOption(o.helpGroup('Training arguments (transformer models; also keys of --config; runs default to --save-strategy no --quiet, search trials to --eval-strategy epoch, CV folds to one evaluation at the end):'));
   }
   return cmd;
 }
@@ -159,6 +159,8 @@ export async function runCv(flags: CvFlags, out: (s: string) => void, err: (s: s
   const { train, validation } = loadTrainEval(flags.train, flags.eval);
   // Train + validation pooled: CV replaces the single validation split with k of them.
   const pool = poolDatasets(train, validation);
+  // One evaluation per fold, at the end, is all CV needs (nothing is pruned); --eval-strategy still overrides.
+  if (!isBaseline(flags.model)) config.evalStrategy ??= 'no';
   const result = await crossValidate(pool, {
     k,
     seed: parseInt(flags.seed, 'seed'),

@@ -173,6 +173,7 @@ export function gridSize(space: SearchSpace): number | null {
 /** `n` configurations drawn independently with a seeded generator: the same seed gives the same trials. */
 export function randomConfigs(space: SearchSpace, n: number, seed: number): TrialConfig[] {
   if (!Number.isInteger(n) || n < 1) throw new LenguaError(`the number of trials must be a positive integer, got ${n}`, { field: 'trials' });
+  if (n > SPACE_LIMITS.maxGridSize) throw new LenguaError(`at most ${SPACE_LIMITS.maxGridSize} trials, got ${n}`, { field: 'trials' });
   if (!Number.isInteger(seed)) throw new LenguaError(`seed must be an integer, got ${seed}`, { field: 'seed' });
   const rand = mulberry32(seed);
   const out: TrialConfig[] = [];
