@@ -187,3 +187,30 @@ test('training, evaluation and checkpointing leave no tensor behind', { skip }, 
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('DistilBERT and RoBERTa: freeze keeps embeddings and layer 0 fixed, the rest trains', { skip }, async () => {
+  const { AutoModelForSequenceClassification } = await import('../models/index.js');
+  const { AutoTokenizer } = await import('../text/tokenizer/index.js');
+  const { encodeTexts } = await import('./data.js');
+  const { keywordTask } = await import('./testing/task.js');
+  for (const [name, prefix, layer0] of [['distilbert-synth-seqcls', 'distilbert.', 'distilbert.transformer.layer.0.'], ['roberta-synth-seqcls', 'roberta.', 'roberta.encoder.layer.0.']] as const) {
+    const dir = join(GOLDEN!, 'fixtures', name);
+    const model = await AutoModelForSequenceClassification.fromPretrained(dir);
+    const tok = await AutoTokenizer.fromPretrained(dir);
+    const out = mkdtempSync(join(tmpdir(), 'lengua-arch-'));
+    try {
+      const before = new Map(model.namedParameters().map(([n, t]) => [n, Buffer.from(t.toBytes())]));
+      const t = new Trainer({ model, args: trainingArguments({ outputDir: out, quiet: true, numTrainEpochs: 1, learningRate: 1e-3, strategy: 'freeze', freezeLayers: 1 }), trainDataset: encodeTexts(keywordTask(32, 3), tok, 32) });
+      await t.train();
+      for (const [n, p] of model.namedParameters()) {
+        const frozen = n.startsWith(prefix + 'embeddings.') || n.startsWith(layer0);
+        const same = Buffer.from(p.toBytes()).equals(before.get(n)!);
+        if (frozen) assert.ok(same, `${name}: frozen ${n} changed`);
+        else if (/weight$/.test(n) && !/(LayerNorm|layer_norm)/.test(n)) assert.ok(!same, `${name}: ${n} did not train`);
+      }
+      assert.ok(t.strategy!.frozen.some((n) => n.startsWith(layer0)));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+});
