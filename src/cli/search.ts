@@ -30,6 +30,9 @@ export async function runSearchCommand(flags: SearchFlags, out: (s: string) => v
   if (flags.pruner !== 'none' && isBaseline(flags.model) && config.budgetSteps === undefined && !space.some((d) => d.name === 'budgetSteps')) {
     config.budgetSteps = BASELINE_PRUNING_STEPS;
   }
+  if (flags.pruner !== 'none' && !isBaseline(flags.model) && config.evalStrategy === 'no' && !flags.json) {
+    err('note: --eval-strategy no gives the pruner nothing to judge before a trial ends; nothing will be pruned');
+  }
   const minResource = Number(flags.minResource);
   const warmupSteps = Number(flags.pruneWarmup);
   if (!(minResource > 0)) throw new LenguaError(`--min-resource must be > 0, got ${flags.minResource}`, { field: 'min-resource' });
