@@ -42,6 +42,8 @@ export class Progress {
   private lastDraw = 0;
   private last: ProgressUpdate = { step: 0, epoch: 0 };
   private drawn = false;
+  /** Between start() and finish(): the bar is shown (after finish, messages are plain lines). */
+  private active = false;
 
   constructor(opts: ProgressOptions = {}) {
     this.stream = opts.stream ?? process.stderr;
@@ -55,13 +57,14 @@ export class Progress {
     this.startTime = performance.now();
     this.examples = 0;
     this.last = { step: startStep, epoch: 0 };
+    this.active = true;
   }
 
   /** After each optimizer step; `examples` counts the examples that step consumed. */
   step(u: ProgressUpdate, examples: number): void {
     this.examples += examples;
     this.last = { ...this.last, ...u };
-    if (this.quiet || !this.tty) return;
+    if (this.quiet || !this.tty || !this.active) return;
     const now = performance.now();
     if (now - this.lastDraw < 100 && u.step < this.total) return;
     this.lastDraw = now;
@@ -72,11 +75,13 @@ export class Progress {
   log(entry: Record<string, number>): void {
     if (this.quiet) return;
     const parts = Object.entries(entry).map(([k, v]) => `${k}=${k === 'step' ? v : fmtNum(v)}`);
-    if (this.tty) {
+    if (this.tty && this.active) {
       if (entry.loss !== undefined && Object.keys(entry).every((k) => ['loss', 'learning_rate', 'grad_norm', 'epoch', 'step'].includes(k))) return;
       this.clear();
       this.stream.write(parts.join('  ') + '\n');
       this.draw();
+    } else if (this.tty) {
+      this.stream.write(parts.join('  ') + '\n');
     } else {
       this.stream.write(`[train] ${this.status()}  ${parts.filter((p) => !/^(step|epoch)=/.test(p)).join('  ')}\n`);
     }
@@ -85,13 +90,16 @@ export class Progress {
   /** A free-form message (checkpoint saved, early stop, ...). */
   note(msg: string): void {
     if (this.quiet) return;
-    if (this.tty) this.clear();
+    const bar = this.tty && this.active;
+    if (bar) this.clear();
     this.stream.write(msg + '\n');
-    if (this.tty) this.draw();
+    if (bar) this.draw();
   }
 
   finish(): void {
-    if (this.quiet) return;
+    const wasActive = this.active;
+    this.active = false;
+    if (this.quiet || !wasActive) return;
     if (this.tty && this.drawn) {
       this.draw();
       this.stream.write('\n');

@@ -418,6 +418,7 @@ export class Trainer {
         this.model.loadWeights(loadCheckpoint(this.state.bestModelCheckpoint), { source: this.state.bestModelCheckpoint });
       }
     } finally {
+      this.progress.finish();
       optimizer.dispose();
       this.frozen?.dispose?.();
       this.frozen = null;
