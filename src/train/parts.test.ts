@@ -214,3 +214,24 @@ test('DistilBERT and RoBERTa: freeze keeps embeddings and layer 0 fixed, the res
     }
   }
 });
+
+test('early stopping: patience counts evaluations without an improvement above the threshold; its state round-trips', async () => {
+  const { EarlyStoppingCallback } = await import('./callbacks.js');
+  const args = trainingArguments({ outputDir: 'o', evalStrategy: 'epoch', earlyStoppingPatience: 2, earlyStoppingThreshold: 0.01, metricForBestModel: 'accuracy' });
+  const st = { globalStep: 0, epoch: 0, maxSteps: 0, logHistory: [] };
+  const cb = new EarlyStoppingCallback(args);
+  const seq = [0.5, 0.505, 0.52, 0.525, 0.529];
+  const stops = seq.map((v) => cb.onEvaluate(st, { eval_accuracy: v }).shouldStop);
+  // 0.505 is within the threshold (counter 1), 0.52 improves (0), 0.525 and 0.529 do not beat 0.52 by > 0.01 (1, 2 → stop).
+  assert.deepEqual(stops, [false, false, false, false, true]);
+  const again = new EarlyStoppingCallback(args);
+  const cb2 = new EarlyStoppingCallback(args);
+  for (const v of seq.slice(0, 4)) cb2.onEvaluate(st, { eval_accuracy: v });
+  again.loadStateDict(cb2.stateDict());
+  assert.equal(again.onEvaluate(st, { eval_accuracy: 0.529 }).shouldStop, true);
+  // Losses: lower is better by default.
+  const loss = new EarlyStoppingCallback(trainingArguments({ outputDir: 'o', evalStrategy: 'epoch', earlyStoppingPatience: 1 }));
+  assert.equal(loss.onEvaluate(st, { eval_loss: 1 }).shouldStop, false);
+  assert.equal(loss.onEvaluate(st, { eval_loss: 0.9 }).shouldStop, false);
+  assert.equal(loss.onEvaluate(st, { eval_loss: 0.95 }).shouldStop, true);
+});
