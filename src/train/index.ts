@@ -14,3 +14,11 @@ export { applyStrategy, applyDropoutOverrides, frozenLayerCount, paramPlace, num
 export { lrLambda, warmupStepsFor, type ScheduleSpec } from './scheduler.js';
 export { listCheckpoints, latestCheckpoint, writeCheckpointDir, rotateCheckpoints, type CheckpointRef } from './checkpoint.js';
 export { Progress } from './progress.js';
+// Cross-validation and hyperparameter search (helper J's modules).
+export { crossValidate, formatCvTable, type CvOptions, type CvResult, type FoldResult } from './cv.js';
+export { runSearch, resultsCsv, formatSearchTable, type SearchOptions, type SearchResult, type TrialRecord } from './search.js';
+export { transformerRunner } from './transformer-runner.js';
+export { baselineRunner } from './baseline-runner.js';
+export { makePruner, MedianPruner, SuccessiveHalvingPruner, NoPruner, type Pruner, type PrunerName } from './pruning.js';
+export { parseSearchSpace, loadSearchSpace, type SearchSpace } from './search-space.js';
+export type { TrialRunner, TrialResult, TrialData } from './trial.js';
