@@ -124,6 +124,8 @@ export function transformerRunner(modelRef: string, opts: { device?: Device; thr
           ...(probabilities !== undefined ? { probabilities } : {}),
         };
       } finally {
+        // Free the weights now: a search trains many models, and GPU memory is invisible to V8's collector.
+        model.dispose();
         if (runOpts.workDir === undefined) rmSync(scratch, { recursive: true, force: true });
       }
     },
