@@ -5,7 +5,13 @@
  * last, one JSON line per configuration:
  *   {"config","lenguaMs","pytorchMs","ratio","lenguaRssMb","pytorchRssMb", ...forward figures}
  *
- *   npm run bench -- train-step [--configs small,base] [--warmup 2] [--iters 5] [--threads N]
+ *   npm run bench -- train-step [--configs small,base] [--warmup 2] [--iters 5] [--threads N] [--rounds R]
+ *
+ * With --rounds R the two sides alternate R times (L P L P ...) and each side keeps its best median,
+ * so a burst of load from other processes on a shared machine does not land on one side only.
+ * Both children inherit the environment: on a machine shared with other busy processes, OpenMP's
+ * default spin-waiting makes both sides several times slower and noisy; OMP_WAIT_POLICY=PASSIVE
+ * (applied to both) gives steadier numbers there.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -111,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   const warmup = positive(flag(argv, 'warmup', '2'), 'warmup');
   const iters = positive(flag(argv, 'iters', '5'), 'iters');
   const threads = positive(flag(argv, 'threads', String(availableParallelism())), 'threads');
+  const rounds = positive(flag(argv, 'rounds', '1'), 'rounds');
   const names = flag(argv, 'configs', Object.keys(CONFIGS).join(',')).split(',');
   for (const n of names) if (!(n in CONFIGS)) throw new Error(`unknown config ${n} (known: ${Object.keys(CONFIGS).join(', ')})`);
 
@@ -126,20 +133,32 @@ export async function main(argv: string[]): Promise<number> {
   for (const name of names) {
     const s = CONFIGS[name]!;
     const common = ['--warmup', String(warmup), '--iters', String(iters), '--threads', String(threads)];
-    process.stderr.write(`[${name}] lengua...\n`);
-    const l = runChild(process.execPath, ['--import', 'tsx', join(here, 'run.ts'), 'train-step', '--child', name, ...common], 'lengua side');
-    process.stderr.write(`[${name}] pytorch...\n`);
-    const p = runChild(python, [
-      join(here, 'pytorch_train_step.py'), '--vocab', String(s.vocab), '--hidden', String(s.hidden), '--layers', String(s.layers),
-      '--heads', String(s.heads), '--ffn', String(s.ffn), '--batch', String(s.batch), '--seq', String(s.seq), ...common,
-    ], 'pytorch side');
+    const ls: SideResult[] = [];
+    const ps: SideResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      process.stderr.write(`[${name}] round ${r + 1}/${rounds}: lengua...\n`);
+      ls.push(runChild(process.execPath, ['--import', 'tsx', join(here, 'run.ts'), 'train-step', '--child', name, ...common], 'lengua side'));
+      process.stderr.write(`[${name}] round ${r + 1}/${rounds}: pytorch...\n`);
+      ps.push(runChild(python, [
+        join(here, 'pytorch_train_step.py'), '--vocab', String(s.vocab), '--hidden', String(s.hidden), '--layers', String(s.layers),
+        '--heads', String(s.heads), '--ffn', String(s.ffn), '--batch', String(s.batch), '--seq', String(s.seq), ...common,
+      ], 'pytorch side'));
+    }
+    const best = (xs: SideResult[]): SideResult => ({
+      forwardMs: Math.min(...xs.map((x) => x.forwardMs)),
+      stepMs: Math.min(...xs.map((x) => x.stepMs)),
+      rssMb: Math.max(...xs.map((x) => x.rssMb)),
+      threads: xs[0]!.threads,
+    });
+    const l = best(ls);
+    const p = best(ps);
     const desc = `${s.layers}L h${s.hidden} ${s.heads}H ffn${s.ffn} v${s.vocab} b${s.batch} s${s.seq}`;
     rows.push({
       config: name, shape: desc, threads,
       lenguaMs: +l.stepMs.toFixed(1), pytorchMs: +p.stepMs.toFixed(1), ratio: +(l.stepMs / p.stepMs).toFixed(3),
       lenguaRssMb: +l.rssMb.toFixed(0), pytorchRssMb: +p.rssMb.toFixed(0), rssRatio: +(l.rssMb / p.rssMb).toFixed(2),
       lenguaForwardMs: +l.forwardMs.toFixed(1), pytorchForwardMs: +p.forwardMs.toFixed(1), forwardRatio: +(l.forwardMs / p.forwardMs).toFixed(3),
-      warmup, iters,
+      warmup, iters, rounds, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
     });
   }
   const head = ['config', 'shape', 'step lengua', 'step pytorch', 'ratio', 'fwd lengua', 'fwd pytorch', 'ratio', 'RSS lengua', 'RSS pytorch'];
@@ -149,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
   ].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  process.stdout.write(`threads ${threads}, ${warmup} warm-up + ${iters} timed iterations, medians\n`);
+  process.stdout.write(`threads ${threads}, ${warmup} warm-up + ${iters} timed iterations, medians (best of ${rounds} alternating rounds), OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(default)'}\n`);
   process.stdout.write(fmt(head) + '\n' + lines.map(fmt).join('\n') + '\n');
   for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
   return 0;
