@@ -76,6 +76,7 @@ test('lengua search --method random is seeded; bad spaces and methods are clear 
   assert.match(r.stderr, /negative\.json, field "C": -1: must be a positive number/);
   const strategy = join(dir, 'strategy.yaml');
   writeFileSync(strategy, 'strategy:\n  values: [head, partial]\nperDeviceTrainBatchSize:\n  values: [8]\n');
+  // The space is checked before the model is opened, so any model reference does here.
   r = lengua('search', '--model', join(repo, '../shared/golden/fixtures/bert-synth-seqcls'), '--train', TRAIN, '--eval', VALID, '--space', strategy, '--out', join(dir, 's'));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /strategy\.yaml, field "strategy": "partial": must be one of full, head, freeze/);

@@ -9,10 +9,13 @@ import { runSearch } from './search.js';
 import { crossValidate } from './cv.js';
 import { TRANSFORMER_KEYS, transformerRunner, trainingConfig } from './transformer-runner.js';
 import { sharedLabels } from './trial.js';
+import { goldenRoot } from '../models/golden-path.js';
 
 const SAMPLE = resolve(import.meta.dirname, '../../examples/data/tweets-sample.csv');
 // The golden tiny BERT (2 layers, hidden 32) with a 3-label head: negative, neutral, positive.
-const MODEL = resolve(import.meta.dirname, '../../../shared/golden/fixtures/bert-synth-seqcls');
+const golden = goldenRoot();
+const MODEL = join(golden ?? '', 'fixtures', 'bert-synth-seqcls');
+const skip = golden === null ? 'golden references not found (../shared/golden or $LENGUA_GOLDEN)' : false;
 const TINY = { numTrainEpochs: 2, perDeviceTrainBatchSize: 8, learningRate: 1e-3, maxLength: 32 };
 
 function small() {
@@ -20,7 +23,7 @@ function small() {
   return { ...ds, examples: ds.examples.slice(0, 48) };
 }
 
-test('a transformer search: the Trainer reports each epoch to the pruner, the best is retrained and saved in the HF layout', async () => {
+test('a transformer search: the Trainer reports each epoch to the pruner, the best is retrained and saved in the HF layout', { skip }, async () => {
   const { splits } = splitDataset(small(), { val: 0.25, test: 0, seed: 1 });
   const data = { train: splits.train!, validation: splits.validation!, labels: sharedLabels(splits.train!, splits.validation!) };
   const space = parseSearchSpace({ strategy: { values: ['full', 'head'] } }, { knownKeys: TRANSFORMER_KEYS });
@@ -48,7 +51,7 @@ test('a transformer search: the Trainer reports each epoch to the pruner, the be
   assert.ok(Math.abs(r.best.retrained!.metrics.eval_loss! - r.best.value) < 1e-5);
 });
 
-test('transformer CV runs one Trainer per fold', async () => {
+test('transformer CV runs one Trainer per fold', { skip }, async () => {
   const r = await crossValidate(small(), { k: 2, runner: transformerRunner(MODEL), config: { ...TINY, numTrainEpochs: 1 } });
   assert.equal(r.folds.length, 2);
   assert.equal(r.folds[0]!.nValidation + r.folds[1]!.nValidation, 48);
