@@ -34,9 +34,13 @@ function golden(name: string): Golden {
   return JSON.parse(readFileSync(join(GOLDEN, 'tokenizers', `${name}.json`), 'utf8')) as Golden;
 }
 
+/** Folders this file created; only these are ever removed (the shared fixtures may live under /tmp too). */
+const temporary = new Set<string>();
+
 /** A temporary folder holding only the given files (no tokenizer.json): the slow-tokenizer path. */
 function slowFolder(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'lengua-slow-'));
+  temporary.add(dir);
   for (const f of files) copyFileSync(f, join(dir, f.split('/').pop()!));
   return dir;
 }
@@ -44,6 +48,7 @@ function slowFolder(files: string[]): string {
 /** Converts a slow folder and saves it as tokenizer.json files in a new folder (the slow one is removed). */
 function saved(slow: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'lengua-saved-'));
+  temporary.add(dir);
   PreTrainedTokenizer.fromDir(slow).savePretrained(dir);
   rmSync(slow, { recursive: true, force: true });
   return dir;
@@ -179,7 +184,7 @@ for (const setup of setups) {
           assert.deepEqual(batched, e);
         }
       } finally {
-        if (dir.startsWith(tmpdir())) rmSync(dir, { recursive: true, force: true });
+        if (temporary.has(dir)) rmSync(dir, { recursive: true, force: true });
       }
     });
   }
