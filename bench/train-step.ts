@@ -5,7 +5,7 @@
  * last, one JSON line per configuration:
  *   {"config","lenguaMs","pytorchMs","ratio","lenguaRssMb","pytorchRssMb", ...forward figures}
  *
- *   npm run bench -- train-step [--configs small,base] [--warmup 2] [--iters 5] [--threads N] [--rounds R]
+ *   npm run bench -- train-step [--configs small,base] [--warmup 2] [--iters 5] [--threads N] [--rounds R] [--stat median|min]
  *
  * With --rounds R the two sides alternate R times (L P L P ...) and each side keeps its best median,
  * so a burst of load from other processes on a shared machine does not land on one side only.
@@ -51,7 +51,7 @@ function median(xs: number[]): number {
 }
 
 /** Child: the Lengua side of one configuration. */
-async function lenguaSide(shape: Shape, warmup: number, iters: number, threads: number): Promise<SideResult> {
+async function lenguaSide(shape: Shape, warmup: number, iters: number, threads: number, stat: 'median' | 'min'): Promise<SideResult> {
   const torch = await import('../src/torch/index.js');
   const { AutoConfig } = await import('../src/hub/config.js');
   const { AutoModelForSequenceClassification } = await import('../src/models/index.js');
@@ -88,7 +88,7 @@ async function lenguaSide(shape: Shape, warmup: number, iters: number, threads: 
       fn();
       ts.push(performance.now() - t0);
     }
-    return median(ts);
+    return stat === 'median' ? median(ts) : Math.min(...ts);
   };
   const forwardMs = timed(forward, false);
   const stepMs = timed(step, true);
@@ -118,12 +118,14 @@ export async function main(argv: string[]): Promise<number> {
   const iters = positive(flag(argv, 'iters', '5'), 'iters');
   const threads = positive(flag(argv, 'threads', String(availableParallelism())), 'threads');
   const rounds = positive(flag(argv, 'rounds', '1'), 'rounds');
+  const stat = flag(argv, 'stat', 'median');
+  if (stat !== 'median' && stat !== 'min') throw new Error(`--stat must be median or min, got ${stat}`);
   const names = flag(argv, 'configs', Object.keys(CONFIGS).join(',')).split(',');
   for (const n of names) if (!(n in CONFIGS)) throw new Error(`unknown config ${n} (known: ${Object.keys(CONFIGS).join(', ')})`);
 
   const child = flag(argv, 'child', '');
   if (child !== '') {
-    const r = await lenguaSide(CONFIGS[child]!, warmup, iters, threads);
+    const r = await lenguaSide(CONFIGS[child]!, warmup, iters, threads, stat);
     process.stdout.write(JSON.stringify(r) + '\n');
     return 0;
   }
@@ -132,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
   const rows: Array<Record<string, unknown>> = [];
   for (const name of names) {
     const s = CONFIGS[name]!;
-    const common = ['--warmup', String(warmup), '--iters', String(iters), '--threads', String(threads)];
+    const common = ['--warmup', String(warmup), '--iters', String(iters), '--threads', String(threads), '--stat', stat];
     const ls: SideResult[] = [];
     const ps: SideResult[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -158,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
       lenguaMs: +l.stepMs.toFixed(1), pytorchMs: +p.stepMs.toFixed(1), ratio: +(l.stepMs / p.stepMs).toFixed(3),
       lenguaRssMb: +l.rssMb.toFixed(0), pytorchRssMb: +p.rssMb.toFixed(0), rssRatio: +(l.rssMb / p.rssMb).toFixed(2),
       lenguaForwardMs: +l.forwardMs.toFixed(1), pytorchForwardMs: +p.forwardMs.toFixed(1), forwardRatio: +(l.forwardMs / p.forwardMs).toFixed(3),
-      warmup, iters, rounds, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
+      warmup, iters, rounds, stat, ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
     });
   }
   const head = ['config', 'shape', 'step lengua', 'step pytorch', 'ratio', 'fwd lengua', 'fwd pytorch', 'ratio', 'RSS lengua', 'RSS pytorch'];
@@ -168,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
   ].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  process.stdout.write(`threads ${threads}, ${warmup} warm-up + ${iters} timed iterations, medians (best of ${rounds} alternating rounds), OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(default)'}\n`);
+  process.stdout.write(`threads ${threads}, ${warmup} warm-up + ${iters} timed iterations, ${stat === 'median' ? 'medians' : 'minima'} (best of ${rounds} alternating rounds), OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(default)'}\n`);
   process.stdout.write(fmt(head) + '\n' + lines.map(fmt).join('\n') + '\n');
   for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
   return 0;

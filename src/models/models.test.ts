@@ -259,6 +259,8 @@ test('bad inputs fail clearly', { skip }, async () => {
   assert.throws(() => m.forward({ inputIds: [[2, 3]], attentionMask: [[1, 1, 1]] }), (e: unknown) => e instanceof LenguaError && e.field === 'attention_mask');
   assert.throws(() => m.forward({ inputIds: [[2, 3]], tokenTypeIds: [[0, 5]] }), (e: unknown) => e instanceof LenguaError && e.field === 'token_type_ids');
   assert.throws(() => m.forward({ inputIds: [new Array(65).fill(5)] }), /max_position_embeddings 64/);
+  assert.throws(() => m.forward({ inputIds: [[2, 3], [4]] }), (e: unknown) => e instanceof LenguaError && e.field === 'input_ids');
+  assert.throws(() => m.forward({ inputIds: [2, 3] }), (e: unknown) => e instanceof LenguaError && /\[batch, seq\]/.test(e.message));
   await assert.rejects(AutoModelForCausalLM.fromPretrained(fixture('bert-synth-seqcls')), /AutoModelForCausalLM does not support model_type bert/);
   await assert.rejects(AutoModelForSequenceClassification.fromPretrained(join(root!, 'no-such-model-folder')), LenguaError);
 });
