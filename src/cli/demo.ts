@@ -10,7 +10,13 @@ import {
   splitDataset,
   writeSplits,
 } from '../data/index.js';
+import { rmSync } from 'node:fs';
 import { normalize } from '../text/normalize.js';
+import { trainBaseline } from '../models/baseline/index.js';
+import { baselineClassifier } from '../eval/classifier.js';
+import { evaluateClassifier, recordEvaluation, checkTestDiscipline } from '../eval/evaluate.js';
+import { renderReport } from '../eval/report/index.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { tokenizeWords } from '../text/words.js';
 
 const SAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/data/tweets-sample.csv');
@@ -23,8 +29,9 @@ interface DemoFlags {
 
 /**
  * The main job: the most complete flow Lengua runs end to end today, on the bundled sample tweets —
- * inspect the data, normalize it the TweetEval way, split it stratified and leak-free, and check the
- * splits for shared texts.
+ * inspect the data, normalize it the TweetEval way, split it stratified and leak-free, check the
+ * splits for shared texts, train the reference baseline, select on validation, and score the held-out
+ * test split once at the end, with an HTML report.
  */
 export async function runDemo(flags: DemoFlags, out: (line: string) => void): Promise<void> {
   const seed = Number(flags.seed);
@@ -64,7 +71,34 @@ export async function runDemo(flags: DemoFlags, out: (line: string) => void): Pr
     Object.entries(manifest.files).map(([name, files]) => [name, loadDataset(join(flags.out, files[0]!))]),
   );
   out(formatLeakageReport(leakageReport(written)));
-  await Promise.resolve();
+
+  out('\n# 5. Train the reference baseline (TF-IDF word 1-2 + char 2-5 grams, L2 logistic regression) on train');
+  const modelDir = join(flags.out, 'baseline');
+  // The demo retrains from scratch on every run: the old folder (and its record of test evaluations) is
+  // of a model that no longer exists.
+  rmSync(modelDir, { recursive: true, force: true });
+  const { model } = trainBaseline(written['train']!, { outputDir: modelDir, log: (line) => out(`  ${line}`) });
+  const clf = baselineClassifier(model, modelDir);
+  const show = (r: { split: string; n: number; metrics: Record<string, number | null> }): void => {
+    const m = r.metrics;
+    const f = (k: string): string => (typeof m[k] === 'number' ? (m[k] as number).toFixed(4) : 'n/a');
+    out(`  [${r.split}, n=${r.n}] accuracy ${f('accuracy')}  macro recall ${f('macro_recall')}  macro F1 ${f('macro_f1')}  log loss ${f('log_loss')}`);
+  };
+
+  out('\n# 6. Evaluate on validation (the split that model selection may look at)');
+  const val = await evaluateClassifier(clf, written['validation']!, { split: 'validation', modelName: 'baseline:tfidf-logreg' });
+  recordEvaluation(modelDir, val);
+  show(val);
+
+  out('\n# 7. Held-out test, evaluated once at the end (a second test evaluation of this model is refused)');
+  checkTestDiscipline(modelDir, 'test');
+  const test = await evaluateClassifier(clf, written['test']!, { split: 'test', modelName: 'baseline:tfidf-logreg', trainingLog: join(modelDir, 'log.jsonl') });
+  recordEvaluation(modelDir, test);
+  show(test);
+  const report = join(flags.out, 'report-test.html');
+  writeFileAtomic(report, renderReport(test, { title: 'Lengua demo: baseline on the held-out test split' }));
+  out(`  report: ${report} (open it in a browser)`);
+  out('\nNext: fine-tune a transformer with the same data: lengua train --model DIR|HUB-ID --train ... --eval ... --out ...');
 }
 
 export function register(program: Command): void {
