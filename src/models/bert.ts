@@ -6,7 +6,7 @@
  */
 import * as torch from '../torch/index.js';
 import { nn, F } from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
+import type { Tensor, TensorLike } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import type { BertConfig, RobertaConfig } from '../hub/config.js';
 import {
@@ -265,6 +265,41 @@ export class BertModel extends PreTrainedModel<EncoderConfig> {
   forward(input: ForwardInput): BaseModelOutput {
     return torch.tidy(() => this.run(this.prepare(input)));
   }
+
+  /**
+   * The frozen bottom for a frozen-layer cache: embeddings then encoder layers 0..k-1, [b, s, h].
+   * Runs in whatever mode the modules are in (the cache puts them in eval mode).
+   */
+  encodeTo(call: EncoderCall, k: number): Tensor {
+    checkLayerIndex(k, this.encoder.layer.items.length);
+    const ext = call.mask === null ? null : extendedAttentionMask(call.mask);
+    let h = this.embeddings.forward(call.ids, call.tokenTypeIds, call.positionIds);
+    for (const layer of this.encoder.layer.items.slice(0, k)) {
+      const r = runLayer(() => layer.forward(h, ext), false);
+      h.dispose();
+      h = r.out;
+    }
+    return h;
+  }
+
+  /** The trainable top: encoder layers k.. (and the pooler) on hidden states from encodeTo. `hidden` is not disposed. */
+  runFrom(k: number, hidden: Tensor, mask: Tensor | null): BaseModelOutput {
+    checkLayerIndex(k, this.encoder.layer.items.length);
+    const ext = mask === null ? null : extendedAttentionMask(mask);
+    let h = hidden;
+    for (const layer of this.encoder.layer.items.slice(k)) {
+      const r = runLayer(() => layer.forward(h, ext), false);
+      if (h !== hidden) h.dispose();
+      h = r.out;
+    }
+    const out: BaseModelOutput = { lastHiddenState: h };
+    if (this.pooler !== null) out.poolerOutput = this.pooler.forward(h);
+    return out;
+  }
+}
+
+function checkLayerIndex(k: number, layers: number): void {
+  if (!Number.isInteger(k) || k < 0 || k > layers) throw new LenguaError(`layer index must be an integer in [0, ${layers}], got ${k}`, { field: 'k' });
 }
 
 function withExtras(out: ModelOutput, base: BaseModelOutput): ModelOutput {
@@ -337,6 +372,46 @@ export class BertForSequenceClassification extends EncoderHead {
       const out: ModelOutput = { logits };
       if (input.labels != null) out.loss = sequenceClassificationLoss(this.config, logits, input.labels);
       return withExtras(out, base);
+    });
+  }
+
+  // --- The frozen bottom once, the trainable top many times (frozen-layer cache, src/train/frozen-cache.ts).
+
+  /** Hidden states after the embeddings and encoder layers 0..k-1: [b, s, h]. */
+  encodeFrozen(input: ForwardInput, k: number): Tensor {
+    return torch.tidy(() => this.body.encodeTo(this.body.prepare(input), k));
+  }
+
+  /** Layers k.. + the head on hidden states from encodeFrozen (same padding as attentionMask). Equals forward() when the bottom ran in the same mode. */
+  forwardFromLayer(k: number, hidden: Tensor, attentionMask: TensorLike | null, labels?: TensorLike | null): ModelOutput {
+    return torch.tidy(() => {
+      const mask = attentionMask == null ? null : asTensor(attentionMask, 'int64', this.device, 'attention_mask');
+      if (mask !== null) checkSameShape(mask, hidden.shape.slice(0, 2), 'attention_mask');
+      const base = this.body.runFrom(k, hidden, mask);
+      let logits: Tensor;
+      if (this.classifier instanceof RobertaClassificationHead) logits = this.classifier.forward(base.lastHiddenState);
+      else logits = this.classifier.forward(this.dropout!.forward(base.poolerOutput!));
+      const out: ModelOutput = { logits };
+      if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
+      return out;
+    });
+  }
+
+  /** BERT's pooler output [b, h] from the last hidden state (the smallest thing the head needs when the pooler is frozen). */
+  pooledFromHidden(lastHidden: Tensor): Tensor {
+    if (this.body.pooler === null) throw new LenguaError(`${this.className} has no pooler`);
+    return this.body.pooler.forward(lastHidden);
+  }
+
+  /** dropout → classifier on a pooler output (BERT only). */
+  forwardFromPooled(pooled: Tensor, labels?: TensorLike | null): ModelOutput {
+    if (this.dropout === null || this.classifier instanceof RobertaClassificationHead) throw new LenguaError(`${this.className} has no pooled head`);
+    const linear = this.classifier;
+    return torch.tidy(() => {
+      const logits = linear.forward(this.dropout!.forward(pooled));
+      const out: ModelOutput = { logits };
+      if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
+      return out;
     });
   }
 }

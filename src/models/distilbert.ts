@@ -6,7 +6,7 @@
  */
 import * as torch from '../torch/index.js';
 import { nn, F } from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
+import type { Tensor, TensorLike } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import type { DistilBertConfig } from '../hub/config.js';
 import {
@@ -212,6 +212,36 @@ export class DistilBertModel extends PreTrainedModel<DistilBertConfig> {
   forward(input: ForwardInput): BaseModelOutput {
     return torch.tidy(() => this.run(this.prepare(input)));
   }
+
+  /** The frozen bottom for a frozen-layer cache: embeddings then layers 0..k-1, [b, s, dim]. */
+  encodeTo(call: DistilCall, k: number): Tensor {
+    checkLayerIndex(k, this.transformer.layer.items.length);
+    const masked = call.mask === null ? null : call.mask.eq(0).unsqueeze(1).unsqueeze(1);
+    let h = this.embeddings.forward(call.ids, call.positionIds);
+    for (const layer of this.transformer.layer.items.slice(0, k)) {
+      const r = runLayer(() => layer.forward(h, masked), false);
+      h.dispose();
+      h = r.out;
+    }
+    return h;
+  }
+
+  /** The trainable top: layers k.. on hidden states from encodeTo. `hidden` is not disposed. */
+  runFrom(k: number, hidden: Tensor, mask: Tensor | null): Tensor {
+    checkLayerIndex(k, this.transformer.layer.items.length);
+    const masked = mask === null ? null : mask.eq(0).unsqueeze(1).unsqueeze(1);
+    let h = hidden;
+    for (const layer of this.transformer.layer.items.slice(k)) {
+      const r = runLayer(() => layer.forward(h, masked), false);
+      if (h !== hidden) h.dispose();
+      h = r.out;
+    }
+    return h;
+  }
+}
+
+function checkLayerIndex(k: number, layers: number): void {
+  if (!Number.isInteger(k) || k < 0 || k > layers) throw new LenguaError(`layer index must be an integer in [0, ${layers}], got ${k}`, { field: 'k' });
 }
 
 function withExtras(out: ModelOutput, base: BaseModelOutput): ModelOutput {
@@ -258,6 +288,26 @@ export class DistilBertForSequenceClassification extends DistilHead {
       const out: ModelOutput = { logits };
       if (input.labels != null) out.loss = sequenceClassificationLoss(this.config, logits, input.labels);
       return withExtras(out, base);
+    });
+  }
+
+  // --- The frozen bottom once, the trainable top many times (frozen-layer cache, src/train/frozen-cache.ts).
+
+  /** Hidden states after the embeddings and layers 0..k-1: [b, s, dim]. */
+  encodeFrozen(input: ForwardInput, k: number): Tensor {
+    return torch.tidy(() => this.distilbert.encodeTo(this.distilbert.prepare(input), k));
+  }
+
+  /** Layers k.. + the head on hidden states from encodeFrozen (same padding as attentionMask). */
+  forwardFromLayer(k: number, hidden: Tensor, attentionMask: TensorLike | null, labels?: TensorLike | null): ModelOutput {
+    return torch.tidy(() => {
+      const mask = attentionMask == null ? null : asTensor(attentionMask, 'int64', this.device, 'attention_mask');
+      if (mask !== null) checkSameShape(mask, hidden.shape.slice(0, 2), 'attention_mask');
+      const h = this.distilbert.runFrom(k, hidden, mask);
+      const logits = this.classifier.forward(this.dropout.forward(this.pooled(h)));
+      const out: ModelOutput = { logits };
+      if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
+      return out;
     });
   }
 }
