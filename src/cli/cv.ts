@@ -1,5 +1,4 @@
-import { Command, Option } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
+import { Command } from 'commander';
 import { extname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
@@ -7,7 +6,7 @@ import { LenguaError } from '../errors.js';
 import type { Device } from '../torch/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { TRAINING_ARGUMENT_DOCS, coerceArgument, readArgumentsFile, type TrainingArguments } from '../train/arguments.js';
+import { coerceArgument, readArgumentsFile, readConfigText, type TrainingArguments } from '../train/arguments.js';
 import { BASELINE_MODEL, baselineRunner, checkBaselineConfig } from '../train/baseline-runner.js';
 import { TRANSFORMER_KEYS, transformerRunner } from '../train/transformer-runner.js';
 import { crossValidate, formatCvTable } from '../train/cv.js';
@@ -15,6 +14,7 @@ import { poolDatasets, refuseTestFile, sharedLabels, type TrialRunner } from '..
 import { evaluateClassifier } from '../eval/evaluate.js';
 import { renderReport } from '../eval/report/index.js';
 import type { TextClassifier } from '../eval/classifier.js';
+import { argumentOption, kebab } from './options.js';
 
 /**
  * The out-of-fold predictions as a classifier for the evaluation report: it hands back, in order, the
@@ -50,8 +50,6 @@ export interface SelectionFlags {
   [trainingArgument: string]: unknown;
 }
 
-const kebab = (s: string) => s.replace(/[A-Z]/gu, (c) => `-${c.toLowerCase()}`);
-
 /**
  * The training-argument flags, written as `lengua train` writes them: every TrainingArguments field a
  * trial can take (all but outputDir and resumeFromCheckpoint) except seed (`--seed` is shared);
@@ -60,12 +58,7 @@ const kebab = (s: string) => s.replace(/[A-Z]/gu, (c) => `-${c.toLowerCase()}`);
 export function addTrainingArgumentFlags(cmd: Command): Command {
   for (const key of TRANSFORMER_KEYS) {
     if (key === 'seed') continue;
-    const d = TRAINING_ARGUMENT_DOCS[key as keyof TrainingArguments];
-    const flag = `--${kebab(key)}`;
-    const help = `${d.help} [${d.type}; default ${d.default === undefined || d.default === null ? 'unset' : JSON.stringify(d.default)}; config key ${key} / ${d.hfName}]`;
-    const o = d.kind === 'boolean' ? new Option(`${flag} [bool]`, help) : new Option(`${flag} <${d.kind === 'enum' ? 'name' : d.kind === 'string' ? 'value' : 'n'}>`, help);
-    if (d.choices) o.choices([...d.choices]);
-    cmd.addOption(o.helpGroup('Training arguments (transformer models; also keys of --config; runs default to --save-strategy no --quiet, search trials to --eval-strategy epoch, CV folds to one evaluation at the end):'));
+    cmd.addOption(argumentOption(key as keyof TrainingArguments).helpGroup('Training arguments (transformer models; also keys of --config; runs default to --save-strategy no --quiet, search trials to --eval-strategy epoch, CV folds to one evaluation at the end):'));
   }
   return cmd;
 }
@@ -83,14 +76,7 @@ export function addSelectionFlags(cmd: Command): Command {
 }
 
 function readPlainConfig(path: string): Record<string, unknown> {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new LenguaError('config file not found', { file: path });
-  }
-  if (size > 1_000_000) throw new LenguaError(`config file is ${size} bytes, over the 1 MB limit`, { file: path });
-  const text = readFileSync(path, 'utf8');
+  const text = readConfigText(path);
   let data: unknown;
   try {
     data = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);

@@ -12,85 +12,19 @@ import {
   stratifiedKFold,
   writeFolds,
   writeSplits,
-  LabelSet,
   type Dataset,
-  type LoadOptions,
-  readTextFile,
   type TokenCounter,
 } from '../data/index.js';
+import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
 
-interface LoadFlags {
-  format?: LoadOptions['format'];
-  textColumn?: string;
-  textPairColumn?: string;
-  labelColumn?: string;
-  labelColumns?: string;
-  labelSeparator?: string;
-  idColumn?: string;
-  header: boolean;
-  labels?: string;
-  mapping?: string;
-  encoding: 'utf8' | 'latin1';
-  skipBadRows?: boolean;
-  labelSet?: string;
-}
-
+/** inspect, split, kfold and leakage take every data-loading flag. */
 function addLoadOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'jsonl', 'json', 'parallel']))
-    .option('--text-column <column>', 'column or JSON key holding the text (default: text, sentence, tweet, content or review)')
-    .option('--text-pair-column <column>', 'column holding the second text of a pair')
-    .option('--label-column <column>', 'column holding the label (default: label, labels, sentiment, class or target)')
-    .option('--label-columns <columns>', 'multi-label: comma-separated 0/1 columns, one per label')
-    .option('--label-separator <sep>', 'multi-label: separator of several labels in one cell')
-    .option('--id-column <column>', 'column holding an example id')
-    .option('--no-header', 'CSV/TSV without a header line: name columns by index 0, 1, 2, ...')
-    .option('--labels <file>', 'parallel form: the labels file (default: X_labels.txt beside X_text.txt)')
-    .option('--mapping <file>', 'parallel form: id<TAB>name label mapping (default: mapping.txt beside the text file)')
-    .addOption(new Option('--encoding <encoding>', 'text encoding').choices(['utf8', 'latin1']).default('utf8'))
-    .option('--skip-bad-rows', 'leave out bad rows (they are counted and listed) instead of stopping at the first')
-    .option('--label-set <config.json>', "fix the labels to a model's id2label (config.json): any other label is an error naming it");
-}
-
-function loadOptions(f: LoadFlags, lenient: boolean): LoadOptions {
-  return {
-    ...(f.format ? { format: f.format } : {}),
-    ...(f.textColumn !== undefined ? { textColumn: f.textColumn } : {}),
-    ...(f.textPairColumn !== undefined ? { textPairColumn: f.textPairColumn } : {}),
-    ...(f.labelColumn !== undefined ? { labelColumn: f.labelColumn } : {}),
-    ...(f.labelColumns !== undefined ? { labelColumns: f.labelColumns.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-    ...(f.labelSeparator !== undefined ? { labelSeparator: f.labelSeparator } : {}),
-    ...(f.idColumn !== undefined ? { idColumn: f.idColumn } : {}),
-    header: f.header,
-    ...(f.labels !== undefined ? { labelsFile: f.labels } : {}),
-    ...(f.mapping !== undefined ? { mappingFile: f.mapping } : {}),
-    encoding: f.encoding,
-    onBadRow: f.skipBadRows ? 'skip' : 'error',
-    ...(f.labelSet !== undefined ? { labels: readLabelSet(f.labelSet) } : {}),
-    // Inspection reports empty texts and missing labels (with their lines) instead of stopping at them.
-    allowEmptyText: lenient,
-    allowMissingLabel: lenient,
-  };
-}
-
-/** The label set of a model: `id2label` of a config.json (or of any JSON object that has one). */
-function readLabelSet(path: string): LabelSet {
-  let json: unknown;
-  try {
-    json = JSON.parse(readTextFile(path));
-  } catch (err) {
-    if (err instanceof LenguaError) throw err;
-    throw new LenguaError(`invalid JSON: ${(err as Error).message}`, { file: path }, { cause: err });
-  }
-  const id2label = (json as { id2label?: unknown } | null)?.id2label;
-  if (id2label === null || typeof id2label !== 'object' || Array.isArray(id2label)) {
-    throw new LenguaError('no id2label object', { file: path, field: 'id2label' });
-  }
-  try {
-    return LabelSet.fromId2Label(id2label as Record<string, string>);
-  } catch (err) {
-    throw new LenguaError((err as Error).message, { file: path, field: 'id2label' }, { cause: err });
-  }
+  return addDataOptions(cmd, {
+    multiLabel: true,
+    parallelFiles: true,
+    skipBadRows: 'leave out bad rows (they are counted and listed) instead of stopping at the first',
+    labelSet: true,
+  });
 }
 
 function parseRatio(name: string) {
@@ -117,6 +51,13 @@ async function loadTokenizer(dir: string): Promise<TokenCounter> {
   return mod.AutoTokenizer.fromPretrained(dir);
 }
 
+/** `{a: 3, b: 1}` → `a=3 b=1`, for the one-line summaries. */
+function counts(byName: Record<string, number>): string {
+  return Object.entries(byName)
+    .map(([name, n]) => `${name}=${n}`)
+    .join(' ');
+}
+
 function print(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 }
@@ -133,8 +74,8 @@ export function register(program: Command): void {
     .option('--tokenizer <dir>', 'also measure lengths in tokens with the tokenizer in this folder')
     .option('--strict', 'treat empty texts and missing labels as errors')
     .option('--json', 'print JSON')
-    .action(async (file: string, flags: LoadFlags & { tokenizer?: string; json?: boolean; strict?: boolean }) => {
-      const ds = loadDataset(file, loadOptions(flags, !flags.strict));
+    .action(async (file: string, flags: DataFlags & { tokenizer?: string; json?: boolean; strict?: boolean }) => {
+      const ds = loadDataset(file, dataLoadOptions(flags, { lenient: !flags.strict }));
       const tokenizer = flags.tokenizer !== undefined ? await loadTokenizer(flags.tokenizer) : undefined;
       const report = inspectDataset(ds, tokenizer ? { tokenizer } : {});
       print(flags.json ? JSON.stringify(report, null, 2) : formatReport(report));
@@ -152,16 +93,13 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the shuffle', parseInteger('seed'), 42)
     .option('--no-stratify', 'do not keep label shares equal across splits')
     .option('--json', 'print split.json instead of a summary')
-    .action((file: string, flags: LoadFlags & { out: string; val: number; test: number; seed: number; stratify: boolean; json?: boolean }) => {
-      const ds = loadDataset(file, loadOptions(flags, false));
+    .action((file: string, flags: DataFlags & { out: string; val: number; test: number; seed: number; stratify: boolean; json?: boolean }) => {
+      const ds = loadDataset(file, dataLoadOptions(flags, { lenient: false }));
       const result = splitDataset(ds, { val: flags.val, test: flags.test, seed: flags.seed, stratify: flags.stratify });
       const manifest = writeSplits(ds, result, flags.out, file);
       if (flags.json) return print(JSON.stringify(manifest, null, 2));
       const lines = Object.entries(manifest.counts).map(
-        ([name, c]) =>
-          `${name.padEnd(10)} ${String(c.rows).padStart(7)}  ${Object.entries(c.labels)
-            .map(([l, n]) => `${l}=${n}`)
-            .join(' ')}  → ${manifest.files[name]!.join(', ')}`,
+        ([name, c]) => `${name.padEnd(10)} ${String(c.rows).padStart(7)}  ${counts(c.labels)}  → ${manifest.files[name]!.join(', ')}`,
       );
       if (ds.skipped.length > 0) lines.push(`skipped ${ds.skipped.length} bad rows`);
       if (result.groupsKeptTogether > 0) lines.push(`${result.groupsKeptTogether} groups of same-text examples kept within one split`);
@@ -179,19 +117,14 @@ export function register(program: Command): void {
     .option('--k <n>', 'number of folds', parseInteger('k'), 5)
     .option('--seed <n>', 'seed of the shuffle', parseInteger('seed'), 42)
     .option('--json', 'print folds.json instead of a summary')
-    .action((file: string, flags: LoadFlags & { out: string; k: number; seed: number; json?: boolean }) => {
-      const ds = loadDataset(file, loadOptions(flags, false));
+    .action((file: string, flags: DataFlags & { out: string; k: number; seed: number; json?: boolean }) => {
+      const ds = loadDataset(file, dataLoadOptions(flags, { lenient: false }));
       const folds = stratifiedKFold(ds, flags.k, flags.seed);
       const manifest = writeFolds(ds, folds, flags.seed, flags.out, file);
       if (flags.json) return print(JSON.stringify(manifest, null, 2));
       print(
         [
-          ...manifest.folds.map(
-            (f) =>
-              `${f.dir}  train ${f.train}  validation ${f.validation}  ${Object.entries(f.labels)
-                .map(([l, n]) => `${l}=${n}`)
-                .join(' ')}`,
-          ),
+          ...manifest.folds.map((f) => `${f.dir}  train ${f.train}  validation ${f.validation}  ${counts(f.labels)}`),
           `seed ${flags.seed}; wrote ${flags.out}/folds.json`,
         ].join('\n'),
       );
@@ -204,14 +137,14 @@ export function register(program: Command): void {
       .argument('<files...>', 'two or more split files (named by file name, or NAME=FILE)'),
   )
     .option('--json', 'print JSON')
-    .action((files: string[], flags: LoadFlags & { json?: boolean }) => {
+    .action((files: string[], flags: DataFlags & { json?: boolean }) => {
       if (files.length < 2) throw new LenguaError('leakage needs at least two files');
       const splits: Record<string, Dataset> = {};
       for (const f of files) {
         const m = /^([^=/\\]+)=(.+)$/.exec(f);
         const [name, path] = m ? [m[1]!, m[2]!] : [f, f];
         if (splits[name]) throw new LenguaError(`split name "${name}" given twice`);
-        splits[name] = loadDataset(path, loadOptions(flags, true));
+        splits[name] = loadDataset(path, dataLoadOptions(flags, { lenient: true }));
       }
       const report = leakageReport(splits);
       print(flags.json ? JSON.stringify(report, null, 2) : formatLeakageReport(report));
@@ -249,9 +182,7 @@ export function register(program: Command): void {
           `sentences   ${d.sentences.length.toLocaleString('en-US')}`,
           `tokens      ${d.tokens.toLocaleString('en-US')}`,
           `scheme      ${d.scheme}${d.scheme !== d.tagScheme ? ` (converted to ${d.tagScheme})` : ''}`,
-          `entities    ${Object.entries(entities)
-            .map(([t, n]) => `${t}=${n}`)
-            .join(' ')}`,
+          `entities    ${counts(entities)}`,
           ...(d.alternativeTags > 0 ? [`alternative tags cut to the first: ${d.alternativeTags}`] : []),
         ].join('\n'),
       );

@@ -6,13 +6,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
-import { loadDataset, type LoadOptions } from '../data/index.js';
+import { loadDataset } from '../data/index.js';
 import { loadClassifier } from '../eval/classifier.js';
 import { checkTestDiscipline, evaluateClassifier, inferSplit, recordEvaluation, summarizeResult } from '../eval/evaluate.js';
 import { renderReport } from '../eval/report/index.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
 
-interface EvaluateFlags {
+interface EvaluateFlags extends DataFlags {
   model: string;
   data: string;
   split?: string;
@@ -25,15 +26,6 @@ interface EvaluateFlags {
   title?: string;
   batchSize: string;
   maxLength?: string;
-  format?: LoadOptions['format'];
-  textColumn?: string;
-  textPairColumn?: string;
-  labelColumn?: string;
-  idColumn?: string;
-  header: boolean;
-  labels?: string;
-  mapping?: string;
-  encoding: 'utf8' | 'latin1';
 }
 
 function int(value: string, flag: string, min: number, max: number): number {
@@ -71,17 +63,7 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   const clf = await loadClassifier(flags.model, { batchSize, ...(maxLength !== undefined ? { maxLength } : {}) });
   // Before any prediction: a second look at a test split is refused, not merely recorded.
   const earlier = checkTestDiscipline(clf.dir, split, { force: flags.force === true });
-  const ds = loadDataset(flags.data, {
-    ...(flags.format ? { format: flags.format } : {}),
-    ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}),
-    ...(flags.textPairColumn !== undefined ? { textPairColumn: flags.textPairColumn } : {}),
-    ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}),
-    ...(flags.idColumn !== undefined ? { idColumn: flags.idColumn } : {}),
-    header: flags.header,
-    ...(flags.labels !== undefined ? { labelsFile: flags.labels } : {}),
-    ...(flags.mapping !== undefined ? { mappingFile: flags.mapping } : {}),
-    encoding: flags.encoding,
-  });
+  const ds = loadDataset(flags.data, dataLoadOptions(flags));
   const trainingLog = findTrainingLog(flags.trainingLog, clf.dir);
   const result = await evaluateClassifier(clf, ds, {
     split,
@@ -117,7 +99,7 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('evaluate')
     .description('score a classifier (transformer folder or baseline:DIR) on labelled data: metrics.json, predictions.jsonl and report.html')
     .requiredOption('--model <dir>', 'a sequence-classification folder, or baseline:DIR for a TF-IDF baseline folder')
@@ -131,17 +113,9 @@ export function register(program: Command): void {
     .option('--training-log <file>', 'log.jsonl of the training run for learning curves (default: log.jsonl in the model folder or its parent for a checkpoint)')
     .option('--title <text>', 'report title')
     .option('--batch-size <n>', 'texts per forward pass (transformers)', '32')
-    .option('--max-length <n>', 'truncate transformer inputs to this many tokens')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'jsonl', 'json', 'parallel']))
-    .option('--text-column <column>', 'column or JSON key holding the text')
-    .option('--text-pair-column <column>', 'column holding the second text of a pair')
-    .option('--label-column <column>', 'column holding the label')
-    .option('--id-column <column>', 'column holding an example id')
-    .option('--no-header', 'CSV/TSV without a header line')
-    .option('--labels <file>', 'parallel form: the labels file')
-    .option('--mapping <file>', 'parallel form: id<TAB>name label mapping')
-    .addOption(new Option('--encoding <encoding>', 'text encoding').choices(['utf8', 'latin1']).default('utf8'))
-    .action(async (flags: EvaluateFlags) => {
-      await runEvaluate(flags, (s) => process.stdout.write(s));
-    });
+    .option('--max-length <n>', 'truncate transformer inputs to this many tokens');
+  addDataOptions(cmd, { parallelFiles: true });
+  cmd.action(async (flags: EvaluateFlags) => {
+    await runEvaluate(flags, (s) => process.stdout.write(s));
+  });
 }

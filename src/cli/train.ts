@@ -5,15 +5,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { LenguaError } from '../errors.js';
-import { LabelSet, loadDataset, type Dataset, type LoadOptions } from '../data/index.js';
+import { LabelSet, loadDataset, type Dataset } from '../data/index.js';
 import { writeFileAtomic } from '../util/fs.js';
-import {
-  ARGUMENT_NAMES, TRAINING_ARGUMENT_DOCS, coerceArgument, readArgumentsFile, trainingArguments, type TrainingArguments,
-} from '../train/arguments.js';
+import { ARGUMENT_NAMES, coerceArgument, readArgumentsFile, trainingArguments, type TrainingArguments } from '../train/arguments.js';
+import { addDataOptions, argumentOption, dataLoadOptions, kebab, type DataFlags } from './options.js';
 
-interface TrainFlags {
+interface TrainFlags extends DataFlags {
   model: string;
   train: string;
   eval?: string;
@@ -22,54 +21,11 @@ interface TrainFlags {
   device?: string;
   threads?: string;
   json?: boolean;
-  format?: LoadOptions['format'];
-  textColumn?: string;
-  textPairColumn?: string;
-  labelColumn?: string;
-  labelColumns?: string;
-  labelSeparator?: string;
-  idColumn?: string;
-  header: boolean;
-  encoding: 'utf8' | 'latin1';
-  skipBadRows?: boolean;
   [key: string]: unknown;
-}
-
-export function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-function fmtDefault(v: unknown): string {
-  return v === undefined || v === null ? 'unset' : JSON.stringify(v);
 }
 
 /** The flag of every TrainingArguments field except outputDir (that one is --out). */
 export const ARGUMENT_FLAGS = ARGUMENT_NAMES.filter((n) => n !== 'outputDir');
-
-function argumentOption(name: keyof TrainingArguments): Option {
-  const d = TRAINING_ARGUMENT_DOCS[name];
-  const flag = `--${kebab(name)}`;
-  const help = `${d.help} [${d.type}; default ${fmtDefault(d.default)}; config key ${name} / ${d.hfName}]`;
-  if (d.kind === 'boolean') return new Option(`${flag} [bool]`, help);
-  if (d.kind === 'resume') return new Option(`${flag} [dir]`, help);
-  const o = new Option(`${flag} <${d.kind === 'enum' ? 'name' : d.kind === 'string' ? 'value' : 'n'}>`, help);
-  return d.choices ? o.choices([...d.choices]) : o;
-}
-
-function loadOptions(f: TrainFlags): LoadOptions {
-  return {
-    ...(f.format ? { format: f.format } : {}),
-    ...(f.textColumn !== undefined ? { textColumn: f.textColumn } : {}),
-    ...(f.textPairColumn !== undefined ? { textPairColumn: f.textPairColumn } : {}),
-    ...(f.labelColumn !== undefined ? { labelColumn: f.labelColumn } : {}),
-    ...(f.labelColumns !== undefined ? { labelColumns: f.labelColumns.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-    ...(f.labelSeparator !== undefined ? { labelSeparator: f.labelSeparator } : {}),
-    ...(f.idColumn !== undefined ? { idColumn: f.idColumn } : {}),
-    header: f.header,
-    encoding: f.encoding,
-    onBadRow: f.skipBadRows ? 'skip' : 'error',
-  };
-}
 
 /** Config file, then flags, over the defaults; validated (errors name the field, and the file for config keys). */
 export function resolveArguments(flags: Record<string, unknown>, out: string, configFile?: string): TrainingArguments {
@@ -122,7 +78,7 @@ async function run(flags: TrainFlags): Promise<void> {
   const args = resolveArguments(flags, flags.out, flags.config);
   const threads = flags.threads !== undefined ? Number(flags.threads) : availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new LenguaError(`--threads must be a positive integer, got ${flags.threads}`, { field: 'threads' });
-  const lo = loadOptions(flags);
+  const lo = dataLoadOptions(flags);
   const trainDs = loadDataset(flags.train, lo);
   if (trainDs.examples.length === 0) throw new LenguaError('no examples', { file: flags.train });
   if (trainDs.examples.some((e) => e.label === undefined)) throw new LenguaError('the training data has no label column', { file: flags.train });
@@ -204,17 +160,8 @@ export function register(program: Command): void {
     .option('--config <file>', 'TrainingArguments as JSON or YAML (camelCase or transformers snake_case keys); flags override it')
     .option('--device <device>', 'cpu (default) or cuda[:n]')
     .option('--threads <n>', 'libtorch CPU threads (default: the number of cores)')
-    .option('--json', 'print the final metrics as JSON')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'jsonl', 'json', 'parallel']))
-    .option('--text-column <column>', 'column or JSON key holding the text (default: text, sentence, tweet, content or review)')
-    .option('--text-pair-column <column>', 'column holding the second text of a pair')
-    .option('--label-column <column>', 'column holding the label (default: label, labels, sentiment, class or target)')
-    .option('--label-columns <columns>', 'multi-label: comma-separated 0/1 columns, one per label')
-    .option('--label-separator <sep>', 'multi-label: separator of several labels in one cell')
-    .option('--id-column <column>', 'column holding an example id')
-    .option('--no-header', 'CSV/TSV without a header line')
-    .addOption(new Option('--encoding <encoding>', 'text encoding').choices(['utf8', 'latin1']).default('utf8'))
-    .option('--skip-bad-rows', 'leave out bad rows instead of stopping at the first');
+    .option('--json', 'print the final metrics as JSON');
+  addDataOptions(cmd, { multiLabel: true, skipBadRows: 'leave out bad rows instead of stopping at the first' });
   for (const name of ARGUMENT_FLAGS) cmd.addOption(argumentOption(name));
   cmd.addHelpText('after', '\nEvery training argument can also be set in --config; flags win. Example:\n  lengua train --model ./bert --train train.csv --eval dev.csv --out runs/a --strategy freeze --freeze-layers 8 --learning-rate 3e-5');
   cmd.action(async (flags: TrainFlags) => {

@@ -243,8 +243,8 @@ export function toHfDict(args: TrainingArguments): Record<string, unknown> {
   return out;
 }
 
-/** Reads the fields of a JSON or YAML config file; unknown keys are errors naming the key and file. */
-export function readArgumentsFile(path: string): Partial<TrainingArguments> {
+/** The text of a config file (training arguments, or a baseline's options); over 1 MB is refused as a mistake. */
+export function readConfigText(path: string): string {
   let size: number;
   try {
     size = statSync(path).size;
@@ -252,7 +252,12 @@ export function readArgumentsFile(path: string): Partial<TrainingArguments> {
     throw new LenguaError('config file not found', { file: path });
   }
   if (size > 1_000_000) throw new LenguaError(`config file is ${size} bytes, over the 1 MB limit`, { file: path });
-  const text = readFileSync(path, 'utf8');
+  return readFileSync(path, 'utf8');
+}
+
+/** Reads the fields of a JSON or YAML config file; unknown keys are errors naming the key and file. */
+export function readArgumentsFile(path: string): Partial<TrainingArguments> {
+  const text = readConfigText(path);
   const ext = extname(path).toLowerCase();
   let data: unknown;
   try {
