@@ -2,20 +2,18 @@
 // the split on every metric line, and the test-split discipline across runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { runCli } from './testing.js';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../data/index.js';
 import { trainBaseline } from '../models/baseline/index.js';
-import { goldenRoot, REPO_ROOT } from '../models/golden-path.js';
+import { goldenRoot } from '../models/golden-path.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lengua-cli-eval-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function lengua(...args: string[]) {
-  return spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'lengua.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
-}
+const lengua = (...args: string[]) => runCli(args, { timeout: 120_000 });
 
 const sample = loadDataset('examples/data/tweets-sample.csv');
 const rows = sample.examples.map((e) => `"${e.text.replace(/"/g, '""')}",${e.label as string}`);

@@ -2,17 +2,15 @@
 // scores equal to the golden logits of the same text (tokenizer + model end to end).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { runCli } from './testing.js';
 import { join } from 'node:path';
-import { goldenRoot, REPO_ROOT } from '../models/golden-path.js';
+import { goldenRoot } from '../models/golden-path.js';
 import { readSafetensors, entryToFloat32 } from '../hub/safetensors.js';
 
 const root = goldenRoot();
 const skip = root === null ? 'no ../shared/golden' : false;
 
-function lengua(...args: string[]) {
-  return spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'lengua.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
-}
+const lengua = (...args: string[]) => runCli(args, { timeout: 120_000 });
 
 function softmax(row: number[]): number[] {
   const m = Math.max(...row);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { runCli } from './testing.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,9 +16,7 @@ writeFileSync(VALID, [lines[0], ...lines.slice(250)].join('\n') + '\n');
 const FAST = join(dir, 'fast.json');
 writeFileSync(FAST, JSON.stringify({ charNgrams: null }));
 
-function lengua(...args: string[]) {
-  return spawnSync(process.execPath, [join(repo, 'bin/lengua.js'), ...args], { encoding: 'utf8' });
-}
+const lengua = (...args: string[]) => runCli(args);
 
 interface Results {
   trials: Array<{ trial: number; status: string; value: number | null; step: number; config: Record<string, unknown> }>;

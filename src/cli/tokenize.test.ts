@@ -1,17 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { runCli } from './testing.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BERT = fileURLToPath(new URL('../../../shared/golden/fixtures/bert-tiny-seqcls', import.meta.url));
 
 function lengua(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'lengua.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = runCli(args, { timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
