@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from './testing.js';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { runCli, sampleTrainValidation } from './testing.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const repo = resolve(import.meta.dirname, '../..');
-const SAMPLE = join(repo, 'examples/data/tweets-sample.csv');
-const dir = mkdtempSync(join(tmpdir(), 'lengua-cli-cv-'));
-const lines = readFileSync(SAMPLE, 'utf8').trimEnd().split('\n');
-const TRAIN = join(dir, 'train.csv');
-const VALID = join(dir, 'validation.csv');
-writeFileSync(TRAIN, [lines[0], ...lines.slice(1, 250)].join('\n') + '\n');
-writeFileSync(VALID, [lines[0], ...lines.slice(250)].join('\n') + '\n');
-const FAST = join(dir, 'fast.json');
-writeFileSync(FAST, JSON.stringify({ charNgrams: null }));
+const { dir, train: TRAIN, validation: VALID, fastConfig: FAST } = sampleTrainValidation('lengua-cli-cv-');
 
 const lengua = (...args: string[]) => runCli(args);
 

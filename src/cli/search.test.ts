@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from './testing.js';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { REPO, runCli, sampleTrainValidation } from './testing.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const repo = resolve(import.meta.dirname, '../..');
-const SAMPLE = join(repo, 'examples/data/tweets-sample.csv');
-const dir = mkdtempSync(join(tmpdir(), 'lengua-cli-search-'));
-const lines = readFileSync(SAMPLE, 'utf8').trimEnd().split('\n');
-const TRAIN = join(dir, 'train.csv');
-const VALID = join(dir, 'validation.csv');
-writeFileSync(TRAIN, [lines[0], ...lines.slice(1, 250)].join('\n') + '\n');
-writeFileSync(VALID, [lines[0], ...lines.slice(250)].join('\n') + '\n');
-const FAST = join(dir, 'fast.json');
-writeFileSync(FAST, JSON.stringify({ charNgrams: null }));
+const { dir, train: TRAIN, validation: VALID, fastConfig: FAST } = sampleTrainValidation('lengua-cli-search-');
 
 const lengua = (...args: string[]) => runCli(args);
 
@@ -75,7 +65,7 @@ test('lengua search --method random is seeded; bad spaces and methods are clear 
   const strategy = join(dir, 'strategy.yaml');
   writeFileSync(strategy, 'strategy:\n  values: [head, partial]\nperDeviceTrainBatchSize:\n  values: [8]\n');
   // The space is checked before the model is opened, so any model reference does here.
-  r = lengua('search', '--model', join(repo, '../shared/golden/fixtures/bert-synth-seqcls'), '--train', TRAIN, '--eval', VALID, '--space', strategy, '--out', join(dir, 's'));
+  r = lengua('search', '--model', join(REPO, '../shared/golden/fixtures/bert-synth-seqcls'), '--train', TRAIN, '--eval', VALID, '--space', strategy, '--out', join(dir, 's'));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /strategy\.yaml, field "strategy": "partial": must be one of full, head, freeze/);
   r = lengua('search', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--eval', join(dir, 'sst2_test.csv'), '--space', space, '--out', join(dir, 'z'));

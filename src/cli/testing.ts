@@ -1,5 +1,7 @@
 /** For the CLI tests: run the real `lengua` (bin/lengua.js) in a child process, from the repo root. */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -20,4 +22,20 @@ export function runCli(args: readonly string[], opts: RunCliOptions = {}): Spawn
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
+}
+
+/**
+ * A fresh folder with the bundled tweet sample cut in two (train.csv: rows 1-249, validation.csv: the
+ * other 96, both with the header) and fast.json, a baseline config without character n-grams.
+ */
+export function sampleTrainValidation(prefix: string): { dir: string; train: string; validation: string; fastConfig: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const lines = readFileSync(join(REPO, 'examples/data/tweets-sample.csv'), 'utf8').trimEnd().split('\n');
+  const train = join(dir, 'train.csv');
+  const validation = join(dir, 'validation.csv');
+  writeFileSync(train, [lines[0], ...lines.slice(1, 250)].join('\n') + '\n');
+  writeFileSync(validation, [lines[0], ...lines.slice(250)].join('\n') + '\n');
+  const fastConfig = join(dir, 'fast.json');
+  writeFileSync(fastConfig, JSON.stringify({ charNgrams: null }));
+  return { dir, train, validation, fastConfig };
 }
