@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
+import { parseJsonObject } from '../util/json.js';
 import { AutoTokenizer, MAX_INPUT_CHARS, type EncodeOptions, type Encoding, type PreTrainedTokenizer } from '../text/tokenizer/index.js';
 
 interface TokenizeFlags {
@@ -52,14 +53,7 @@ async function* readJsonl(file: string): AsyncGenerator<{ text: string; pair?: s
     line++;
     if (raw.trim() === '') continue;
     if (raw.length > 2 * MAX_INPUT_CHARS) throw new LenguaError(`line is ${raw.length} characters, over the ${2 * MAX_INPUT_CHARS} limit`, { file, line });
-    let obj: unknown;
-    try {
-      obj = JSON.parse(raw);
-    } catch (err) {
-      throw new LenguaError(`malformed JSON: ${(err as Error).message}`, { file, line });
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new LenguaError('expected a JSON object', { file, line });
-    const o = obj as Record<string, unknown>;
+    const o = parseJsonObject(raw, { file, line });
     if (typeof o.text !== 'string') throw new LenguaError('expected a string', { file, line, field: 'text' });
     if (o.pair !== undefined && o.pair !== null && typeof o.pair !== 'string') throw new LenguaError('expected a string', { file, line, field: 'pair' });
     yield typeof o.pair === 'string' ? { text: o.text, pair: o.pair } : { text: o.text };

@@ -9,6 +9,7 @@
 // canonically ("0", "-1", "12"), they become numbers so that they sort numerically, as scikit-learn would.
 import { readFileSync, statSync } from 'node:fs';
 import { LenguaError } from '../../errors.js';
+import { parseJsonObject } from '../../util/json.js';
 import { type Label, compareLabels } from './labels.js';
 
 /** Largest file read (bytes): far above any evaluation set, small enough to hold in memory. */
@@ -63,14 +64,7 @@ export function readLabelFile(file: string): LabelFile {
       rows.push({ line, label: raw.trim() });
       return;
     }
-    let obj: unknown;
-    try {
-      obj = JSON.parse(raw);
-    } catch (err) {
-      throw new LenguaError(`malformed JSON: ${(err as Error).message}`, { file, line });
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new LenguaError('expected a JSON object', { file, line });
-    const o = obj as Record<string, unknown>;
+    const o = parseJsonObject(raw, { file, line });
     const row: LabelFileRow = { line, label: o.label === undefined || o.label === null ? null : labelText(o.label, file, line, 'label') };
     if (o.probabilities !== undefined && o.scores !== undefined) throw new LenguaError('give "probabilities" or "scores", not both', { file, line });
     if (o.probabilities !== undefined) {
