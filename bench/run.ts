@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [options]`: dispatches to one benchmark. Benchmarks are never part of the tests.
 const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   'train-step': () => import('./train-step.js'),
+  strategies: () => import('./strategies.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

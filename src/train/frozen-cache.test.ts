@@ -214,3 +214,23 @@ test('Trainer: freeze with cacheFrozen true vs false (dropout off) ends with the
   assert.ok(worst <= 1e-4, `trainable weights differ by ${worst}`);
   console.log(`# Trainer freeze k=1, tiny BERT, 240 examples: epoch ms without cache ${plain.epochMs.map((x) => x.toFixed(0)).join(', ')}; with cache ${cached.epochMs.map((x) => x.toFixed(0)).join(', ')}; max trainable weight diff ${worst.toExponential(2)}`);
 });
+
+test('bfloat16 storage halves the bytes and stays within bfloat16 rounding of the float32 cache', { skip }, async () => {
+  const model = await AutoModelForSequenceClassification.fromPretrained(fixture('bert-synth-seqcls'));
+  applyStrategy(model, args('freeze', 1));
+  model.eval();
+  const ds = randomDataset(12, 1124, 4, true, 0);
+  const f32 = new FrozenLayerCache(model, 1, { withTokenTypes: true });
+  const bf16 = new FrozenLayerCache(model, 1, { withTokenTypes: true, storeDtype: 'bfloat16' });
+  const idx = Array.from({ length: 12 }, (_, i) => i);
+  const b = collate(ds, idx, { padTokenId: 0, withTokenTypes: true, multiLabel: false });
+  const x = torch.tidy(() => f32.logits(ds, idx, b, false).data() as Float32Array);
+  const y = torch.tidy(() => bf16.logits(ds, idx, b, false).data() as Float32Array);
+  const d = maxDiff(x, y);
+  assert.equal(bf16.stats().bytes * 2, f32.stats().bytes);
+  assert.ok(d > 0 && d < 2e-2, `bf16 logits differ by ${d}`);
+  console.log(`# bf16 cache storage on tiny BERT: max |logits bf16 - f32| = ${d.toExponential(2)}`);
+  f32.dispose();
+  bf16.dispose();
+  model.dispose();
+});
