@@ -4,10 +4,10 @@
  */
 import { Command } from 'commander';
 import { LenguaError } from '../errors.js';
-import * as torch from '../torch/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
 import { AutoModelForSequenceClassification } from '../models/index.js';
 import type { AnySequenceClassifier } from '../models/index.js';
+import { batchScores, modelMaxTokens } from '../eval/transformer-scores.js';
 
 interface PredictFlags {
   model: string;
@@ -30,12 +30,6 @@ function positiveInt(value: string, field: string, max: number): number {
   return n;
 }
 
-/** Longest input the model's position table allows (RoBERTa positions start after the pad id). */
-export function modelMaxTokens(model: AnySequenceClassifier): number {
-  const c = model.config;
-  return c.modelType === 'roberta' ? c.maxPositionEmbeddings - (c.padTokenId ?? 1) - 1 : c.maxPositionEmbeddings;
-}
-
 /** Scores every label of every text; sorted best first, cut to topK. */
 export function predictTexts(
   model: AnySequenceClassifier,
@@ -53,17 +47,7 @@ export function predictTexts(
   for (let i = 0; i < texts.length; i += opts.batchSize) {
     const batch = texts.slice(i, i + opts.batchSize);
     const enc = tok.encodeBatch(batch, { padding: true, truncation: true, maxLength });
-    const scores = torch.noGrad(() =>
-      torch.tidy(() => {
-        const { logits } = model.forward({
-          inputIds: enc.map((e) => e.ids),
-          attentionMask: enc.map((e) => e.attentionMask),
-          tokenTypeIds: cfg.modelType === 'bert' ? enc.map((e) => e.tokenTypeIds) : null,
-        });
-        const p = regression ? logits : multi ? logits.sigmoid() : logits.softmax(-1);
-        return p.toArray() as number[][];
-      }),
-    );
+    const scores = batchScores(model, enc, regression ? 'none' : multi ? 'sigmoid' : 'softmax');
     for (const row of scores) {
       const preds = row.map((score, j) => ({ label: id2label[j] ?? `LABEL_${j}`, score }));
       preds.sort((a, b) => b.score - a.score);

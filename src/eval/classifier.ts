@@ -67,7 +67,7 @@ export async function loadClassifier(modelRef: string, opts: LoadClassifierOptio
 
 async function loadTransformer(ref: string, opts: LoadClassifierOptions): Promise<TextClassifier> {
   // Loaded on demand: the baseline path must not need libtorch.
-  const torch = await import('../torch/index.js');
+  const { batchScores, modelMaxTokens } = await import('./transformer-scores.js');
   const { AutoTokenizer } = await import('../text/tokenizer/index.js');
   const { AutoModelForSequenceClassification } = await import('../models/index.js');
   const batchSize = opts.batchSize ?? 32;
@@ -79,8 +79,7 @@ async function loadTransformer(ref: string, opts: LoadClassifierOptions): Promis
     throw new LenguaError('this is a regression model (one output); evaluation here scores classifiers', { file: ref, field: 'problem_type' });
   }
   const multiLabel = cfg.problemType === 'multi_label_classification';
-  const positions = cfg.modelType === 'roberta' ? cfg.maxPositionEmbeddings - (cfg.padTokenId ?? 1) - 1 : cfg.maxPositionEmbeddings;
-  const maxLength = Math.min(opts.maxLength ?? Infinity, tok.modelMaxLength, positions);
+  const maxLength = Math.min(opts.maxLength ?? Infinity, tok.modelMaxLength, modelMaxTokens(model));
   model.eval();
   const isDir = existsSync(ref) && statSync(ref).isDirectory();
   return {
@@ -94,16 +93,7 @@ async function loadTransformer(ref: string, opts: LoadClassifierOptions): Promis
       for (let i = 0; i < texts.length; i += batchSize) {
         const batch = texts.slice(i, i + batchSize).map((t, j): string | [string, string] => (pairs ? [t, pairs[i + j]!] : t));
         const enc = tok.encodeBatch(batch, { padding: true, truncation: true, maxLength });
-        const rows = torch.noGrad(() =>
-          torch.tidy(() => {
-            const { logits } = model.forward({
-              inputIds: enc.map((e) => e.ids),
-              attentionMask: enc.map((e) => e.attentionMask),
-              tokenTypeIds: cfg.modelType === 'bert' ? enc.map((e) => e.tokenTypeIds) : null,
-            });
-            return (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray() as number[][];
-          }),
-        );
+        const rows = batchScores(model, enc, multiLabel ? 'sigmoid' : 'softmax');
         out.push(...rows);
       }
       return Promise.resolve(out);
