@@ -13,6 +13,7 @@
 #   EPOCHS     epochs of the from-scratch transformer    [4]
 #   STRATEGIES 1 = also run short head/freeze sanity runs on the first language [1]
 #   CV         1 = also run 5-fold CV of the baseline on train [1]
+#   OMP_WAIT_POLICY  libgomp's waiting policy            [PASSIVE]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,6 +26,10 @@ EPOCHS="${EPOCHS:-4}"
 STRATEGIES="${STRATEGIES:-1}"
 CV="${CV:-1}"
 OUT="$HERE/out"
+# libtorch's OpenMP threads spin while they wait for work by default. On a machine shared with other jobs
+# that made 20 training steps take 56-82 s instead of 8 s (2 threads, load average ~12); passive waiting
+# avoids it. Set OMP_WAIT_POLICY=ACTIVE to measure the default.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 lengua() { node "$ROOT/bin/lengua.js" "$@"; }
 TIMINGS="$OUT/timings.tsv"
@@ -44,7 +49,7 @@ done
 
 mkdir -p "$OUT"
 : > "$TIMINGS"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); OMP_WAIT_POLICY=$OMP_WAIT_POLICY" | tee "$OUT/load.txt"
 
 # 1. The data stays where it is. The UMSAB files are TweetEval-style parallel files with label ids 0/1/2;
 #    Lengua names the labels from a mapping.txt beside them (TweetEval's convention), so link the files
