@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { F } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { AutoModelForCausalLM, AutoModelForSequenceClassification, type PreTrainedModel } from '../models/index.js';
+import { AutoModelForCausalLM, AutoModelForSequenceClassification, BertForSequenceClassification, type PreTrainedModel } from '../models/index.js';
 import { goldenRoot } from '../models/golden-path.js';
 import { mulberry32 } from '../data/split.js';
 import { collate, type EncodedDataset } from './data.js';
@@ -123,7 +123,8 @@ test('with dropout on in the trainable top, the cached path equals the bound-0 r
   assert.ok(maxDiff(other.logits, r.logits) > 1e-4, 'dropout in the top must be live in training');
   assert.equal(none.stats().cachedExamples, 0);
   assert.equal(none.stats().uncachedExamples, 16);
-  assert.ok(model.body.embeddings.training && model.body.encoder.layer.items[0]!.training, 'modes restored after the frozen bottom ran');
+  const bert = model as BertForSequenceClassification;
+  assert.ok(bert.body.embeddings.training && bert.body.encoder.layer.items[0]!.training, 'modes restored after the frozen bottom ran');
   cached.dispose();
   none.dispose();
   model.dispose();
@@ -167,7 +168,7 @@ test('stale entries are detected; unsupported models and unfrozen bottoms are de
   assert.throws(() => new FrozenLayerCache(model, 1, { withTokenTypes: true, maxBytes: -1 }), /cacheMaxBytes/);
   const ff = new FrozenLayerCache(model, 1, { withTokenTypes: true });
   ff.verify();
-  torch.noGrad(() => model.body.embeddings.word_embeddings.weight.add_(torch.ones([1]).mul(1e-3)));
+  torch.noGrad(() => (model as BertForSequenceClassification).body.embeddings.word_embeddings.weight.add_(torch.ones([1]).mul(1e-3)));
   assert.throws(() => ff.verify(), /frozen weights changed/);
   assert.throws(() => ff.build(randomDataset(4, 1124, 1, true, 0)), /frozen weights changed/);
   ff.dispose();

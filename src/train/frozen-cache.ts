@@ -83,6 +83,7 @@ export class FrozenLayerCache implements FrozenForward {
   private readonly withTokenTypes: boolean;
   private readonly storeDtype: DType;
   private readonly buildBatchSize: number | undefined;
+  private readonly hiddenSize: number;
   private readonly frozenModules: nn.Module[];
   private readonly checkTensors: Tensor[];
   private readonly checksum: number[];
@@ -130,6 +131,7 @@ export class FrozenLayerCache implements FrozenForward {
     // Cheap invalidation guard: the first and last frozen tensors' sums.
     this.checkTensors = [frozenParams[0]!, frozenParams[frozenParams.length - 1]!];
     this.checksum = this.sums();
+    this.hiddenSize = model instanceof BertForSequenceClassification ? model.config.hiddenSize : model.config.dim;
     FrozenLayerCache.created++;
   }
 
@@ -198,8 +200,14 @@ export class FrozenLayerCache implements FrozenForward {
     const multiLabel = isMultiLabel(dataset);
     const elem = this.storeDtype === 'float32' ? 4 : 2;
     const dev = this.model.device;
+    const rowBytes = (len: number) => (this.kind === 'hidden' ? Math.max(1, len) : 1) * this.hiddenSize * elem;
     for (let s = 0; s < n; s += batchSize) {
       const idx = order.slice(s, s + batchSize);
+      // Ascending lengths: once the shortest example left does not fit, none does; skip the work.
+      if (this.bytes + rowBytes(dataset.inputIds[idx[0]!]!.length) > this.maxBytes) {
+        this.uncached += n - s;
+        break;
+      }
       torch.tidy(() => {
         let b = collate(dataset, idx, { padTokenId, withTokenTypes: this.withTokenTypes, multiLabel });
         if (dev !== 'cpu') b = { inputIds: b.inputIds.to(dev), attentionMask: b.attentionMask.to(dev), ...(b.tokenTypeIds ? { tokenTypeIds: b.tokenTypeIds.to(dev) } : {}), labels: b.labels };
@@ -208,7 +216,7 @@ export class FrozenLayerCache implements FrozenForward {
           const len = dataset.inputIds[ex]!.length;
           let row = h.select(0, r);
           if (this.kind === 'hidden') row = row.narrow(0, 0, Math.max(1, len));
-          const size = row.numel * elem;
+          const size = rowBytes(len);
           if (this.bytes + size > this.maxBytes) {
             this.uncached++;
             return;
