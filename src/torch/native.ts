@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { LenguaError } from '../errors.js';
 
-/** An opaque native tensor handle (an N-API external holding an at::Tensor). */
+/**
+ * An opaque native tensor handle: a BigInt naming a slot of the addon's handle table (slot index and generation), so
+ * no per-tensor malloc outlives dispose() (native/src/binding.cc, "Handles"). A number or boolean operand is a scalar.
+ */
 export interface NativeHandle {
   readonly __nativeTensor: unique symbol;
 }

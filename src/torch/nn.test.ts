@@ -141,3 +141,40 @@ test('init functions work in place without recording gradients', () => {
     assert.throws(() => p.fill_(1), /leaf Variable that requires grad/);
   });
 });
+
+// Module.to moves each tensor with set_data; a frozen parameter (or DistilBERT's fixed sinusoidal table) must not
+// come back trainable, and a trainable one must stay trainable and keep working with autograd.
+test('Module.to keeps each parameter\'s requiresGrad and casts only floating tensors', () => {
+  class Frozen extends nn.Module {
+    readonly dense = this.registerModule('dense', new nn.Linear(4, 3));
+    readonly table = this.registerParameter('table', torch.randn([5, 4]))!;
+    readonly ids = this.registerBuffer('ids', torch.arange(5));
+    constructor() {
+      super();
+      this.table.requiresGrad = false;
+    }
+  }
+  const m = new Frozen();
+  const before = new Map(m.namedParameters());
+  const moves: Array<Parameters<nn.Module['to']>[0]> = ['float16', { dtype: 'float32' }];
+  if (torch.cuda.isAvailable()) moves.push('cuda', { device: 'cpu' });
+  for (const target of moves) {
+    assert.equal(m.to(target), m);
+    assert.deepEqual(new Map(m.namedParameters()), before, 'the same Tensor objects');
+    assert.equal(m.table.requiresGrad, false, `frozen table after to(${JSON.stringify(target)})`);
+    assert.equal(m.dense.weight.requiresGrad, true);
+    assert.equal(m.dense.bias!.requiresGrad, true);
+    assert.equal(m.ids.requiresGrad, false);
+    assert.equal(m.ids.dtype, 'int64', 'integer buffers keep their dtype');
+  }
+  assert.equal(m.dense.weight.dtype, 'float32');
+  assert.equal(m.table.dtype, 'float32');
+  // still a working leaf: gradients reach the trainable weight, none the frozen table
+  torch.tidy(() => {
+    m.dense.forward(m.table).sum().backward();
+    assert.deepEqual(m.dense.weight.grad!.shape, [3, 4]);
+    assert.equal(m.table.grad, null);
+  });
+  assert.throws(() => m.to('int64'), /Module.to: dtype must be floating point, got 'int64'/);
+  m.dispose();
+});

@@ -1,7 +1,7 @@
 // torch.nn: Module with PyTorch's dotted parameter names and state dicts, and the basic layers.
 import { LenguaError } from '../errors.js';
 import * as F from './functional.js';
-import { Tensor, noGrad, type Device } from './tensor.js';
+import { Tensor, isDType, isFloating, noGrad, type DType, type Device } from './tensor.js';
 import * as T from './tensor.js';
 
 /** In-place initialisers (no gradient recorded), as torch.nn.init. */
@@ -139,16 +139,39 @@ export abstract class Module {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Moves parameters and buffers to a device in place: the same Tensor objects now live there (param.data = ...). */
-  to(device: Device): this {
+  /**
+   * Moves parameters and buffers to a device and/or casts them to a dtype, in place: the same Tensor objects now
+   * live there (param.data = ...). As in PyTorch, a dtype applies to floating-point tensors only (integer buffers such
+   * as position ids keep theirs). Each tensor keeps its requiresGrad: frozen parameters (and DistilBERT's fixed
+   * sinusoidal table) stay frozen.
+   */
+  to(target: Device | DType | { device?: Device; dtype?: DType }): this {
+    let device: Device | undefined;
+    let dtype: DType | undefined;
+    if (typeof target === 'string') {
+      if (isDType(target)) dtype = target;
+      else device = target;
+    } else {
+      device = target.device;
+      dtype = target.dtype;
+    }
+    if (dtype !== undefined && !isFloating(dtype)) throw new LenguaError(`Module.to: dtype must be floating point, got '${dtype}'`);
     noGrad(() => {
+      const done = new Set<Tensor>(); // tied weights move once
       for (const [, m] of this.namedModules()) {
         const slots = [...m._params.values(), ...m._buffers.values()];
         for (const t of slots) {
-          if (t === null || t.device === device) continue;
-          const moved = t.to(device);
+          if (t === null || done.has(t)) continue;
+          done.add(t);
+          const newDevice = device !== undefined && t.device !== device ? device : undefined;
+          const newDtype = dtype !== undefined && isFloating(t.dtype) && t.dtype !== dtype ? dtype : undefined;
+          if (newDevice === undefined && newDtype === undefined) continue;
+          const requiresGrad = t.requiresGrad;
+          const moved = t.to({ device: newDevice, dtype: newDtype });
           t.setData_(moved);
           moved.dispose();
+          // set_data takes the new tensor's metadata; the flag is the parameter's own, so put it back as it was.
+          if (t.requiresGrad !== requiresGrad) t.requiresGrad = requiresGrad;
         }
       }
     });

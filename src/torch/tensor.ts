@@ -35,6 +35,11 @@ export function isFloating(d: DType): boolean {
   return d === 'float32' || d === 'float16' || d === 'bfloat16';
 }
 
+/** Whether a string names a dtype (as opposed to a device). */
+export function isDType(s: string): s is DType {
+  return Object.hasOwn(CODE, s);
+}
+
 // ------------------------------------------------------------------------------------------------ scopes
 
 type Scope = Set<Tensor>;
@@ -145,6 +150,12 @@ function normDims(dim: number | number[] | undefined): number[] | undefined {
   return dim === undefined ? undefined : Array.isArray(dim) ? dim : [dim];
 }
 
+// The safety net: a tensor never disposed is freed when V8 collects its Tensor object. A FinalizationRegistry (on V8's
+// heap) rather than an N-API finaliser per handle: those are small mallocs that outlive the tensor and fragment the
+// heap between large activations (native/src/binding.cc, "Handles"). dispose() unregisters, so a synchronous loop
+// that disposes everything leaves nothing waiting in the registry.
+const collected = new FinalizationRegistry<NativeHandle>((handle) => N.dispose(handle));
+
 export class Tensor {
   /** @internal */ _h: NativeHandle | null;
   /** @internal */ _scope: Scope | null = null;
@@ -153,6 +164,7 @@ export class Tensor {
   /** @internal Wraps a native handle; use the creation functions instead. */
   constructor(handle: NativeHandle) {
     this._h = handle;
+    collected.register(this, handle, this);
     track(this);
   }
 
@@ -228,6 +240,7 @@ export class Tensor {
   /** Frees the native memory now. Idempotent. */
   dispose(): void {
     if (this._h === null) return;
+    collected.unregister(this);
     N.dispose(this._h);
     this._h = null;
     this._scope?.delete(this);
@@ -518,7 +531,7 @@ export class Tensor {
     let dtype: DType | undefined;
     let device: Device | undefined;
     if (typeof target === 'string') {
-      if (target in CODE) dtype = target as DType;
+      if (isDType(target)) dtype = target;
       else device = target as Device;
     } else {
       dtype = target.dtype;
