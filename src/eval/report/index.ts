@@ -7,9 +7,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { LenguaError } from '../../errors.js';
 import type { EvaluationResult } from '../evaluate.js';
-import { confusionHeatmap, esc, fmt, groupedBars, lineChart, reliabilityChart, type Series } from './svg.js';
+import { coincidingSeries, confusionHeatmap, esc, fmt, groupedBars, lineChart, reliabilityChart, type Series } from './svg.js';
 
-export { esc, fmt, niceTicks, lineChart, confusionHeatmap, groupedBars, reliabilityChart } from './svg.js';
+export { esc, fmt, niceTicks, tickFormat, wrapText, coincidingSeries, lineChart, confusionHeatmap, groupedBars, reliabilityChart } from './svg.js';
 
 export type LogEntry = Record<string, number>;
 
@@ -17,8 +17,17 @@ export interface ReportOptions {
   title?: string;
   /** A log.jsonl path (HF log_history entries, one JSON object a line) or the entries themselves. */
   trainingLog?: string | LogEntry[];
-  /** Cross-validation: metrics per fold (one record per fold); the report adds mean ± std. */
-  cv?: { folds: Array<Record<string, number>>; split?: string; note?: string };
+  /**
+   * Cross-validation: metrics per fold (one record per fold); the report adds mean ± std. `metric`, the
+   * one selected on, leads the table. The report is then a CV report: the result's split was set by the
+   * cross-validation, and learning curves (one per fold model) are not drawn unless `trainingLog` is given.
+   */
+  cv?: { folds: Array<Record<string, number>>; split?: string; note?: string; metric?: string };
+  /**
+   * Where the split label came from, in words, for the banner (e.g. "set by lengua cv"). Default: from
+   * the result's `splitSource` (given to the evaluation, the data file's name, or not stated).
+   */
+  splitOrigin?: string;
   /** Most confident errors to show (default: all in the result). */
   maxErrors?: number;
   /** Characters of each error text shown (default 600). */
@@ -64,9 +73,10 @@ table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #dde1e7;paddi
 th{background:#f0f2f5;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.text{max-width:560px;white-space:pre-wrap;word-break:break-word}
 .charts{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+.tables{display:flex;flex-direction:column;gap:6px}.tablewrap{max-width:100%;overflow-x:auto}table.cv th{white-space:nowrap}
 .note{color:#5a6372;font-size:13px}
 svg{background:#fff;font-family:inherit}
-svg .ct{font-size:14px;font-weight:600;fill:#1d2330}svg .axis{font-size:12px;fill:#3a4250}svg .tick{font-size:11px;fill:#5a6372}
+svg .ct{font-size:14px;font-weight:600;fill:#1d2330}svg .sub{font-size:12px;fill:#5a6372}svg .axis{font-size:12px;fill:#3a4250}svg .tick{font-size:11px;fill:#5a6372}
 svg .legend{font-size:11px;fill:#1d2330}svg .grid{stroke:#e6e9ee;stroke-width:1}svg .frame{fill:none;stroke:#9aa3b0}
 svg .cv{font-size:13px;fill:#1d2330;font-weight:600}svg .cv.light{fill:#fff}svg .count{font-size:10px;fill:#3a4250}
 svg .diag{stroke:#5a6372;stroke-width:1.5;stroke-dasharray:5 4}svg .relbar{fill:rgba(31,119,180,.55);stroke:#1f77b4}svg .relconf{fill:#d62728}
@@ -128,6 +138,14 @@ function learningCurves(entries: LogEntry[], source: string): string {
       .join('')}</table>`;
   }
   const charts: string[] = [];
+  const notes: string[] = [];
+  // Series with equal values draw one line over the other; say which, beside the chart's own legend.
+  for (const group of [loss, evalSeries]) {
+    const same = coincidingSeries(group);
+    group.forEach((s, j) => {
+      if (same[j]! >= 0) notes.push(`<code>${esc(s.name)}</code> and <code>${esc(group[same[j]!]!.name)}</code> coincide (the same value at every logged point)`);
+    });
+  }
   if (loss.length > 0) charts.push(lineChart(loss, { title: 'Loss', xLabel, yLabel: 'loss' }));
   if (evalSeries.length > 0) charts.push(lineChart(evalSeries, { title: 'Evaluation metrics during training', xLabel, yLabel: 'value' }));
   if (lr.length > 1) charts.push(lineChart([{ name: 'learning rate', points: lr }], { title: 'Learning rate', xLabel, yLabel: 'learning rate', height: 220 }));
@@ -136,29 +154,75 @@ function learningCurves(entries: LogEntry[], source: string): string {
   return (
     intro +
     `<div class="charts">${charts.join('')}</div>` +
+    (notes.length > 0 ? `<p class="note">${notes.join('; ')}: their lines lie on top of each other, told apart by dash pattern and marker (hollow for the later series).</p>` : '') +
     `<p class="note">Last entry: ${esc(Object.entries(last).map(([k, v]) => `${k} = ${num(v)}`).join(', '))}</p>`
   );
 }
 
+/** Estimated rendered width (px) of a CV table column: its header or a "0.0000 ± 0.0000" cell, plus padding. */
+function cvColumnWidth(key: string): number {
+  return Math.max(8.6 * key.length, 120) + 22;
+}
+
+/**
+ * Cross-validation folds: one row per fold and a mean ± std row, in as many tables as it takes for
+ * each to fit the page (one column per metric would run past its right edge with ten metrics).
+ */
 function cvSection(cv: NonNullable<ReportOptions['cv']>): string {
   const folds = cv.folds;
   if (folds.length === 0) return '<p class="note">No folds.</p>';
-  const keys = [...new Set(folds.flatMap((f) => Object.keys(f)))];
-  const stats = keys.map((k) => {
-    const xs = folds.map((f) => f[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-    const mean = xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
-    // Sample standard deviation (n − 1), as usually reported for k folds.
-    const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-    return { k, mean, std, n: xs.length };
-  });
-  const head = `<tr><th>fold</th>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`;
-  const rows = folds.map((f, i) => `<tr><td>${i + 1}</td>${keys.map((k) => `<td class="num">${fmt(f[k])}</td>`).join('')}</tr>`).join('');
-  const summary = `<tr><th>mean ± std</th>${stats.map((s) => `<td class="num">${fmt(s.mean)} ± ${fmt(s.std)}</td>`).join('')}</tr>`;
+  const seen = [...new Set(folds.flatMap((f) => Object.keys(f)))];
+  const keys = cv.metric !== undefined && seen.includes(cv.metric) ? [cv.metric, ...seen.filter((k) => k !== cv.metric)] : seen;
+  const stats = new Map(
+    keys.map((k) => {
+      const xs = folds.map((f) => f[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      const mean = xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
+      // Sample standard deviation (n − 1), as usually reported for k folds.
+      const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+      return [k, { mean, std, n: xs.length }];
+    }),
+  );
+  // Columns packed greedily into tables of at most ~940 px: the page's text column is 1044 px wide,
+  // minus the fold column, with room for fonts wider than the estimate.
+  const budget = 940 - 90;
+  const chunks: string[][] = [];
+  let width = Infinity;
+  for (const k of keys) {
+    const w = cvColumnWidth(k);
+    if (width + w > budget) {
+      chunks.push([]);
+      width = 0;
+    }
+    chunks[chunks.length - 1]!.push(k);
+    width += w;
+  }
+  // The same number of tables, evened out (5 + 4 columns rather than 8 + 1) when that still fits.
+  const per = Math.ceil(keys.length / chunks.length);
+  const even = chunks.map((_, i) => keys.slice(i * per, (i + 1) * per)).filter((c) => c.length > 0);
+  if (even.length === chunks.length && even.every((c) => c.reduce((a, k) => a + cvColumnWidth(k), 0) <= budget)) chunks.splice(0, chunks.length, ...even);
+  const table = (cols: string[]): string => {
+    const head = `<tr><th>fold</th>${cols.map((k) => `<th>${esc(k)}</th>`).join('')}</tr>`;
+    const rows = folds.map((f, i) => `<tr><td>${i + 1}</td>${cols.map((k) => `<td class="num">${fmt(f[k])}</td>`).join('')}</tr>`).join('');
+    const summary = `<tr><th>mean ± std</th>${cols.map((k) => `<td class="num">${fmt(stats.get(k)!.mean)} ± ${fmt(stats.get(k)!.std)}</td>`).join('')}</tr>`;
+    return `<div class="tablewrap"><table class="cv">${head}${rows}${summary}</table></div>`;
+  };
   return (
     `<p class="note">Each fold's numbers come from that fold's held-out part ${esc(cv.split ?? '(validation folds of the training data)')}; ` +
-    `std is the sample standard deviation over ${folds.length} folds.${cv.note !== undefined ? ' ' + esc(cv.note) : ''}</p>` +
-    `<table class="cv">${head}${rows}${summary}</table>`
+    `std is the sample standard deviation over ${folds.length} folds.${keys[0] === cv.metric ? ` <code>${esc(cv.metric)}</code>, the metric selected on, comes first.` : ''}${chunks.length > 1 ? ` ${keys.length} metrics in ${chunks.length} tables, so that each fits the page.` : ''}` +
+    `${cv.note !== undefined ? ' ' + esc(cv.note) : ''}</p>` +
+    `<div class="tables">${chunks.map(table).join('')}</div>`
   );
+}
+
+/** Where the split label came from, truthfully: the program that set it, the evaluation's caller, or the file name. */
+function splitOrigin(result: EvaluationResult, opts: ReportOptions): string {
+  if (opts.splitOrigin !== undefined) return opts.splitOrigin;
+  if (result.splitSource === 'given') {
+    return opts.cv !== undefined
+      ? 'set by the cross-validation run that wrote this report'
+      : 'given with --split or by the program that ran the evaluation; not checked against the data';
+  }
+  return result.splitSource === 'file name' ? "judged from the data file's name" : 'not stated: treat it with care';
 }
 
 export function renderReport(result: EvaluationResult, opts: ReportOptions = {}): string {
@@ -194,15 +258,20 @@ export function renderReport(result: EvaluationResult, opts: ReportOptions = {})
 ${result.warnings.length > 0 ? `<p class="note">Notes: ${result.warnings.map(esc).join('; ')}</p>` : ''}</section>`);
   sections.push(`<section id="confusion"><h2>Confusion matrix ${badge}</h2>
 <p class="note">Rows are true labels, columns predictions; colour is the share of the row (blue: correct, red: confused). n = ${result.n}.</p>
-${confusionHeatmap(result.confusionMatrix.labels, result.confusionMatrix.matrix, `Confusion matrix (${split} split, n = ${result.n})`)}</section>`);
+${confusionHeatmap(result.confusionMatrix.labels, result.confusionMatrix.matrix, 'Confusion matrix', `${split} split, n = ${result.n}`)}</section>`);
   sections.push(`<section id="per-class"><h2>Per-class precision, recall and F1 ${badge}</h2><div class="charts">
-${groupedBars(result.perClass.map((c) => c.label), ['precision', 'recall', 'F1'], result.perClass.map((c) => [c.precision, c.recall, c.f1]), `Per class (${split} split)`)}
+${groupedBars(result.perClass.map((c) => c.label), ['precision', 'recall', 'F1'], result.perClass.map((c) => [c.precision, c.recall, c.f1]), 'Per class', `${split} split`)}
 <table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>${perClassRows}</table></div></section>`);
   sections.push(`<section id="calibration"><h2>Calibration ${badge}</h2><div class="charts">
-${reliabilityChart(rel.bins, `Reliability diagram (${split} split)`)}
+${reliabilityChart(rel.bins, 'Reliability diagram', `${split} split, n = ${rel.n}`)}
 <div><p>Expected calibration error: <strong>${fmt(rel.ece)}</strong>; maximum calibration error: ${fmt(rel.mce)}; ${rel.n} predictions in ${rel.bins.length} equal-width confidence bins.</p>
 <p class="note">A bar below the diagonal means the model is more confident than it is right in that bin (over-confidence); above it, under-confidence.</p></div></div></section>`);
-  sections.push(`<section id="learning-curves"><h2>Learning curves</h2>${log !== null ? learningCurves(log, logSource) : '<p class="note">No training log was given (pass the training run\'s log.jsonl to draw learning curves).</p>'}</section>`);
+  const noLog =
+    opts.cv !== undefined
+      ? // One model per fold, each with its own training run: no single log belongs to these predictions.
+        `<p class="note">Not drawn: cross-validation trains ${opts.cv.folds.length} models, one per fold, each with its own learning curve, and this report pools their out-of-fold predictions. The per-fold scores are under <a href="#cross-validation">Cross-validation</a>.</p>`
+      : '<p class="note">No training log was given (pass the training run\'s log.jsonl to draw learning curves).</p>';
+  sections.push(`<section id="learning-curves"><h2>Learning curves</h2>${log !== null ? learningCurves(log, logSource) : noLog}</section>`);
   if (opts.cv !== undefined) sections.push(`<section id="cross-validation"><h2>Cross-validation</h2>${cvSection(opts.cv)}</section>`);
   sections.push(`<section id="errors"><h2>Most confident errors ${badge}</h2>
 <p class="note">Wrong predictions with the highest confidence, out of ${result.predictions.filter((p) => p.label !== p.predicted).length} errors in ${result.n} examples. "line" is the example's line in the data file.</p>
@@ -220,9 +289,7 @@ ${errors.length > 0 ? `<table><tr><th>#</th><th>line</th><th>text</th><th>true</
 <main>
 <header id="header">
 <h1>${esc(title)}</h1>
-<div class="banner">Every number on this page, unless marked otherwise, comes from the <strong>${esc(split)}</strong> split ${badge} (${esc(
-    result.splitSource === 'given' ? 'as stated by the user' : result.splitSource === 'file name' ? "judged from the data file's name" : 'not stated: treat it with care',
-  )}).${split === 'test' ? ' This is the held-out test split: it should be evaluated once, after model selection.' : ''}</div>
+<div class="banner">Every number on this page, unless marked otherwise, comes from the <strong>${esc(split)}</strong> split ${badge} (${esc(splitOrigin(result, opts))}).${split === 'test' ? ' This is the held-out test split: it should be evaluated once, after model selection.' : ''}</div>
 <dl class="meta">
 <dt>model</dt><dd>${esc(result.model.name)} (${esc(result.model.kind)})</dd>
 <dt>data</dt><dd>${files}</dd>
