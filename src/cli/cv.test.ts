@@ -26,6 +26,14 @@ test('lengua cv pools train and eval, prints the per-fold table with mean and st
   assert.match(html, /id="cross-validation"/);
   assert.match(html, /cross-validation \(out-of-fold\)/);
   assert.match(html, /no test file was read/);
+  // Progress names the metric asked for (the baseline's own line would say eval_macro_f1).
+  assert.match(r.stderr, /^fold 1\/3: eval_macro_recall 0\.\d{4}$/m);
+  assert.ok(!r.stderr.includes('eval_macro_f1'), r.stderr);
+  // The report says lengua cv set the split, draws no learning curve, and leads the folds with the metric.
+  assert.match(html, /class="banner">[^]*?\(set by lengua cv, not by the user or the file name: each of the 345 examples is predicted by the fold model that did not train on it\)/);
+  assert.ok(!html.includes('stated by the user'));
+  assert.match(html, /<section id="learning-curves"><h2>Learning curves<\/h2><p class="note">Not drawn: cross-validation trains 3 models/);
+  assert.match(html, /<table class="cv"><tr><th>fold<\/th><th>eval_macro_recall<\/th>/);
 });
 
 test('lengua cv --json is deterministic with a seed', () => {

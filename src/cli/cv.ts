@@ -167,7 +167,8 @@ export async function runCv(flags: CvFlags, out: (s: string) => void, err: (s: s
     const evaluation = await evaluateClassifier(outOfFoldClassifier(pool, outOfFold, runner.model), hashed, { split, modelName: runner.model });
     const html = renderReport(evaluation, {
       title: `${k}-fold cross-validation of ${runner.model} on ${validation === undefined ? 'train' : 'train + validation'}`,
-      cv: { folds: result.folds.map((f) => f.metrics), split: '(each fold\'s validation part)', note: `${result.note} Folds seeded with ${result.seed}.` },
+      cv: { folds: result.folds.map((f) => f.metrics), split: '(each fold\'s validation part)', note: `${result.note} Folds seeded with ${result.seed}.`, metric: result.metric },
+      splitOrigin: `set by lengua cv, not by the user or the file name: each of the ${pool.examples.length} examples is predicted by the fold model that did not train on it`,
     });
     writeFileAtomic(join(flags.out, 'cv-report.html'), html);
     written.push(join(flags.out, 'cv-results.json'), join(flags.out, 'cv-report.html'));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { crossValidate, formatCvTable, sampleStd } from './cv.js';
+import { crossValidate, formatCvTable, onlyMetric, sampleStd } from './cv.js';
 import { baselineRunner } from './baseline-runner.js';
 import { argmax, poolDatasets, refuseTestFile, type TrialRunner } from './trial.js';
 
@@ -102,4 +102,27 @@ test('train and validation files pool into one CV set with one label set; test f
     assert.throws(() => refuseTestFile(name, 'train'), /refusing to use a test split/);
   }
   for (const name of ['train.csv', 'validation.csv', 'contest.csv', 'latest.jsonl']) refuseTestFile(name, 'train');
+});
+
+test('progress lines name the metric asked for, not the runner\'s default one', async () => {
+  const ds = loadDataset(SAMPLE);
+  const lines: string[] = [];
+  const r = await crossValidate(ds, { k: 3, runner: baselineRunner(), config: FAST, metric: 'eval_macro_recall', log: (l) => lines.push(l) });
+  // The baseline runner reports eval_macro_f1 in its own lines; with another metric asked for, none is shown.
+  assert.ok(!lines.some((l) => l.includes('eval_macro_f1')), lines.join('\n'));
+  assert.ok(lines.some((l) => /^ {2}step 1\/1: fit on \d+ examples$/.test(l)), lines.join('\n'));
+  r.folds.forEach((f, i) => assert.ok(lines.includes(`fold ${i + 1}/3: eval_macro_recall ${f.metrics.eval_macro_recall!.toFixed(4)}`)));
+  // Asked for eval_macro_f1, the runner's reading stays.
+  const f1: string[] = [];
+  await crossValidate(ds, { k: 2, runner: baselineRunner(), config: FAST, log: (l) => f1.push(l) });
+  assert.ok(f1.some((l) => /step 1\/1: fit on \d+ examples, eval_macro_f1 0\.\d{4}$/.test(l)), f1.join('\n'));
+});
+
+test('onlyMetric drops other metrics\' readings and keeps the rest of the line', () => {
+  const out: string[] = [];
+  const log = onlyMetric((l) => out.push(l), 'eval_loss');
+  log('  step 2/3: fit on 10 examples, eval_macro_f1 0.6139');
+  log('  epoch 1: eval_loss 0.93, eval_accuracy 0.51, eval_mcc -0.02, 5 s');
+  log('  trained 40 steps (2.00 epochs)');
+  assert.deepEqual(out, ['  step 2/3: fit on 10 examples', '  epoch 1: eval_loss 0.93, 5 s', '  trained 40 steps (2.00 epochs)']);
 });
