@@ -1,4 +1,4 @@
-// Lengua's libtorch binding: tensors as N-API externals holding an at::Tensor, one free function per op.
+// Lengua's libtorch binding: tensors as BigInt handles into a slot table holding at::Tensors, one free function per op.
 // Kept to a single translation unit on purpose: libtorch's headers dominate compile time.
 //
 // Conventions (the TypeScript side in src/torch/ relies on them):
