@@ -66,3 +66,14 @@ test('importing src/torch without the addon succeeds; the first tensor operation
   assert.equal(r.stdout.trim(), 'imported');
   assert.match(r.stderr, /the libtorch binding is not built/);
 });
+
+test('OpenMP waits passively unless the user chose a policy', () => {
+  const probe = `import('${new URL('./index.ts', import.meta.url).href}').then((t) => { t.zeros([1]); console.log(process.env.OMP_WAIT_POLICY); })`;
+  const env = { ...process.env };
+  delete env.OMP_WAIT_POLICY;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'PASSIVE');
+  const mine = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], { env: { ...env, OMP_WAIT_POLICY: 'ACTIVE' }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(mine.stdout.trim(), 'ACTIVE');
+});

@@ -245,6 +245,11 @@ let loadedLibtorchPath = '';
  */
 function init(): NativeBinding {
   if (loaded !== undefined) return loaded;
+  // OpenMP threads spin while they wait by default; on a shared or busy machine that made training
+  // 5-10x slower (measured with 2 threads at load 12: 56-82 s against 8 s for the same 20 steps).
+  // libgomp reads this when libtorch loads, so it is set before the addon is required; a user's own
+  // value wins. The benchmarks run both Lengua and PyTorch under the same policy.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const n = loadAddon();
   const maps = readMaps();
   const blas = classifyBlas(maps, n.hasMkl(), n.blasProvider());
