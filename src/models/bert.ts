@@ -366,13 +366,18 @@ export class BertForSequenceClassification extends EncoderHead {
   forward(input: ForwardInput): ModelOutput {
     return torch.tidy(() => {
       const base = this.body.run(this.body.prepare(input));
-      let logits: Tensor;
-      if (this.classifier instanceof RobertaClassificationHead) logits = this.classifier.forward(base.lastHiddenState);
-      else logits = this.classifier.forward(this.dropout!.forward(base.poolerOutput!));
-      const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = sequenceClassificationLoss(this.config, logits, input.labels);
-      return withExtras(out, base);
+      return withExtras(this.head(base, input.labels), base);
     });
+  }
+
+  /** The classification head and its loss on the encoder's output (RoBERTa: <s> state; BERT: pooler). */
+  private head(base: BaseModelOutput, labels: TensorLike | null | undefined): ModelOutput {
+    let logits: Tensor;
+    if (this.classifier instanceof RobertaClassificationHead) logits = this.classifier.forward(base.lastHiddenState);
+    else logits = this.classifier.forward(this.dropout!.forward(base.poolerOutput!));
+    const out: ModelOutput = { logits };
+    if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
+    return out;
   }
 
   // --- The frozen bottom once, the trainable top many times (frozen-layer cache, src/train/frozen-cache.ts).
@@ -387,13 +392,7 @@ export class BertForSequenceClassification extends EncoderHead {
     return torch.tidy(() => {
       const mask = attentionMask == null ? null : asTensor(attentionMask, 'int64', this.device, 'attention_mask');
       if (mask !== null) checkSameShape(mask, hidden.shape.slice(0, 2), 'attention_mask');
-      const base = this.body.runFrom(k, hidden, mask);
-      let logits: Tensor;
-      if (this.classifier instanceof RobertaClassificationHead) logits = this.classifier.forward(base.lastHiddenState);
-      else logits = this.classifier.forward(this.dropout!.forward(base.poolerOutput!));
-      const out: ModelOutput = { logits };
-      if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
-      return out;
+      return this.head(this.body.runFrom(k, hidden, mask), labels);
     });
   }
 

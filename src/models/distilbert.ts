@@ -281,13 +281,18 @@ export class DistilBertForSequenceClassification extends DistilHead {
   pooled(hidden: Tensor): Tensor {
     return this.pre_classifier.forward(hidden.select(1, 0)).relu();
   }
+  /** The classifier and its loss on the last hidden state. */
+  private head(hidden: Tensor, labels: TensorLike | null | undefined): ModelOutput {
+    const logits = this.classifier.forward(this.dropout.forward(this.pooled(hidden)));
+    const out: ModelOutput = { logits };
+    if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
+    return out;
+  }
+
   forward(input: ForwardInput): ModelOutput {
     return torch.tidy(() => {
       const base = this.distilbert.run(this.distilbert.prepare(input));
-      const logits = this.classifier.forward(this.dropout.forward(this.pooled(base.lastHiddenState)));
-      const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = sequenceClassificationLoss(this.config, logits, input.labels);
-      return withExtras(out, base);
+      return withExtras(this.head(base.lastHiddenState, input.labels), base);
     });
   }
 
@@ -303,11 +308,7 @@ export class DistilBertForSequenceClassification extends DistilHead {
     return torch.tidy(() => {
       const mask = attentionMask == null ? null : asTensor(attentionMask, 'int64', this.device, 'attention_mask');
       if (mask !== null) checkSameShape(mask, hidden.shape.slice(0, 2), 'attention_mask');
-      const h = this.distilbert.runFrom(k, hidden, mask);
-      const logits = this.classifier.forward(this.dropout.forward(this.pooled(h)));
-      const out: ModelOutput = { logits };
-      if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
-      return out;
+      return this.head(this.distilbert.runFrom(k, hidden, mask), labels);
     });
   }
 }

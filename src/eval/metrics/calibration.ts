@@ -8,7 +8,7 @@
 // (bin size / N) * |accuracy(bin) - mean confidence(bin)|.
 import { LenguaError } from '../../errors.js';
 import { type Label, checkLabels, indexOf } from './labels.js';
-import { checkProbabilityMatrix, checkProbabilityRows, probabilityClasses } from './probabilistic.js';
+import { checkedProbabilityClasses } from './probabilistic.js';
 
 export interface CalibrationOptions {
   /** Number of equal-width confidence bins (default 15, as Guo et al.). */
@@ -41,13 +41,7 @@ export function reliabilityDiagram(yTrue: readonly Label[], yProb: ReadonlyArray
   checkLabels('yTrue', yTrue);
   const nBins = options.nBins ?? 15;
   if (!Number.isInteger(nBins) || nBins < 1 || nBins > 10_000) throw new LenguaError(`nBins must be an integer in 1..10000 (got ${nBins})`, { field: 'nBins' });
-  if (!Array.isArray(yProb) || yProb.length !== yTrue.length) {
-    throw new LenguaError(`yTrue has ${yTrue.length} samples but yProb has ${Array.isArray(yProb) ? yProb.length : 'no'} rows`, { field: 'yProb' });
-  }
-  const width = yProb[0]?.length ?? 0;
-  checkProbabilityMatrix(yProb, width, 'yProb');
-  checkProbabilityRows(yProb, 'yProb');
-  const classes = probabilityClasses(yTrue, options.labels, width, 'yProb');
+  const classes = checkedProbabilityClasses(yTrue, yProb, options.labels);
   const truthIdx = indexOf(classes);
   const step = 1 / nBins;
   const upper = (k: number): number => (k === nBins - 1 ? 1 : (k + 1) * step);

@@ -41,6 +41,21 @@ export function probabilityClasses(yTrue: readonly Label[], labels: readonly Lab
   return classes;
 }
 
+/**
+ * Checks labels against a probability matrix (one row per sample, rows summing to 1) and returns the
+ * classes its columns stand for, in sorted label order.
+ */
+export function checkedProbabilityClasses(yTrue: readonly Label[], yProb: ReadonlyArray<readonly number[]>, labels: readonly Label[] | undefined): Label[] {
+  checkLabels('yTrue', yTrue);
+  if (!Array.isArray(yProb) || yProb.length !== yTrue.length) {
+    throw new LenguaError(`yTrue has ${yTrue.length} samples but yProb has ${Array.isArray(yProb) ? yProb.length : 'no'} rows`, { field: 'yProb' });
+  }
+  const width = yProb[0]?.length ?? 0;
+  checkProbabilityMatrix(yProb, width, 'yProb');
+  checkProbabilityRows(yProb, 'yProb');
+  return probabilityClasses(yTrue, labels, width, 'yProb');
+}
+
 /** Every row an array of `width` finite numbers. */
 export function checkProbabilityMatrix(rows: ReadonlyArray<readonly number[]>, width: number, field: string): void {
   rows.forEach((row, i) => {
@@ -184,14 +199,7 @@ export function brierScoreLoss(yTrue: readonly Label[], yProb: readonly number[]
  * Rows must be probabilities (in [0, 1], summing to 1 within 1e-4); columns in sorted label order.
  */
 export function multiclassBrierScore(yTrue: readonly Label[], yProb: ReadonlyArray<readonly number[]>, options: { labels?: readonly Label[] } = {}): number {
-  checkLabels('yTrue', yTrue);
-  if (!Array.isArray(yProb) || yProb.length !== yTrue.length) {
-    throw new LenguaError(`yTrue has ${yTrue.length} samples but yProb has ${Array.isArray(yProb) ? yProb.length : 'no'} rows`, { field: 'yProb' });
-  }
-  const width = yProb[0]?.length ?? 0;
-  checkProbabilityMatrix(yProb, width, 'yProb');
-  checkProbabilityRows(yProb, 'yProb');
-  const classes = probabilityClasses(yTrue, options.labels, width, 'yProb');
+  const classes = checkedProbabilityClasses(yTrue, yProb, options.labels);
   const idx = indexOf(classes);
   let total = 0;
   yTrue.forEach((t, i) => {
