@@ -4,6 +4,10 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<numb
   strategies: () => import('./strategies.js'),
 };
 
+// Lengua defaults OpenMP to passive waiting (src/torch/native.ts); give the PyTorch side the same
+// policy unless the user chose one, so both sides run under one policy.
+process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+
 const [name, ...rest] = process.argv.slice(2);
 const load = name === undefined ? undefined : benches[name];
 if (load === undefined) {
