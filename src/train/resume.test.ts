@@ -19,7 +19,7 @@ function start(args: string[]): { done: Promise<{ code: number | null; signal: N
   return { done, kill: () => child.kill('SIGKILL') };
 }
 
-test('a run killed with SIGKILL and resumed ends with the same weights as an uninterrupted run', { skip }, async () => {
+test('a run killed with SIGKILL and resumed ends with the same weights, bit for bit, as an uninterrupted run on the same thread count', { skip }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'lengua-kill-'));
   try {
     const a = join(root, 'a');

@@ -8,6 +8,7 @@ import { readSafetensors } from '../hub/safetensors.js';
 import { Trainer, encodeTexts, trainingArguments, type TrainingArguments, type TrainerCallback } from './index.js';
 import { mulberry32 } from '../data/index.js';
 import { GOLDEN, tinySetup } from './testing/task.js';
+import { assertSameTraining, logitsOf, weightsOf } from './testing/same-training.js';
 
 torch.setNumThreads(1);
 const skip = GOLDEN === null ? 'no ../shared/golden' : false;
@@ -53,7 +54,7 @@ test('fine-tuning the tiny golden BERT on a keyword task beats the majority base
   }
 });
 
-test('same seed, same weights; another seed, other weights', { skip }, async () => {
+test('same seed, same weights bit for bit (same process, so same threads and kernel); another seed, other weights', { skip }, async () => {
   const run = async (seed: number): Promise<Map<string, Buffer>> => {
     const out = tmp();
     try {
@@ -141,7 +142,7 @@ test('checkpoints: HF layout, no pickle, saveTotalLimit rotation keeps the best,
   }
 });
 
-test('resuming from a checkpoint in-process ends with the same weights as one uninterrupted run', { skip }, async () => {
+test('resuming from a checkpoint in-process ends with the same weights, bit for bit, as one uninterrupted run on the same thread count', { skip }, async () => {
   const outA = tmp();
   const outB = tmp();
   try {
@@ -160,6 +161,37 @@ test('resuming from a checkpoint in-process ends with the same weights as one un
     const wa = weights(a.model);
     for (const [k, v] of weights(b2.model)) assert.ok(v.equals(wa.get(k)!), `${k} differs after resume`);
   } finally {
+    rmSync(outA, { recursive: true, force: true });
+    rmSync(outB, { recursive: true, force: true });
+  }
+});
+
+test('resuming with another thread count trains the same model up to float32 rounding', { skip }, async () => {
+  // Bit identity (the test above, resume.test.ts) needs the same thread count and BLAS kernel: both
+  // decide the order of float additions. A run resumed on another machine still trains the same model.
+  const outA = tmp();
+  const outB = tmp();
+  try {
+    const over: Partial<TrainingArguments> = { numTrainEpochs: 4, warmupRatio: 0.2, weightDecay: 0.01, saveStrategy: 'steps', saveSteps: 4 };
+    torch.setNumThreads(2);
+    const a = await tinySetup(64, 16);
+    const ra = await new Trainer({ model: a.model, args: base(outA, over), trainDataset: a.train }).train();
+    torch.setNumThreads(1);
+    const b1 = await tinySetup(64, 16);
+    const stopper: TrainerCallback = { onStepEnd: (st) => ({ shouldStop: st.globalStep >= 4 }) };
+    await new Trainer({ model: b1.model, args: base(outB, over), trainDataset: b1.train, callbacks: [stopper] }).train();
+    torch.setNumThreads(2);
+    const b2 = await tinySetup(64, 16);
+    const rb = await new Trainer({ model: b2.model, args: base(outB, over), trainDataset: b2.train }).train({ resumeFromCheckpoint: true });
+    assert.equal(rb.globalStep, ra.globalStep);
+    const d = assertSameTraining(
+      { weights: weightsOf(a.model), logits: logitsOf(a.model, a.eval) },
+      { weights: weightsOf(b2.model), logits: logitsOf(b2.model, b2.eval) },
+      { maxLr: 1e-3, steps: ra.globalStep },
+    );
+    console.log(`# resume 2 threads -> 1 -> 2 vs 2 throughout: weights ${d.weights.toExponential(2)}, key bias ${d.zeroGradient.toExponential(2)}, logits ${d.logits.toExponential(2)}`);
+  } finally {
+    torch.setNumThreads(1);
     rmSync(outA, { recursive: true, force: true });
     rmSync(outB, { recursive: true, force: true });
   }
