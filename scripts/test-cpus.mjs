@@ -7,7 +7,7 @@
 //   npm run test:cpus                         every kernel this CPU can run × LENGUA_NUM_THREADS 1 and 2
 //   npm run test:cpus -- --kernels Zen,Haswell --threads 1 -- frozen-cache    (after `--`: test file filters)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,7 @@ const kernels = values.kernels ? values.kernels.split(',') : DEFAULT_KERNELS;
 const threads = values.threads.split(',');
 for (const k of kernels) if (!(k in KERNELS)) throw new Error(`--kernels: unknown kernel "${k}"; known: ${Object.keys(KERNELS).join(', ')}`);
 const logs = values.logs ?? mkdtempSync(join(tmpdir(), 'lengua-test-cpus-'));
+mkdirSync(logs, { recursive: true });
 
 const flags = new Set((/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
 const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../data/index.js';
 import { trainBaseline } from '../models/baseline/index.js';
-import { goldenRoot } from '../models/golden-path.js';
+import { golden, skipWithoutGolden } from '../testing/golden.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lengua-cli-eval-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -78,10 +78,9 @@ test('bad input: unknown labels named, label-map id, missing model folder', () =
   assert.match(missing.stderr, /nope: not a baseline folder/);
 });
 
-const golden = goldenRoot();
-test('evaluate a transformer folder (golden BERT, 3 labels)', { skip: golden === null ? 'no golden' : false }, () => {
+test('evaluate a transformer folder (golden BERT, 3 labels)', { skip: skipWithoutGolden }, () => {
   const dir = join(tmp, 'bert');
-  cpSync(join(golden!, 'fixtures', 'bert-synth-seqcls'), dir, { recursive: true });
+  cpSync(golden('fixtures', 'bert-synth-seqcls'), dir, { recursive: true });
   const r = lengua('evaluate', '--model', dir, '--data', devFile, '--split', 'validation', '--json');
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { model: { kind: string }; n: number; labels: string[]; metrics: Record<string, number> };

@@ -4,20 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { goldenRoot, REPO_ROOT } from '../models/golden-path.js';
+import { golden, REPO_ROOT, skipWithoutGolden as skip } from '../testing/golden.js';
 import * as torch from '../torch/index.js';
 import { AutoModelForCausalLM } from '../models/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-
-const root = goldenRoot();
-const skip = root === null ? 'no ../shared/golden' : false;
 
 function lengua(...args: string[]) {
   return spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'lengua.js'), ...args], { encoding: 'utf8', timeout: 120_000 });
 }
 
 test('generate is deterministic and picks a maximal-logit token at every step of a loop over forward', { skip }, async () => {
-  const dir = join(root!, 'fixtures', 'gpt2-fake-lmbuddy');
+  const dir = golden('fixtures', 'gpt2-fake-lmbuddy');
   const prompt = 'The quick brown fox';
   const a = lengua('generate', '--model', dir, '--max-new-tokens', '6', '--json', prompt);
   assert.equal(a.status, 0, a.stderr);
@@ -50,7 +47,7 @@ test('generate is deterministic and picks a maximal-logit token at every step of
   const plain = lengua('generate', '--model', dir, '--max-new-tokens', '6', prompt);
   assert.equal(plain.status, 0, plain.stderr);
   assert.equal(plain.stdout, got.generated_text + '\n');
-  const bad = lengua('generate', '--model', join(root!, 'fixtures', 'bert-synth-seqcls'), 'x');
+  const bad = lengua('generate', '--model', golden('fixtures', 'bert-synth-seqcls'), 'x');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /AutoModelForCausalLM does not support model_type bert/);
 });

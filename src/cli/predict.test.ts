@@ -3,12 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './testing.js';
-import { join } from 'node:path';
-import { goldenRoot } from '../models/golden-path.js';
+import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
 import { readSafetensors, entryToFloat32 } from '../hub/safetensors.js';
-
-const root = goldenRoot();
-const skip = root === null ? 'no ../shared/golden' : false;
 
 const lengua = (...args: string[]) => runCli(args, { timeout: 120_000 });
 
@@ -20,11 +16,11 @@ function softmax(row: number[]): number[] {
 }
 
 test('predict --json gives every label with the golden softmax scores', { skip }, () => {
-  const g = readSafetensors(join(root!, 'models', 'bert-synth-seqcls', 'golden.safetensors'));
+  const g = readSafetensors(golden('models', 'bert-synth-seqcls', 'golden.safetensors'));
   const logits = entryToFloat32(g.tensors.get('logits')!);
   // Golden rows: 0 = the pair, 1 = "Hello world!", 2 = "Hi."
   const want = [1, 2].map((r) => softmax([...logits.slice(r * 3, r * 3 + 3)]));
-  const r = lengua('predict', '--model', join(root!, 'fixtures', 'bert-synth-seqcls'), '--json', '--top-k', '3', 'Hello world!', 'Hi.');
+  const r = lengua('predict', '--model', golden('fixtures', 'bert-synth-seqcls'), '--json', '--top-k', '3', 'Hello world!', 'Hi.');
   assert.equal(r.status, 0, r.stderr);
   const got = JSON.parse(r.stdout) as Array<Array<{ label: string; score: number }>>;
   assert.equal(got.length, 2);
@@ -41,15 +37,15 @@ test('predict --json gives every label with the golden softmax scores', { skip }
 });
 
 test('predict prints the top label per text; bad flags fail with the flag named', { skip }, () => {
-  const r = lengua('predict', '--model', join(root!, 'fixtures', 'distilbert-synth-seqcls'), 'Hello world!', 'Hi.');
+  const r = lengua('predict', '--model', golden('fixtures', 'distilbert-synth-seqcls'), 'Hello world!', 'Hi.');
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 2);
   assert.match(lines[0]!, /^(negative|neutral|positive)\t0\.\d{4}\t"Hello world!"$/);
-  const bad = lengua('predict', '--model', join(root!, 'fixtures', 'distilbert-synth-seqcls'), '--top-k', '0', 'x');
+  const bad = lengua('predict', '--model', golden('fixtures', 'distilbert-synth-seqcls'), '--top-k', '0', 'x');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--top-k/);
-  const causal = lengua('predict', '--model', join(root!, 'fixtures', 'gpt2-synth-lm'), 'x');
+  const causal = lengua('predict', '--model', golden('fixtures', 'gpt2-synth-lm'), 'x');
   assert.equal(causal.status, 1);
   assert.match(causal.stderr, /does not support model_type gpt2/);
 });

@@ -7,7 +7,7 @@ import { LenguaError } from '../errors.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
 import { AutoModelForSequenceClassification } from '../models/index.js';
 import type { AnySequenceClassifier } from '../models/index.js';
-import { batchScores, modelMaxTokens } from '../eval/transformer-scores.js';
+import { batchScores } from '../eval/transformer-scores.js';
 
 interface PredictFlags {
   model: string;
@@ -41,7 +41,7 @@ export function predictTexts(
   const id2label = cfg.id2label;
   const multi = cfg.problemType === 'multi_label_classification';
   const regression = cfg.problemType === 'regression' || (cfg.problemType === null && cfg.numLabels === 1);
-  const maxLength = Math.min(opts.maxLength ?? Infinity, tok.modelMaxLength, modelMaxTokens(model));
+  const maxLength = Math.min(opts.maxLength ?? Infinity, tok.modelMaxLength, model.maxInputTokens);
   const out: Prediction[][] = [];
   model.eval();
   for (let i = 0; i < texts.length; i += opts.batchSize) {

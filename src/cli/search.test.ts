@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REPO, runCli, sampleTrainValidation } from './testing.js';
+import { runCli, sampleTrainValidation } from './testing.js';
+import { golden } from '../testing/golden.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -64,8 +65,8 @@ test('lengua search --method random is seeded; bad spaces and methods are clear 
   assert.match(r.stderr, /negative\.json, field "C": -1: must be a positive number/);
   const strategy = join(dir, 'strategy.yaml');
   writeFileSync(strategy, 'strategy:\n  values: [head, partial]\nperDeviceTrainBatchSize:\n  values: [8]\n');
-  // The space is checked before the model is opened, so any model reference does here.
-  r = lengua('search', '--model', join(REPO, '../shared/golden/fixtures/bert-synth-seqcls'), '--train', TRAIN, '--eval', VALID, '--space', strategy, '--out', join(dir, 's'));
+  // The space is checked before the model is opened, so any model reference does here (goldens or not).
+  r = lengua('search', '--model', golden('fixtures', 'bert-synth-seqcls'), '--train', TRAIN, '--eval', VALID, '--space', strategy, '--out', join(dir, 's'));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /strategy\.yaml, field "strategy": "partial": must be one of full, head, freeze/);
   r = lengua('search', '--model', 'baseline:tfidf-logreg', '--train', TRAIN, '--eval', join(dir, 'sst2_test.csv'), '--space', space, '--out', join(dir, 'z'));

@@ -112,9 +112,7 @@ async function run(flags: TrainFlags): Promise<void> {
   });
   const tokenizer = await AutoTokenizer.fromPretrained(flags.model);
   // Inputs longer than the position table fail in the model: truncate to what it (and the tokenizer) takes.
-  const positions = (model.config as unknown as { maxPositionEmbeddings?: number }).maxPositionEmbeddings;
-  const modelMax = positions !== undefined ? positions - (model.config.modelType === 'roberta' ? 2 : 0) : Infinity;
-  const maxLength = Math.min(args.maxLength, modelMax, tokenizer.modelMaxLength > 0 ? tokenizer.modelMaxLength : Infinity);
+  const maxLength = Math.min(args.maxLength, model.maxInputTokens, tokenizer.modelMaxLength > 0 ? tokenizer.modelMaxLength : Infinity);
   if (maxLength < args.maxLength && !args.quiet) process.stderr.write(`maxLength ${args.maxLength} is above what the model takes; truncating to ${maxLength} tokens\n`);
   const train = encodeDataset(trainDs, tokenizer, labels, maxLength);
   const evalEnc = evalDs ? encodeDataset(evalDs, tokenizer, labels, maxLength) : undefined;
@@ -133,13 +131,7 @@ async function run(flags: TrainFlags): Promise<void> {
   writeFileAtomic(join(args.outputDir, 'train_results.json'), JSON.stringify(result.metrics, null, 2) + '\n');
   if (evalEnc) writeFileAtomic(join(args.outputDir, 'eval_results.json'), JSON.stringify(trainer.lastEvaluation, null, 2) + '\n');
   writeFileAtomic(join(args.outputDir, 'all_results.json'), JSON.stringify(metrics, null, 2) + '\n');
-  writeFileAtomic(
-    join(args.outputDir, 'trainer_state.json'),
-    JSON.stringify({
-      global_step: trainer.state.globalStep, epoch: trainer.state.epoch, max_steps: trainer.state.maxSteps,
-      best_metric: trainer.state.bestMetric ?? null, best_model_checkpoint: trainer.state.bestModelCheckpoint ?? null, log_history: trainer.state.logHistory,
-    }, null, 2) + '\n',
-  );
+  trainer.saveState();
   if (flags.json) {
     print(JSON.stringify({ outputDir: args.outputDir, globalStep: result.globalStep, metrics }, null, 2));
   } else {

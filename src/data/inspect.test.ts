@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
 import { formatReport, inspectDataset, stats } from './inspect.js';
 import { loadDataset } from './load.js';
+import { golden, skipWithoutGolden } from '../testing/golden.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const goldenTokenizer = resolve(repoRoot, '../shared/golden/fixtures/bert-tiny-seqcls');
+const goldenTokenizer = golden('fixtures', 'bert-tiny-seqcls');
 const dir = mkdtempSync(join(tmpdir(), 'lengua-inspect-'));
 
 test('stats: min, max, mean, median and p95 with linear interpolation (numpy default)', () => {
@@ -57,7 +56,7 @@ test('conflicting labels on duplicate texts are counted', () => {
   assert.deepEqual(r.duplicates.examples[0]!.labels, ['a', 'b']);
 });
 
-test('lengths in tokens with a real tokenizer (encode(...).ids, special tokens included)', { skip: existsSync(goldenTokenizer) ? false : 'golden fixtures not present' }, async () => {
+test('lengths in tokens with a real tokenizer (encode(...).ids, special tokens included)', { skip: skipWithoutGolden }, async () => {
   const tok = await AutoTokenizer.fromPretrained(goldenTokenizer);
   const p = join(dir, 't.csv');
   writeFileSync(p, 'text,label\nhello world,a\nhi,b\n');

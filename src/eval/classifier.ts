@@ -67,7 +67,7 @@ export async function loadClassifier(modelRef: string, opts: LoadClassifierOptio
 
 async function loadTransformer(ref: string, opts: LoadClassifierOptions): Promise<TextClassifier> {
   // Loaded on demand: the baseline path must not need libtorch.
-  const { batchScores, modelMaxTokens } = await import('./transformer-scores.js');
+  const { batchScores } = await import('./transformer-scores.js');
   const { AutoTokenizer } = await import('../text/tokenizer/index.js');
   const { AutoModelForSequenceClassification } = await import('../models/index.js');
   const batchSize = opts.batchSize ?? 32;
@@ -79,7 +79,7 @@ async function loadTransformer(ref: string, opts: LoadClassifierOptions): Promis
     throw new LenguaError('this is a regression model (one output); evaluation here scores classifiers', { file: ref, field: 'problem_type' });
   }
   const multiLabel = cfg.problemType === 'multi_label_classification';
-  const maxLength = Math.min(opts.maxLength ?? Infinity, tok.modelMaxLength, modelMaxTokens(model));
+  const maxLength = Math.min(opts.maxLength ?? Infinity, tok.modelMaxLength, model.maxInputTokens);
   model.eval();
   const isDir = existsSync(ref) && statSync(ref).isDirectory();
   return {

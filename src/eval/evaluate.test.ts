@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { TfidfLogReg, trainBaseline } from '../models/baseline/index.js';
-import { goldenRoot } from '../models/golden-path.js';
+import { golden, skipWithoutGolden } from '../testing/golden.js';
 import { readSafetensors, entryToFloat32 } from '../hub/safetensors.js';
 import { computeClassificationMetrics } from './metrics/index.js';
 import { baselineClassifier, loadClassifier, evaluateClassifier, inferSplit, checkTestDiscipline, recordEvaluation, readEvaluations, type TextClassifier } from './index.js';
@@ -109,13 +109,12 @@ test('a second evaluation of the test split is refused, naming the first; force 
   assert.equal(recs[0]!.dataSha256, r.dataSha256);
 });
 
-const golden = goldenRoot();
-test('transformer classifier: probabilities are the softmax of the golden logits', { skip: golden === null ? 'no golden' : false }, async () => {
+test('transformer classifier: probabilities are the softmax of the golden logits', { skip: skipWithoutGolden }, async () => {
   const dir = join(tmp, 'bert');
-  cpSync(join(golden!, 'fixtures', 'bert-synth-seqcls'), dir, { recursive: true });
+  cpSync(golden('fixtures', 'bert-synth-seqcls'), dir, { recursive: true });
   const clf: TextClassifier = await loadClassifier(dir, { batchSize: 1 });
   assert.deepEqual(clf.id2label, { 0: 'negative', 1: 'neutral', 2: 'positive' });
-  const g = entryToFloat32(readSafetensors(join(golden!, 'models', 'bert-synth-seqcls', 'golden.safetensors')).tensors.get('logits')!);
+  const g = entryToFloat32(readSafetensors(golden('models', 'bert-synth-seqcls', 'golden.safetensors')).tensors.get('logits')!);
   const got = await clf.predictProba(['Hello world!', 'Hi.']);
   [1, 2].forEach((row, i) => {
     const z = [...g.slice(row * 3, row * 3 + 3)];

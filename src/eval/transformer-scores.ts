@@ -7,12 +7,6 @@ import * as torch from '../torch/index.js';
 import type { AnySequenceClassifier } from '../models/index.js';
 import type { Encoding } from '../text/tokenizer/index.js';
 
-/** Longest input the model's position table allows (RoBERTa positions start after the pad id). */
-export function modelMaxTokens(model: AnySequenceClassifier): number {
-  const c = model.config;
-  return c.modelType === 'roberta' ? c.maxPositionEmbeddings - (c.padTokenId ?? 1) - 1 : c.maxPositionEmbeddings;
-}
-
 /** softmax: one distribution per text; sigmoid: independent multi-label scores; none: raw logits (regression). */
 export type ScoreActivation = 'softmax' | 'sigmoid' | 'none';
 
@@ -23,8 +17,7 @@ export function batchScores(model: AnySequenceClassifier, enc: readonly Encoding
       const { logits } = model.forward({
         inputIds: enc.map((e) => e.ids),
         attentionMask: enc.map((e) => e.attentionMask),
-        // Only BERT has a token-type embedding; the others take none.
-        tokenTypeIds: model.config.modelType === 'bert' ? enc.map((e) => e.tokenTypeIds) : null,
+        tokenTypeIds: model.acceptsTokenTypeIds ? enc.map((e) => e.tokenTypeIds) : null,
       });
       const p = activation === 'none' ? logits : activation === 'sigmoid' ? logits.sigmoid() : logits.softmax(-1);
       return p.toArray() as number[][];

@@ -1,6 +1,8 @@
 /**
- * `config.json` for the model families Lengua trains (bert, distilbert, roberta, gpt2), with Hugging
- * Face's key names and class defaults, so a folder written here loads in Python and vice versa.
+ * `config.json`: what every Hugging Face config has (transformers `PretrainedConfig`) and the bounded
+ * reading of the file. Each model family's own config class (`BertConfig`, ...) lives beside its
+ * modeling code in `src/models/<family>/configuration.ts`, with Hugging Face's key names and defaults,
+ * so a folder written here loads in Python and vice versa.
  *
  * Each config keeps the raw JSON object: keys this code does not model (task_specific_params, summary_*,
  * transformers_version, ...) survive a load/save round trip unchanged. Typed getters read the raw object
@@ -11,20 +13,19 @@ import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
-export type ModelType = 'bert' | 'distilbert' | 'roberta' | 'gpt2';
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
-export const MODEL_TYPES: readonly ModelType[] = ['bert', 'distilbert', 'roberta', 'gpt2'];
 
 /** config.json files are small; anything bigger is not a config (or is hostile). */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** Upper bounds that keep a typo or a hostile file from allocating absurd tensors. */
-const LIMITS = { vocab: 10_000_000, hidden: 65_536, layers: 512, heads: 1024, positions: 1_048_576, labels: 1_000_000 };
+export const CONFIG_LIMITS = { vocab: 10_000_000, hidden: 65_536, layers: 512, heads: 1024, positions: 1_048_576, labels: 1_000_000 };
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 /** Things every HF config has (transformers `PretrainedConfig`). */
 export abstract class PretrainedConfig {
-  abstract readonly modelType: ModelType;
+  /** The family's `model_type` (bert, roberta, ...). */
+  abstract readonly modelType: string;
   /** The JSON object as read (plus edits); `toJSON()` fills defaults on top. */
   protected readonly raw: Json;
   /** Where it was read from, for error messages. */
@@ -35,7 +36,7 @@ export abstract class PretrainedConfig {
     this.source = source;
     // id2label is the truth for the label count in HF; num_labels alone is also accepted.
     if (this.raw.id2label === undefined && this.raw.num_labels !== undefined) {
-      this.numLabels = this.int('num_labels', 2, 1, LIMITS.labels);
+      this.numLabels = this.int('num_labels', 2, 1, CONFIG_LIMITS.labels);
     }
     delete this.raw.num_labels;
     this.validate();
@@ -110,13 +111,26 @@ export abstract class PretrainedConfig {
     if (this.hiddenSize % this.numAttentionHeads !== 0) {
       throw new LenguaError(
         `hidden size ${this.hiddenSize} is not a multiple of the number of attention heads ${this.numAttentionHeads}`,
-        { file: this.source, field: this.modelType === 'gpt2' ? 'n_head' : this.modelType === 'distilbert' ? 'n_heads' : 'num_attention_heads' },
+        { file: this.source, field: this.numHeadsKey },
       );
     }
     const pad = this.padTokenId;
     if (pad !== null && pad >= this.vocabSize) {
       throw new LenguaError(`pad_token_id ${pad} is outside the vocabulary (vocab_size ${this.vocabSize})`, { file: this.source, field: 'pad_token_id' });
     }
+  }
+
+  /** The family's config key for the number of attention heads (named in errors). */
+  protected get numHeadsKey(): string {
+    return 'num_attention_heads';
+  }
+
+  /** An activation name the models implement (transformers' ACT2FN names). */
+  protected activationField(key: string, value: unknown): string {
+    if (typeof value !== 'string' || !SUPPORTED_ACTIVATIONS.includes(value)) {
+      throw new LenguaError(`unsupported activation ${JSON.stringify(value)} (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`, { file: this.source, field: key });
+    }
+    return value;
   }
 
   abstract get vocabSize(): number;
@@ -147,8 +161,8 @@ export abstract class PretrainedConfig {
     if (typeof v !== 'object' || Array.isArray(v)) throw new LenguaError('must be an object {"0": "label", ...}', { file: this.source, field: 'id2label' });
     const out: Record<number, string> = {};
     const entries = Object.entries(v as Json);
-    if (entries.length === 0 || entries.length > LIMITS.labels) {
-      throw new LenguaError(`must have between 1 and ${LIMITS.labels} entries`, { file: this.source, field: 'id2label' });
+    if (entries.length === 0 || entries.length > CONFIG_LIMITS.labels) {
+      throw new LenguaError(`must have between 1 and ${CONFIG_LIMITS.labels} entries`, { file: this.source, field: 'id2label' });
     }
     for (const [k, name] of entries) {
       const i = Number(k);
@@ -190,7 +204,7 @@ export abstract class PretrainedConfig {
   }
   /** Like HF: setting num_labels (re)creates LABEL_i names when the count changes. */
   set numLabels(n: number) {
-    if (!Number.isInteger(n) || n < 1 || n > LIMITS.labels) throw new LenguaError(`numLabels must be an integer in [1, ${LIMITS.labels}], got ${n}`, { field: 'num_labels' });
+    if (!Number.isInteger(n) || n < 1 || n > CONFIG_LIMITS.labels) throw new LenguaError(`numLabels must be an integer in [1, ${CONFIG_LIMITS.labels}], got ${n}`, { field: 'num_labels' });
     if (this.raw.id2label !== undefined && this.raw.id2label !== null && this.numLabels === n) return;
     const m: Record<number, string> = {};
     for (let i = 0; i < n; i++) m[i] = `LABEL_${i}`;
@@ -262,163 +276,13 @@ export abstract class PretrainedConfig {
   }
 }
 
-function activationField(cfg: PretrainedConfig & { source: string }, key: string, value: unknown): string {
-  if (typeof value !== 'string' || !SUPPORTED_ACTIVATIONS.includes(value)) {
-    throw new LenguaError(`unsupported activation ${JSON.stringify(value)} (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`, { file: cfg.source, field: key });
-  }
-  return value;
-}
-
 /** Activation names as in transformers' ACT2FN that the models implement. */
 export const SUPPORTED_ACTIVATIONS: readonly string[] = [
   'gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'silu', 'swish', 'tanh', 'linear', 'sigmoid',
 ];
 
-/** transformers `BertConfig`. */
-export class BertConfig extends PretrainedConfig {
-  readonly modelType: ModelType = 'bert';
-  protected defaults(): Json {
-    return {
-      vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
-      hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, max_position_embeddings: 512,
-      type_vocab_size: 2, initializer_range: 0.02, layer_norm_eps: 1e-12, pad_token_id: 0,
-      position_embedding_type: 'absolute', use_cache: true, classifier_dropout: null,
-    };
-  }
-  protected override validate(): void {
-    super.validate();
-    void this.intermediateSize;
-    void this.hiddenAct;
-    void this.typeVocabSize;
-    void this.layerNormEps;
-    void this.hiddenDropoutProb;
-    void this.attentionProbsDropoutProb;
-    void this.classifierDropout;
-    const pet = this.get<unknown>('position_embedding_type');
-    if (pet !== 'absolute') {
-      throw new LenguaError(`only "absolute" position embeddings are implemented, got ${JSON.stringify(pet)}`, { file: this.source, field: 'position_embedding_type' });
-    }
-  }
-  get vocabSize(): number { return this.int('vocab_size', this.get('vocab_size'), 1, LIMITS.vocab); }
-  get hiddenSize(): number { return this.int('hidden_size', this.get('hidden_size'), 1, LIMITS.hidden); }
-  get numHiddenLayers(): number { return this.int('num_hidden_layers', this.get('num_hidden_layers'), 0, LIMITS.layers); }
-  get numAttentionHeads(): number { return this.int('num_attention_heads', this.get('num_attention_heads'), 1, LIMITS.heads); }
-  get intermediateSize(): number { return this.int('intermediate_size', this.get('intermediate_size'), 1, LIMITS.hidden * 8); }
-  get maxPositionEmbeddings(): number { return this.int('max_position_embeddings', this.get('max_position_embeddings'), 1, LIMITS.positions); }
-  get typeVocabSize(): number { return this.int('type_vocab_size', this.get('type_vocab_size'), 1, LIMITS.vocab); }
-  get hiddenAct(): string { return activationField(this, 'hidden_act', this.get('hidden_act')); }
-  get layerNormEps(): number { return this.num('layer_norm_eps', this.get('layer_norm_eps'), 0, 1); }
-  get hiddenDropoutProb(): number { return this.num('hidden_dropout_prob', this.get('hidden_dropout_prob'), 0, 1); }
-  get attentionProbsDropoutProb(): number { return this.num('attention_probs_dropout_prob', this.get('attention_probs_dropout_prob'), 0, 1); }
-  get classifierDropout(): number | null { return this.optNum('classifier_dropout', 0, 1); }
-}
-
-/** transformers `RobertaConfig`: BERT's fields with RoBERTa's vocabulary and special ids. */
-export class RobertaConfig extends BertConfig {
-  override readonly modelType: ModelType = 'roberta';
-  protected override defaults(): Json {
-    return { ...super.defaults(), vocab_size: 50265, pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 };
-  }
-  protected override validate(): void {
-    super.validate();
-    if (this.padTokenId === null) throw new LenguaError('RoBERTa needs a pad_token_id (positions count from it)', { file: this.source, field: 'pad_token_id' });
-    if (this.maxPositionEmbeddings <= this.padTokenId + 1) {
-      throw new LenguaError(`max_position_embeddings ${this.maxPositionEmbeddings} leaves no positions after pad_token_id ${this.padTokenId}`, { file: this.source, field: 'max_position_embeddings' });
-    }
-  }
-}
-
-/** transformers `DistilBertConfig` (its own names: dim, n_heads, n_layers, hidden_dim). */
-export class DistilBertConfig extends PretrainedConfig {
-  readonly modelType: ModelType = 'distilbert';
-  protected defaults(): Json {
-    return {
-      vocab_size: 30522, max_position_embeddings: 512, sinusoidal_pos_embds: false, n_layers: 6, n_heads: 12, dim: 768,
-      hidden_dim: 3072, dropout: 0.1, attention_dropout: 0.1, activation: 'gelu', initializer_range: 0.02,
-      qa_dropout: 0.1, seq_classif_dropout: 0.2, pad_token_id: 0,
-    };
-  }
-  protected override validate(): void {
-    super.validate();
-    void this.hiddenDim;
-    void this.activation;
-    void this.sinusoidalPosEmbds;
-    void this.dropout;
-    void this.attentionDropout;
-    void this.seqClassifDropout;
-    void this.qaDropout;
-  }
-  get vocabSize(): number { return this.int('vocab_size', this.get('vocab_size'), 1, LIMITS.vocab); }
-  get hiddenSize(): number { return this.int('dim', this.get('dim'), 1, LIMITS.hidden); }
-  get dim(): number { return this.hiddenSize; }
-  get numHiddenLayers(): number { return this.int('n_layers', this.get('n_layers'), 0, LIMITS.layers); }
-  get numAttentionHeads(): number { return this.int('n_heads', this.get('n_heads'), 1, LIMITS.heads); }
-  get hiddenDim(): number { return this.int('hidden_dim', this.get('hidden_dim'), 1, LIMITS.hidden * 8); }
-  get maxPositionEmbeddings(): number { return this.int('max_position_embeddings', this.get('max_position_embeddings'), 1, LIMITS.positions); }
-  get sinusoidalPosEmbds(): boolean { return this.bool('sinusoidal_pos_embds', false); }
-  get activation(): string { return activationField(this, 'activation', this.get('activation')); }
-  get dropout(): number { return this.num('dropout', this.get('dropout'), 0, 1); }
-  get attentionDropout(): number { return this.num('attention_dropout', this.get('attention_dropout'), 0, 1); }
-  get qaDropout(): number { return this.num('qa_dropout', this.get('qa_dropout'), 0, 1); }
-  get seqClassifDropout(): number { return this.num('seq_classif_dropout', this.get('seq_classif_dropout'), 0, 1); }
-}
-
-/** transformers `GPT2Config` (n_embd, n_layer, n_head, n_positions, n_inner, activation_function, ...). */
-export class GPT2Config extends PretrainedConfig {
-  readonly modelType: ModelType = 'gpt2';
-  protected defaults(): Json {
-    return {
-      vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12, n_inner: null,
-      activation_function: 'gelu_new', resid_pdrop: 0.1, embd_pdrop: 0.1, attn_pdrop: 0.1, layer_norm_epsilon: 1e-5,
-      initializer_range: 0.02, summary_type: 'cls_index', summary_use_proj: true, summary_activation: null,
-      summary_proj_to_labels: true, summary_first_dropout: 0.1, scale_attn_weights: true, use_cache: true,
-      bos_token_id: 50256, eos_token_id: 50256, scale_attn_by_inverse_layer_idx: false, reorder_and_upcast_attn: false,
-    };
-  }
-  protected override validate(): void {
-    super.validate();
-    void this.nInner;
-    void this.activationFunction;
-    void this.layerNormEpsilon;
-    void this.residPdrop;
-    void this.embdPdrop;
-    void this.attnPdrop;
-    void this.scaleAttnWeights;
-    void this.scaleAttnByInverseLayerIdx;
-  }
-  get vocabSize(): number { return this.int('vocab_size', this.get('vocab_size'), 1, LIMITS.vocab); }
-  get hiddenSize(): number { return this.int('n_embd', this.get('n_embd'), 1, LIMITS.hidden); }
-  get nEmbd(): number { return this.hiddenSize; }
-  get numHiddenLayers(): number { return this.int('n_layer', this.get('n_layer'), 0, LIMITS.layers); }
-  get numAttentionHeads(): number { return this.int('n_head', this.get('n_head'), 1, LIMITS.heads); }
-  get maxPositionEmbeddings(): number { return this.int('n_positions', this.get('n_positions'), 1, LIMITS.positions); }
-  /** MLP width: `n_inner`, or 4 * n_embd when null (HF rule). */
-  get nInner(): number {
-    const v = this.optInt('n_inner', null);
-    if (v === null) return 4 * this.hiddenSize;
-    if (v < 1 || v > LIMITS.hidden * 8) throw new LenguaError(`must be null or an integer in [1, ${LIMITS.hidden * 8}]`, { file: this.source, field: 'n_inner' });
-    return v;
-  }
-  get activationFunction(): string { return activationField(this, 'activation_function', this.get('activation_function')); }
-  get layerNormEpsilon(): number { return this.num('layer_norm_epsilon', this.get('layer_norm_epsilon'), 0, 1); }
-  get residPdrop(): number { return this.num('resid_pdrop', this.get('resid_pdrop'), 0, 1); }
-  get embdPdrop(): number { return this.num('embd_pdrop', this.get('embd_pdrop'), 0, 1); }
-  get attnPdrop(): number { return this.num('attn_pdrop', this.get('attn_pdrop'), 0, 1); }
-  get scaleAttnWeights(): boolean { return this.bool('scale_attn_weights', true); }
-  get scaleAttnByInverseLayerIdx(): boolean { return this.bool('scale_attn_by_inverse_layer_idx', false); }
-}
-
-export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config;
-
-const CONFIG_CLASSES: Record<ModelType, new (raw: Json, source: string) => AnyConfig> = {
-  bert: BertConfig,
-  roberta: RobertaConfig,
-  distilbert: DistilBertConfig,
-  gpt2: GPT2Config,
-};
-
-/** Parses a config.json text (already read). `source` names the file in errors. */
-export function parseConfig(text: string, source = 'config.json'): AnyConfig {
+/** Parses a config.json text (already read) into its JSON object. `source` names the file in errors. */
+export function parseConfigJson(text: string, source = 'config.json'): Json {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -426,48 +290,14 @@ export function parseConfig(text: string, source = 'config.json'): AnyConfig {
     throw new LenguaError(`not valid JSON: ${(err as Error).message}`, { file: source }, { cause: err });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new LenguaError('must hold a JSON object', { file: source });
-  return configFromDict(json as Json, source);
+  return json as Json;
 }
 
-/** Builds the config class that `model_type` names. */
-export function configFromDict(json: Json, source = 'config.json'): AnyConfig {
-  const type = json.model_type;
-  if (typeof type !== 'string' || !(MODEL_TYPES as readonly string[]).includes(type)) {
-    throw new LenguaError(`model_type ${JSON.stringify(type)} is not supported (supported: ${MODEL_TYPES.join(', ')})`, { file: source, field: 'model_type' });
-  }
-  const C = CONFIG_CLASSES[type as ModelType];
-  const raw = { ...json };
-  delete raw.model_type;
-  return new C(raw, source);
-}
-
-/** Reads `<dir>/config.json` (bounded in size). */
-export function readConfigFile(dir: string): AnyConfig {
+/** Reads `<dir>/config.json` (bounded in size) into its JSON object; returns the file's path too. */
+export function readConfigJson(dir: string): { json: Json; file: string } {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new LenguaError('no config.json in the model folder', { file });
   const size = statSync(file).size;
   if (size > MAX_CONFIG_BYTES) throw new LenguaError(`config.json is ${size} bytes; the limit is ${MAX_CONFIG_BYTES}`, { file });
-  return parseConfig(readFileSync(file, 'utf8'), file);
+  return { json: parseConfigJson(readFileSync(file, 'utf8'), file), file };
 }
-
-export interface AutoConfigOptions {
-  /** Options for resolving a Hub id (cache dir, offline, revision...), passed to `resolveModelDir`. */
-  resolve?: Record<string, unknown>;
-  /** HF config keys (snake_case) or camelCase aliases to override after loading. */
-  overrides?: Record<string, unknown>;
-}
-
-/** transformers `AutoConfig`: picks the class from `model_type`. */
-export const AutoConfig = {
-  async fromPretrained(idOrDir: string, opts: AutoConfigOptions = {}): Promise<AnyConfig> {
-    const { resolveModelDir } = await import('./resolve.js');
-    const dir = await resolveModelDir(idOrDir, opts.resolve ?? {});
-    const cfg = readConfigFile(dir);
-    for (const [k, v] of Object.entries(opts.overrides ?? {})) cfg.set(k, v);
-    return cfg;
-  },
-  /** A fresh config of the named family with HF defaults, plus `overrides` (HF key names). */
-  forModel(modelType: ModelType, overrides: Json = {}): AnyConfig {
-    return configFromDict({ ...overrides, model_type: modelType }, `<${modelType} config>`);
-  },
-};

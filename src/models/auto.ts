@@ -5,18 +5,80 @@
 import * as torch from '../torch/index.js';
 import type { Device } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
-import { AutoConfig, readConfigFile } from '../hub/config.js';
-import type { AnyConfig, BertConfig, DistilBertConfig, GPT2Config, ModelType, ProblemType, RobertaConfig } from '../hub/config.js';
+import { parseConfigJson, readConfigJson, type Json, type ProblemType } from '../hub/config.js';
 import { loadCheckpoint } from '../hub/checkpoint.js';
 import { resolveModelDir } from '../hub/resolve.js';
 import type { PreTrainedModel } from './pretrained.js';
-import { BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel } from './bert.js';
+import type { ModelFamily, Task } from './family.js';
+import { bertFamily, type BertConfig, type BertForMaskedLM, type BertForSequenceClassification, type BertForTokenClassification, type BertModel } from './bert/index.js';
 import {
-  DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
-} from './distilbert.js';
-import { GPT2LMHeadModel, GPT2Model } from './gpt2.js';
+  robertaFamily, type RobertaConfig, type RobertaForMaskedLM, type RobertaForSequenceClassification, type RobertaForTokenClassification, type RobertaModel,
+} from './roberta/index.js';
+import {
+  distilbertFamily, type DistilBertConfig, type DistilBertForMaskedLM, type DistilBertForSequenceClassification,
+  type DistilBertForTokenClassification, type DistilBertModel,
+} from './distilbert/index.js';
+import { gpt2Family, type GPT2Config, type GPT2LMHeadModel, type GPT2Model } from './gpt2/index.js';
 
-export type Task = 'base' | 'sequence-classification' | 'token-classification' | 'masked-lm' | 'causal-lm';
+/** Every family the Auto classes know, by `model_type`. A new family is a folder and a line here. */
+export const MODEL_FAMILIES = {
+  bert: bertFamily,
+  roberta: robertaFamily,
+  distilbert: distilbertFamily,
+  gpt2: gpt2Family,
+} as const satisfies Record<string, ModelFamily>;
+
+export type ModelType = keyof typeof MODEL_FAMILIES;
+export const MODEL_TYPES = Object.keys(MODEL_FAMILIES) as ModelType[];
+export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config;
+export type { Task };
+
+function family(modelType: unknown, source: string): ModelFamily {
+  if (typeof modelType !== 'string' || !Object.hasOwn(MODEL_FAMILIES, modelType)) {
+    throw new LenguaError(`model_type ${JSON.stringify(modelType)} is not supported (supported: ${MODEL_TYPES.join(', ')})`, { file: source, field: 'model_type' });
+  }
+  return MODEL_FAMILIES[modelType as ModelType];
+}
+
+/** Builds the config class that `model_type` names. */
+export function configFromDict(json: Json, source = 'config.json'): AnyConfig {
+  const C = family(json.model_type, source).config;
+  const raw = { ...json };
+  delete raw.model_type;
+  return new C(raw, source) as AnyConfig;
+}
+
+/** Parses a config.json text (already read). `source` names the file in errors. */
+export function parseConfig(text: string, source = 'config.json'): AnyConfig {
+  return configFromDict(parseConfigJson(text, source), source);
+}
+
+/** Reads `<dir>/config.json` (bounded in size). */
+export function readConfigFile(dir: string): AnyConfig {
+  const { json, file } = readConfigJson(dir);
+  return configFromDict(json, file);
+}
+
+export interface AutoConfigOptions {
+  /** Options for resolving a Hub id (cache dir, offline, revision...), passed to `resolveModelDir`. */
+  resolve?: Record<string, unknown>;
+  /** HF config keys (snake_case) to override after loading. */
+  overrides?: Record<string, unknown>;
+}
+
+/** transformers `AutoConfig`: picks the class from `model_type`. */
+export const AutoConfig = {
+  async fromPretrained(idOrDir: string, opts: AutoConfigOptions = {}): Promise<AnyConfig> {
+    const dir = await resolveModelDir(idOrDir, opts.resolve ?? {});
+    const cfg = readConfigFile(dir);
+    for (const [k, v] of Object.entries(opts.overrides ?? {})) cfg.set(k, v);
+    return cfg;
+  },
+  /** A fresh config of the named family with HF defaults, plus `overrides` (HF key names). */
+  forModel(modelType: ModelType, overrides: Json = {}): AnyConfig {
+    return configFromDict({ ...overrides, model_type: modelType }, `<${modelType} config>`);
+  },
+};
 
 export interface FromPretrainedOptions {
   /** Number of labels of a classification head; a head of another size is created new (warned). */
@@ -41,19 +103,15 @@ export interface FromPretrainedOptions {
   resolve?: Record<string, unknown>;
 }
 
-type Ctor = new (config: never) => PreTrainedModel;
-
-const CLASSES: Record<Task, Partial<Record<ModelType, Ctor>>> = {
-  base: { bert: BertModel, roberta: BertModel, distilbert: DistilBertModel, gpt2: GPT2Model },
-  'sequence-classification': {
-    bert: BertForSequenceClassification, roberta: BertForSequenceClassification, distilbert: DistilBertForSequenceClassification,
-  },
-  'token-classification': {
-    bert: BertForTokenClassification, roberta: BertForTokenClassification, distilbert: DistilBertForTokenClassification,
-  },
-  'masked-lm': { bert: BertForMaskedLM, roberta: BertForMaskedLM, distilbert: DistilBertForMaskedLM },
-  'causal-lm': { gpt2: GPT2LMHeadModel },
-};
+/** The class of `task` for the config's family, or an error naming the families that have one. */
+function classFor(task: Task, config: AnyConfig): new (config: never) => PreTrainedModel {
+  const C = family(config.modelType, config.source).classes[task];
+  if (C === undefined) {
+    const ok = MODEL_TYPES.filter((t) => MODEL_FAMILIES[t].classes[task] !== undefined).join(', ');
+    throw new LenguaError(`${AUTO_NAMES[task]} does not support model_type ${config.modelType} (supported: ${ok})`, { file: config.source, field: 'model_type' });
+  }
+  return C;
+}
 
 const AUTO_NAMES: Record<Task, string> = {
   base: 'AutoModel',
@@ -84,11 +142,7 @@ function applyLabelOptions(config: AnyConfig, opts: FromPretrainedOptions): bool
 
 /** Builds the model class for `task` from a config, with fresh transformers-style weights. */
 export function modelFromConfig(task: Task, config: AnyConfig, opts: { seed?: number } = {}): PreTrainedModel {
-  const C = CLASSES[task][config.modelType];
-  if (C === undefined) {
-    const ok = Object.keys(CLASSES[task]).join(', ');
-    throw new LenguaError(`${AUTO_NAMES[task]} does not support model_type ${config.modelType} (supported: ${ok})`, { file: config.source, field: 'model_type' });
-  }
+  const C = classFor(task, config);
   const model = new C(config as never);
   if (opts.seed !== undefined) torch.manualSeed(opts.seed);
   model.initWeights();
@@ -100,11 +154,7 @@ export async function modelFromPretrained(task: Task, idOrDir: string, opts: Fro
   const dir = await resolveModelDir(idOrDir, opts.resolve ?? {});
   const config = opts.config ? opts.config.clone() : readConfigFile(dir);
   const labelsChanged = applyLabelOptions(config, opts);
-  const C = CLASSES[task][config.modelType];
-  if (C === undefined) {
-    const ok = Object.keys(CLASSES[task]).join(', ');
-    throw new LenguaError(`${AUTO_NAMES[task]} does not support model_type ${config.modelType} (supported: ${ok})`, { file: config.source, field: 'model_type' });
-  }
+  const C = classFor(task, config);
   const ckpt = loadCheckpoint(dir);
   const model = new C(config as never);
   if (opts.seed !== undefined) torch.manualSeed(opts.seed);
@@ -128,10 +178,10 @@ function autoClass<M extends PreTrainedModel>(task: Task) {
   };
 }
 
-export type AnyBaseModel = BertModel | DistilBertModel | GPT2Model;
-export type AnySequenceClassifier = BertForSequenceClassification | DistilBertForSequenceClassification;
-export type AnyTokenClassifier = BertForTokenClassification | DistilBertForTokenClassification;
-export type AnyMaskedLM = BertForMaskedLM | DistilBertForMaskedLM;
+export type AnyBaseModel = BertModel | RobertaModel | DistilBertModel | GPT2Model;
+export type AnySequenceClassifier = BertForSequenceClassification | RobertaForSequenceClassification | DistilBertForSequenceClassification;
+export type AnyTokenClassifier = BertForTokenClassification | RobertaForTokenClassification | DistilBertForTokenClassification;
+export type AnyMaskedLM = BertForMaskedLM | RobertaForMaskedLM | DistilBertForMaskedLM;
 
 export const AutoModel = autoClass<AnyBaseModel>('base');
 export const AutoModelForSequenceClassification = autoClass<AnySequenceClassifier>('sequence-classification');
@@ -150,5 +200,3 @@ export function taskOfArchitecture(arch: string | undefined): Task | null {
   return null;
 }
 
-export { AutoConfig };
-export type { BertConfig, DistilBertConfig, GPT2Config, RobertaConfig };

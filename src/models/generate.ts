@@ -4,7 +4,7 @@
  */
 import * as torch from '../torch/index.js';
 import { LenguaError } from '../errors.js';
-import type { GPT2LMHeadModel } from './gpt2.js';
+import type { GPT2LMHeadModel } from './gpt2/modeling.js';
 
 export interface GenerateOptions {
   /** Tokens to add at most (default 20, like transformers' max_length-based default). */

@@ -8,9 +8,10 @@ import type { Tensor } from '../torch/index.js';
 import { modelFromPretrained } from './auto.js';
 import type { Task } from './auto.js';
 import { logger } from './logging.js';
-import { BertForSequenceClassification, robertaPositionIds, RobertaClassificationHead } from './bert.js';
-import { DistilBertForSequenceClassification } from './distilbert.js';
-import type { ForwardInput, ModelOutput } from './common.js';
+import { BertForSequenceClassification } from './bert/index.js';
+import { robertaPositionIds, RobertaForSequenceClassification } from './roberta/index.js';
+import { DistilBertForSequenceClassification } from './distilbert/index.js';
+import type { ForwardInput, ModelOutput } from './modeling/outputs.js';
 import type { PreTrainedModel } from './pretrained.js';
 import { goldenRoot, maxAbs, maxAbsDiff, readTensors } from './testing.js';
 
@@ -51,9 +52,7 @@ function inputsOf(g: Map<string, Tensor>, prefix: string, withPositions: boolean
 function intermediate(model: PreTrainedModel, name: string, last: Tensor): Tensor {
   if (name === 'pooler_output' && model instanceof BertForSequenceClassification) return model.body.pooler!.forward(last);
   if (name === 'pre_classifier_relu' && model instanceof DistilBertForSequenceClassification) return model.pooled(last);
-  if (name === 'classifier_dense_tanh' && model instanceof BertForSequenceClassification && model.classifier instanceof RobertaClassificationHead) {
-    return model.classifier.features(last);
-  }
+  if (name === 'classifier_dense_tanh' && model instanceof RobertaForSequenceClassification) return model.classifier.features(last);
   throw new Error(`no intermediate ${name} for ${model.className}`);
 }
 

@@ -1,26 +1,29 @@
-// Public face of the models stage: BERT, DistilBERT, RoBERTa and GPT-2 with their heads, the Auto
-// classes (transformers' names, camelCase) and the config classes they read.
+// Public face of the models stage: the Auto classes (transformers' names, camelCase), each family's
+// config, model and heads (one folder per family), PreTrainedModel and the types of its interface.
 export {
-  AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM,
-  AutoModelForCausalLM, modelFromConfig, modelFromPretrained, taskOfArchitecture,
+  AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM,
+  AutoModelForCausalLM, MODEL_FAMILIES, MODEL_TYPES, configFromDict, modelFromConfig, modelFromPretrained, parseConfig, readConfigFile,
+  taskOfArchitecture,
 } from './auto.js';
-export type { FromPretrainedOptions, Task, AnyBaseModel, AnySequenceClassifier, AnyTokenClassifier, AnyMaskedLM } from './auto.js';
-export {
-  AutoConfig, BertConfig, DistilBertConfig, GPT2Config, RobertaConfig, PretrainedConfig, parseConfig, readConfigFile,
-} from '../hub/config.js';
-export type { AnyConfig, ModelType, ProblemType } from '../hub/config.js';
+export type {
+  AnyConfig, AutoConfigOptions, FromPretrainedOptions, ModelType, Task, AnyBaseModel, AnySequenceClassifier, AnyTokenClassifier, AnyMaskedLM,
+} from './auto.js';
+export type { ModelFamily } from './family.js';
+export { PretrainedConfig } from '../hub/config.js';
+export type { ProblemType } from '../hub/config.js';
 export { PreTrainedModel, TOKENIZER_FILES } from './pretrained.js';
-export type { LoadWeightsOptions, SavePretrainedOptions } from './pretrained.js';
+export type { BodyLayout, DropoutLayout, DropoutOverrides, LoadWeightsOptions, ParamPlace, SavePretrainedOptions } from './pretrained.js';
+export { BertConfig, BertModel, BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM } from './bert/index.js';
 export {
-  BertModel, BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM, robertaPositionIds,
-  BertModel as RobertaModel, BertForSequenceClassification as RobertaForSequenceClassification,
-  BertForTokenClassification as RobertaForTokenClassification, BertForMaskedLM as RobertaForMaskedLM,
-} from './bert.js';
+  RobertaConfig, RobertaModel, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaForMaskedLM, robertaPositionIds,
+} from './roberta/index.js';
 export {
-  DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
-} from './distilbert.js';
-export { GPT2Model, GPT2LMHeadModel } from './gpt2.js';
-export type { ForwardInput, ModelOutput, BaseModelOutput } from './common.js';
+  DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
+} from './distilbert/index.js';
+export { GPT2Config, GPT2Model, GPT2LMHeadModel } from './gpt2/index.js';
+export type { ForwardInput, ModelOutput, BaseModelOutput } from './modeling/outputs.js';
+export type { LossOptions } from './modeling/losses.js';
+export type { ModelSplit, SplitKind } from './modeling/split.js';
 export { logger } from './logging.js';
 export type { LogSink } from './logging.js';
 export { greedyGenerate } from './generate.js';

@@ -11,16 +11,15 @@ import { LenguaError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../hub/checkpoint.js';
 import type { SafetensorsEntry } from '../hub/safetensors.js';
 import { readSafetensors } from '../hub/safetensors.js';
-import { AutoConfig } from '../hub/config.js';
 import {
-  AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoModelForTokenClassification,
+  AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoModelForTokenClassification,
   modelFromPretrained,
 } from './auto.js';
 import type { Task } from './auto.js';
 import { logger } from './logging.js';
 import { greedyGenerate } from './generate.js';
 import { goldenRoot, maxAbsDiff, readTensors } from './testing.js';
-import type { ModelOutput } from './common.js';
+import type { ModelOutput } from './modeling/outputs.js';
 
 const root = goldenRoot();
 const skip = root === null ? 'no ../shared/golden' : false;

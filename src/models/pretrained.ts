@@ -2,6 +2,11 @@
  * `PreTrainedModel`: what every Lengua model shares with transformers' class of the same name —
  * a config, the base-model prefix, tied weights, loading a checkpoint with HF's renaming rules and
  * warnings, and `savePretrained` writing a folder Python's `from_pretrained` reads.
+ *
+ * It is also the one interface the other stages (training, evaluation, export, the CLI) use to learn
+ * what they need about an architecture — the longest input, whether it takes token types, where a
+ * parameter sits, how to cut it for a frozen-layer cache, its task's loss, its dropout — so that
+ * nothing outside `src/models/` tests for a class or parses parameter names.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,15 +14,17 @@ import * as torch from '../torch/index.js';
 import { nn } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
-import type { AnyConfig } from '../hub/config.js';
+import type { PretrainedConfig } from '../hub/config.js';
 import { planWeightLoading } from '../hub/weights.js';
 import { saveCheckpoint } from '../hub/checkpoint.js';
 import type { SafetensorsEntry, SafetensorsFile } from '../hub/safetensors.js';
 import { entryToFloat32 } from '../hub/safetensors.js';
 import { logger } from './logging.js';
-import { initWeights, moduleDevice } from './common.js';
-import type { ForwardInput, InitOptions } from './common.js';
-import type { Device } from '../torch/index.js';
+import { initWeights, type InitOptions } from './modeling/init.js';
+import type { ForwardInput } from './modeling/outputs.js';
+import type { LossOptions } from './modeling/losses.js';
+import type { ModelSplit } from './modeling/split.js';
+import type { Device, TensorLike } from '../torch/index.js';
 
 /** Tokenizer files `savePretrained` copies from the folder the model came from. */
 export const TOKENIZER_FILES = [
@@ -38,11 +45,36 @@ export interface SavePretrainedOptions {
   tokenizer?: { savePretrained(dir: string): unknown } | null;
 }
 
+/** Where a parameter sits: the embeddings, transformer layer i, the rest of the body (pooler, final norm), or the head. */
+export type ParamPlace = { kind: 'embeddings' } | { kind: 'layer'; index: number } | { kind: 'body' } | { kind: 'head' };
+
+/** Parameter-name prefixes of a family's base model (relative to it): its embeddings and its layer list. */
+export interface BodyLayout {
+  embeddings: readonly string[];
+  layers: string;
+}
+
+/** Which config keys and Dropout modules a family's dropout probabilities are. */
+export interface DropoutLayout {
+  hidden: string;
+  attention: string;
+  /** The head's dropout key; null when the family's heads have none of their own. */
+  classifier: string | null;
+  /** Names (relative to the base model) of the Dropout modules applied to attention probabilities. */
+  attentionModules: RegExp;
+}
+
+export interface DropoutOverrides {
+  hidden?: number | undefined;
+  attention?: number | undefined;
+  classifier?: number | undefined;
+}
+
 function pyList(names: readonly string[]): string {
   return `[${names.map((n) => `'${n}'`).join(', ')}]`;
 }
 
-export abstract class PreTrainedModel<C extends AnyConfig = AnyConfig> extends nn.Module {
+export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> extends nn.Module {
   /** transformers class name, written to config.architectures and used in warnings. */
   abstract readonly className: string;
   /** Attribute holding the base model in head models (`bert`, `roberta`, `distilbert`, `transformer`). */
@@ -55,6 +87,88 @@ export abstract class PreTrainedModel<C extends AnyConfig = AnyConfig> extends n
   }
 
   abstract forward(input: ForwardInput): object;
+
+  /** Where the base model's embeddings and layers are (parameter-name prefixes relative to the base model). */
+  protected abstract readonly bodyLayout: BodyLayout;
+
+  /** The prefix of the base model's parameters: `bert.` in a head model, empty in the base model itself. */
+  protected get bodyPrefix(): string {
+    return this.baseModelPrefix + '.';
+  }
+
+  /** Number of transformer layers. */
+  get numLayers(): number {
+    return this.config.numHiddenLayers;
+  }
+
+  /** The longest input, in tokens with the special ones, that the position table allows. */
+  get maxInputTokens(): number {
+    return this.config.maxPositionEmbeddings;
+  }
+
+  /** Whether `token_type_ids` are one of the model's inputs (transformers' `model_input_names`). */
+  get acceptsTokenTypeIds(): boolean {
+    return false;
+  }
+
+  /** Where the parameter `name` (as `namedParameters()` gives it) sits in the architecture. */
+  layerOf(name: string): ParamPlace {
+    const prefix = this.bodyPrefix;
+    if (!name.startsWith(prefix)) return { kind: 'head' };
+    const rest = name.slice(prefix.length);
+    if (this.bodyLayout.embeddings.some((e) => rest.startsWith(e))) return { kind: 'embeddings' };
+    if (rest.startsWith(this.bodyLayout.layers)) {
+      const index = Number(rest.slice(this.bodyLayout.layers.length).split('.')[0]);
+      if (Number.isInteger(index)) return { kind: 'layer', index };
+    }
+    return { kind: 'body' };
+  }
+
+  /**
+   * The model cut after layer k (embeddings and layers 0..k-1 below, the rest and the head above) for
+   * a frozen-layer cache, or null when this architecture and head have no such cut. The kind of cut
+   * may depend on which parameters are frozen at the time of the call (BERT's pooler).
+   */
+  splitAt(k: number): ModelSplit | null {
+    void k;
+    return null;
+  }
+
+  /** The loss of the model's task on its logits: what `forward` computes when given labels. */
+  loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
+    void logits;
+    void labels;
+    void opts;
+    throw new LenguaError(`${this.className} has no task loss (it is a base model without a head)`);
+  }
+
+  /** The family's dropout keys and modules; null when dropout cannot be overridden. */
+  protected dropoutLayout(): DropoutLayout | null {
+    return null;
+  }
+
+  /**
+   * Sets dropout probabilities on a built model: its Dropout modules and its config, so the saved
+   * config.json says what was trained with. Undefined entries keep the model's value.
+   */
+  setDropout(p: DropoutOverrides): void {
+    if (p.hidden === undefined && p.attention === undefined && p.classifier === undefined) return;
+    const layout = this.dropoutLayout();
+    if (layout === null) throw new LenguaError(`dropout overrides are not supported for ${this.className}`);
+    if (p.classifier !== undefined && layout.classifier === null) throw new LenguaError(`${this.className} has no classifier dropout`, { field: 'classifierDropout' });
+    const prefix = this.bodyPrefix;
+    for (const [name, m] of this.namedModules()) {
+      if (!(m instanceof nn.Dropout)) continue;
+      let v: number | undefined;
+      if (!name.startsWith(prefix)) v = p.classifier;
+      else if (layout.attentionModules.test(name.slice(prefix.length))) v = p.attention;
+      else v = p.hidden;
+      if (v !== undefined) m.p = v;
+    }
+    if (p.hidden !== undefined) this.config.set(layout.hidden, p.hidden);
+    if (p.attention !== undefined) this.config.set(layout.attention, p.attention);
+    if (p.classifier !== undefined) this.config.set(layout.classifier!, p.classifier);
+  }
 
   /** Checkpoint names that are the same tensor as another parameter (skipped on load). */
   protected tiedCheckpointKeys(): string[] {
@@ -74,8 +188,10 @@ export abstract class PreTrainedModel<C extends AnyConfig = AnyConfig> extends n
     initWeights(this, this.initOptions(), only);
   }
 
+  /** Where the parameters are: where inputs must go. */
   get device(): Device {
-    return moduleDevice(this);
+    const p = this.parameters()[0];
+    return p === undefined ? 'cpu' : p.device;
   }
 
   /**

@@ -7,7 +7,7 @@ import type { Tensor } from '../torch/index.js';
 import { readSafetensors } from '../hub/safetensors.js';
 import type { SafetensorsEntry } from '../hub/safetensors.js';
 
-export { goldenRoot, REPO_ROOT } from './golden-path.js';
+export { goldenRoot, REPO_ROOT } from '../testing/golden.js';
 
 export function entryToTensor(e: SafetensorsEntry): Tensor {
   const dt = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', I64: 'int64', I32: 'int32', BOOL: 'bool' } as const;

@@ -1,6 +1,6 @@
 // Lengua's tensor library: a small, typed, PyTorch-like API over libtorch (native/). See README.md here.
 //
-// Differences from / additions to the contract in the torch API brief (all additive):
+// What it adds to the basic PyTorch-like surface (nothing here changes existing behaviour):
 // - Tensor: size(dim), isLeaf, requiresGrad_(), setGrad(g|null), setData_(src), rsub(n), remainder, maximum,
 //   minimum, log1p, sin, cos, silu, sign, floor, round, reciprocal, argmin, norm(p, dim, keepdim), topk, tril, triu,
 //   float(), long(), add_, mul_, normal_, uniform_; amax/amin accept no dim (all dims); var(dim, {unbiased, keepdim});

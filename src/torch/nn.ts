@@ -254,11 +254,20 @@ export class LayerNorm extends Module {
 }
 
 export class Dropout extends Module {
-  constructor(readonly p = 0.1) {
+  private _p = 0;
+  constructor(p = 0.1) {
     super();
+    this.p = p;
+  }
+  /** The drop probability; settable (training arguments may override a checkpoint's dropout). */
+  get p(): number {
+    return this._p;
+  }
+  set p(p: number) {
     if (!(p >= 0 && p <= 1)) throw new LenguaError(`Dropout: p must be in [0, 1], got ${p}`);
+    this._p = p;
   }
   forward(x: Tensor): Tensor {
-    return F.dropout(x, this.p, this.training);
+    return F.dropout(x, this._p, this.training);
   }
 }

@@ -1,6 +1,27 @@
-/** Built-in callbacks: early stopping (transformers' EarlyStoppingCallback semantics). */
+/** The Trainer's callback interface and state, and the built-in early stopping (transformers' EarlyStoppingCallback semantics). */
 import { type TrainingArguments, greaterIsBetter, metricKey } from './arguments.js';
-import type { TrainerCallback, TrainerState } from './trainer.js';
+
+export interface TrainerState {
+  globalStep: number;
+  epoch: number;
+  maxSteps: number;
+  bestMetric?: number;
+  bestModelCheckpoint?: string;
+  logHistory: Array<Record<string, number>>;
+}
+
+export interface TrainerCallback {
+  onEvaluate?(state: TrainerState, metrics: Record<string, number>): void | { shouldStop?: boolean };
+  onLog?(state: TrainerState, logs: Record<string, number>): void;
+  onEpochEnd?(state: TrainerState): void | { shouldStop?: boolean };
+  /** onStepEnd runs after every optimizer step (a search's pruner may stop the run there). */
+  onStepEnd?(state: TrainerState): void | { shouldStop?: boolean };
+  /** Callbacks with state (early stopping's counter) save it in trainer_state.json for exact resume. */
+  readonly stateKey?: string;
+  stateDict?(): Record<string, unknown>;
+  loadStateDict?(s: Record<string, unknown>): void;
+}
+
 
 /**
  * Stops training after `patience` evaluations in a row without an improvement larger than

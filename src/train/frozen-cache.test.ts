@@ -7,7 +7,7 @@ import * as torch from '../torch/index.js';
 import { F } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { AutoModelForCausalLM, AutoModelForSequenceClassification, BertForSequenceClassification, type PreTrainedModel } from '../models/index.js';
-import { goldenRoot } from '../models/golden-path.js';
+import { goldenRoot } from '../testing/golden.js';
 import { mulberry32 } from '../data/split.js';
 import { collate, type EncodedDataset } from './data.js';
 import { applyStrategy } from './strategy.js';
@@ -229,9 +229,9 @@ test('bfloat16 storage halves the bytes and equals rounding the frozen output to
   // bf16 storage must change nothing else, so the two agree as closely as the f32 cache agrees with
   // the plain forward (TOL); how far bf16 is from f32 is a property of the model, only reported.
   const z = torch.noGrad(() => torch.tidy(() => {
-    const bert = model as BertForSequenceClassification;
-    const h = bert.encodeFrozen({ inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds! }, 1);
-    return bert.forwardFromLayer(1, h.to('bfloat16').to('float32'), b.attentionMask).logits.data() as Float32Array;
+    const split = model.splitAt(1)!;
+    const h = split.bottom({ inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds! });
+    return split.top(h.to('bfloat16').to('float32'), b.attentionMask).logits.data() as Float32Array;
   }));
   assert.equal(bf16.stats().bytes * 2, f32.stats().bytes);
   assert.ok(maxDiff(y, z) <= TOL, `bf16 cache vs rounding by hand: ${maxDiff(y, z)}`);

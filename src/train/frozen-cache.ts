@@ -31,16 +31,32 @@
 import * as torch from '../torch/index.js';
 import type { Tensor, DType, nn } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
-import type { PreTrainedModel } from '../models/index.js';
-import { BertForSequenceClassification } from '../models/bert.js';
-import { DistilBertForSequenceClassification } from '../models/distilbert.js';
+import type { ModelSplit, PreTrainedModel, SplitKind } from '../models/index.js';
 import { collate, isMultiLabel, type Batch, type EncodedDataset } from './data.js';
-import type { FrozenForward, FrozenForwardOptions } from './trainer.js';
+
+/**
+ * How the Trainer computes logits when the bottom of the model is frozen: possibly from cached
+ * outputs of the frozen layers. `createFrozenForward` returns the cache below (or null to decline);
+ * a custom one can be given to the Trainer (`TrainerOptions.frozenForward`).
+ */
+export interface FrozenForward {
+  /** Logits [batch, labels] for the examples `indices` of `dataset` (whose padded tensors are `batch`). */
+  logits(dataset: EncodedDataset, indices: readonly number[], batch: Batch, training: boolean): Tensor;
+  dispose?(): void;
+}
+export interface FrozenForwardOptions {
+  model: PreTrainedModel;
+  /** Layers (after the embeddings) whose weights are frozen; the embeddings are frozen too. */
+  frozenLayers: number;
+  maxBytes?: number;
+  withTokenTypes: boolean;
+}
+export type FrozenForwardFactory = (opts: FrozenForwardOptions) => FrozenForward | null;
 
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3;
 
-/** What one cache entry holds (see the file comment). */
-export type CacheKind = 'hidden' | 'first-token' | 'pooled';
+/** What one cache entry holds (see the file comment and ModelSplit). */
+export type CacheKind = SplitKind;
 
 export interface FrozenCacheOptions {
   maxBytes?: number;
@@ -66,8 +82,6 @@ export interface FrozenCacheStats {
   missBatches: number;
 }
 
-type SeqModel = BertForSequenceClassification | DistilBertForSequenceClassification;
-
 interface Entry {
   rows: Array<Tensor | null>;
 }
@@ -77,7 +91,8 @@ export class FrozenLayerCache implements FrozenForward {
   /** How many caches this process created (diagnostics: shows the Trainer really found this module). */
   static created = 0;
   readonly kind: CacheKind;
-  private readonly model: SeqModel;
+  private readonly model: PreTrainedModel;
+  private readonly split: ModelSplit;
   private readonly k: number;
   private readonly maxBytes: number;
   private readonly withTokenTypes: boolean;
@@ -98,32 +113,22 @@ export class FrozenLayerCache implements FrozenForward {
   private disposed = false;
 
   constructor(model: PreTrainedModel, frozenLayers: number, opts: FrozenCacheOptions) {
-    if (!(model instanceof BertForSequenceClassification) && !(model instanceof DistilBertForSequenceClassification)) {
-      throw new LenguaError(`the frozen-layer cache supports BERT, RoBERTa and DistilBERT sequence classifiers, not ${model.className}`);
-    }
     this.model = model;
-    const L = numLayersOf(model);
+    const L = model.numLayers;
     if (!Number.isInteger(frozenLayers) || frozenLayers < 1 || frozenLayers > L) {
       throw new LenguaError(`frozenLayers must be an integer in [1, ${L}], got ${frozenLayers}`, { field: 'frozenLayers' });
     }
+    const split = model.splitAt(frozenLayers);
+    if (split === null) throw new LenguaError(`${model.className} cannot be split for a frozen-layer cache`);
+    this.split = split;
     this.k = frozenLayers;
     this.maxBytes = opts.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
     if (!(this.maxBytes >= 0)) throw new LenguaError(`cacheMaxBytes must be >= 0, got ${this.maxBytes}`, { field: 'cacheMaxBytes' });
     this.withTokenTypes = opts.withTokenTypes;
     this.storeDtype = opts.storeDtype ?? 'float32';
     this.buildBatchSize = opts.buildBatchSize;
-
-    const [embeddings, layers]: [nn.Module, nn.Module[]] = model instanceof BertForSequenceClassification
-      ? [model.body.embeddings, model.body.encoder.layer.items]
-      : [model.distilbert.embeddings, model.distilbert.transformer.layer.items];
-    this.frozenModules = [embeddings, ...layers.slice(0, this.k)];
-    const pooler = model instanceof BertForSequenceClassification ? model.body.pooler : null;
-    if (this.k === L && pooler !== null && pooler.parameters().every((p) => !p.requiresGrad)) {
-      this.kind = 'pooled';
-      this.frozenModules.push(pooler);
-    } else {
-      this.kind = this.k === L ? 'first-token' : 'hidden';
-    }
+    this.kind = split.kind;
+    this.frozenModules = split.bottomModules;
     const frozenParams = this.frozenModules.flatMap((m) => m.parameters());
     if (frozenParams.some((p) => p.requiresGrad)) {
       throw new LenguaError(`the frozen-layer cache needs the embeddings and layers 0..${this.k - 1} frozen (requiresGrad false)`, { field: 'frozenLayers' });
@@ -131,7 +136,7 @@ export class FrozenLayerCache implements FrozenForward {
     // Cheap invalidation guard: the first and last frozen tensors' sums.
     this.checkTensors = [frozenParams[0]!, frozenParams[frozenParams.length - 1]!];
     this.checksum = this.sums();
-    this.hiddenSize = model instanceof BertForSequenceClassification ? model.config.hiddenSize : model.config.dim;
+    this.hiddenSize = split.hiddenSize;
     FrozenLayerCache.created++;
   }
 
@@ -167,21 +172,14 @@ export class FrozenLayerCache implements FrozenForward {
 
   /** The frozen bottom of a padded batch, reduced to what the cache holds: [b, s, h] or [b, h]. No gradient. */
   private bottom(b: Pick<Batch, 'inputIds' | 'attentionMask' | 'tokenTypeIds'>): Tensor {
-    return torch.noGrad(() => this.frozenEval(() => torch.tidy(() => {
-      const h = this.model.encodeFrozen({
-        inputIds: b.inputIds, attentionMask: b.attentionMask, ...(this.withTokenTypes && b.tokenTypeIds ? { tokenTypeIds: b.tokenTypeIds } : {}),
-      }, this.k);
-      if (this.kind === 'hidden') return h;
-      if (this.kind === 'pooled') return (this.model as BertForSequenceClassification).pooledFromHidden(h);
-      return h.select(1, 0).contiguous();
+    return torch.noGrad(() => this.frozenEval(() => this.split.bottom({
+      inputIds: b.inputIds, attentionMask: b.attentionMask, ...(this.withTokenTypes && b.tokenTypeIds ? { tokenTypeIds: b.tokenTypeIds } : {}),
     })));
   }
 
   /** The trainable top on a bottom output (shape as `bottom` returns). */
   private top(bottom: Tensor, mask: Tensor): Tensor {
-    if (this.kind === 'pooled') return (this.model as BertForSequenceClassification).forwardFromPooled(bottom).logits;
-    if (this.kind === 'first-token') return this.model.forwardFromLayer(this.k, bottom.unsqueeze(1), null).logits;
-    return this.model.forwardFromLayer(this.k, bottom, mask).logits;
+    return this.split.top(bottom, mask).logits;
   }
 
   /** Computes and stores the frozen bottom of every example of `dataset` (within the bound), in length-sorted batches. */
@@ -196,7 +194,7 @@ export class FrozenLayerCache implements FrozenForward {
     this.allEntries.push(entry);
     // Length-sorted batches waste little on padding; each batch's intermediates are freed at once.
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dataset.lengths[a]! - dataset.lengths[b]! || a - b);
-    const padTokenId = dataset.padTokenId ?? (this.model.config as unknown as { padTokenId?: number | null }).padTokenId ?? 0;
+    const padTokenId = dataset.padTokenId ?? this.model.config.padTokenId ?? 0;
     const multiLabel = isMultiLabel(dataset);
     const elem = this.storeDtype === 'float32' ? 4 : 2;
     const dev = this.model.device;
@@ -266,18 +264,13 @@ export class FrozenLayerCache implements FrozenForward {
   }
 }
 
-function numLayersOf(model: SeqModel): number {
-  return model instanceof BertForSequenceClassification ? model.body.encoder.layer.items.length : model.distilbert.transformer.layer.items.length;
-}
-
 /**
- * The Trainer's hook (src/train/trainer.ts): a FrozenLayerCache, or null (decline: the Trainer runs
- * the full forward) for models it does not know or when nothing is frozen.
+ * The Trainer's default FrozenForwardFactory: a FrozenLayerCache, or null (decline: the Trainer runs
+ * the full forward) when nothing is frozen or the model has no cut (`splitAt` returns null).
  */
 export function createFrozenForward(opts: FrozenForwardOptions & { storeDtype?: 'float32' | 'bfloat16' }): FrozenLayerCache | null {
   const m = opts.model;
-  if (!(m instanceof BertForSequenceClassification) && !(m instanceof DistilBertForSequenceClassification)) return null;
-  if (opts.frozenLayers < 1) return null;
+  if (opts.frozenLayers < 1 || m.splitAt(opts.frozenLayers) === null) return null;
   return new FrozenLayerCache(m, opts.frozenLayers, {
     withTokenTypes: opts.withTokenTypes,
     ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}),

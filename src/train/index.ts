@@ -10,11 +10,11 @@ export {
 } from './trainer.js';
 export { EarlyStoppingCallback } from './callbacks.js';
 export { encodeDataset, encodeTexts, epochBatches, sequentialBatches, collate, isMultiLabel, type EncodedDataset, type TextClassificationData, type Batch } from './data.js';
-export { applyStrategy, applyDropoutOverrides, frozenLayerCount, paramPlace, numLayers, type ParamGroup, type StrategyResult, type ParamPlace } from './strategy.js';
+export { applyStrategy, applyDropoutOverrides, frozenLayerCount, type ParamGroup, type StrategyResult } from './strategy.js';
 export { lrLambda, warmupStepsFor, type ScheduleSpec } from './scheduler.js';
 export { listCheckpoints, latestCheckpoint, writeCheckpointDir, rotateCheckpoints, type CheckpointRef } from './checkpoint.js';
 export { Progress } from './progress.js';
-// Cross-validation and hyperparameter search (helper J's modules).
+// Cross-validation and hyperparameter search.
 export { crossValidate, formatCvTable, type CvOptions, type CvResult, type FoldResult } from './cv.js';
 export { runSearch, resultsCsv, formatSearchTable, type SearchOptions, type SearchResult, type TrialRecord } from './search.js';
 export { transformerRunner } from './transformer-runner.js';

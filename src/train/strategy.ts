@@ -8,30 +8,9 @@ import { LenguaError } from '../errors.js';
 import type { PreTrainedModel } from '../models/index.js';
 import type { TrainingArguments } from './arguments.js';
 
-/** Where a parameter sits: the embeddings, encoder layer i, the rest of the body (pooler, final norm), or the head. */
-export type ParamPlace = { kind: 'embeddings' } | { kind: 'layer'; index: number } | { kind: 'body' } | { kind: 'head' };
-
-const LAYER_RE = /^(?:encoder\.layer|transformer\.layer|h)\.(\d+)\./;
-
-export function paramPlace(name: string, baseModelPrefix: string): ParamPlace {
-  const prefix = baseModelPrefix + '.';
-  if (!name.startsWith(prefix)) return { kind: 'head' };
-  const rest = name.slice(prefix.length);
-  if (rest.startsWith('embeddings.') || rest.startsWith('wte.') || rest.startsWith('wpe.')) return { kind: 'embeddings' };
-  const m = LAYER_RE.exec(rest);
-  if (m) return { kind: 'layer', index: Number(m[1]) };
-  return { kind: 'body' };
-}
-
-export function numLayers(model: PreTrainedModel): number {
-  const n = (model.config as unknown as { numHiddenLayers?: number }).numHiddenLayers;
-  if (typeof n !== 'number') throw new LenguaError(`${model.className}: the config does not give the number of layers`);
-  return n;
-}
-
 /** Layers frozen by `freeze` (and by `head`, which freezes the whole body). */
 export function frozenLayerCount(model: PreTrainedModel, args: Pick<TrainingArguments, 'strategy' | 'freezeLayers'>): number {
-  const L = numLayers(model);
+  const L = model.numLayers;
   if (args.strategy === 'full') return 0;
   if (args.strategy === 'head') return L;
   const k = args.freezeLayers ?? Math.max(0, L - 2);
@@ -61,7 +40,7 @@ export interface StrategyResult {
  * the head gets lr, layer i lr·d^(L−i), the embeddings lr·d^(L+1).
  */
 export function applyStrategy(model: PreTrainedModel, args: TrainingArguments): StrategyResult {
-  const L = numLayers(model);
+  const L = model.numLayers;
   const k = frozenLayerCount(model, args);
   const decay = args.layerwiseLrDecay ?? 1;
   const noDecay = new Set<Tensor>();
@@ -72,7 +51,7 @@ export function applyStrategy(model: PreTrainedModel, args: TrainingArguments): 
   const trainable: string[] = [];
   const frozen: string[] = [];
   for (const [name, p] of model.namedParameters()) {
-    const place = paramPlace(name, model.baseModelPrefix);
+    const place = model.layerOf(name);
     let train: boolean;
     let depth: number; // 0 = embeddings … L + 1 = head
     switch (place.kind) {
@@ -114,12 +93,6 @@ export function applyStrategy(model: PreTrainedModel, args: TrainingArguments): 
   return { groups: [...groups.values()], trainable, frozen, frozenLayers: args.strategy === 'full' ? 0 : k };
 }
 
-const DROPOUT_KEYS: Record<string, { hidden: string; attention: string; classifier: string }> = {
-  bert: { hidden: 'hidden_dropout_prob', attention: 'attention_probs_dropout_prob', classifier: 'classifier_dropout' },
-  roberta: { hidden: 'hidden_dropout_prob', attention: 'attention_probs_dropout_prob', classifier: 'classifier_dropout' },
-  distilbert: { hidden: 'dropout', attention: 'attention_dropout', classifier: 'seq_classif_dropout' },
-};
-
 /**
  * Applies hiddenDropoutProb / attentionProbsDropoutProb / classifierDropout to a built model (its
  * Dropout modules and its config, so the saved config.json says what was trained with).
@@ -128,21 +101,5 @@ export function applyDropoutOverrides(
   model: PreTrainedModel,
   args: Pick<TrainingArguments, 'hiddenDropoutProb' | 'attentionProbsDropoutProb' | 'classifierDropout'>,
 ): void {
-  const { hiddenDropoutProb: hidden, attentionProbsDropoutProb: attention, classifierDropout: classifier } = args;
-  if (hidden === undefined && attention === undefined && classifier === undefined) return;
-  const keys = DROPOUT_KEYS[model.config.modelType];
-  if (keys === undefined) throw new LenguaError(`dropout overrides are not supported for model_type ${model.config.modelType}`);
-  const prefix = model.baseModelPrefix + '.';
-  for (const [name, m] of model.namedModules()) {
-    if (!(m instanceof nn.Dropout)) continue;
-    let p: number | undefined;
-    if (!name.startsWith(prefix)) p = classifier;
-    else if (/attention(\.self)?\.dropout$/.test(name)) p = attention;
-    else p = hidden;
-    // Dropout.p is fixed at construction; the override replaces it in place (the module reads it each forward).
-    if (p !== undefined) (m as unknown as { p: number }).p = p;
-  }
-  if (hidden !== undefined) model.config.set(keys.hidden, hidden);
-  if (attention !== undefined) model.config.set(keys.attention, attention);
-  if (classifier !== undefined) model.config.set(keys.classifier, classifier);
+  model.setDropout({ hidden: args.hiddenDropoutProb, attention: args.attentionProbsDropoutProb, classifier: args.classifierDropout });
 }

@@ -11,7 +11,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as torch from '../torch/index.js';
-import { F, AdamW, clipGradNorm } from '../torch/index.js';
+import { AdamW, clipGradNorm } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { loadCheckpoint } from '../hub/checkpoint.js';
@@ -22,54 +22,18 @@ import { writeFileAtomic } from '../util/fs.js';
 import { type TrainingArguments, greaterIsBetter, metricKey, toHfDict } from './arguments.js';
 import { lrLambda, warmupStepsFor, type ScheduleSpec } from './scheduler.js';
 import { applyDropoutOverrides, applyStrategy, type StrategyResult } from './strategy.js';
+import { createFrozenForward, type FrozenForward, type FrozenForwardFactory } from './frozen-cache.js';
 import { collate, epochBatches, isMultiLabel, sequentialBatches, type Batch, type EncodedDataset } from './data.js';
 import {
   ARGS_JSON, RNG_JSON, SCHEDULER_JSON, TRAINER_STATE, latestCheckpoint, loadOptimizer, readJson, removeStaleTemporaries,
   rotateCheckpoints, saveOptimizer, writeCheckpointDir,
 } from './checkpoint.js';
 import { Progress } from './progress.js';
-import { EarlyStoppingCallback } from './callbacks.js';
+import { EarlyStoppingCallback, type TrainerCallback, type TrainerState } from './callbacks.js';
 
-export interface TrainerState {
-  globalStep: number;
-  epoch: number;
-  maxSteps: number;
-  bestMetric?: number;
-  bestModelCheckpoint?: string;
-  logHistory: Array<Record<string, number>>;
-}
+export type { TrainerCallback, TrainerState } from './callbacks.js';
+export type { FrozenForward, FrozenForwardFactory, FrozenForwardOptions } from './frozen-cache.js';
 
-export interface TrainerCallback {
-  onEvaluate?(state: TrainerState, metrics: Record<string, number>): void | { shouldStop?: boolean };
-  onLog?(state: TrainerState, logs: Record<string, number>): void;
-  onEpochEnd?(state: TrainerState): void | { shouldStop?: boolean };
-  /** onStepEnd runs after every optimizer step (J's pruning may stop there). */
-  onStepEnd?(state: TrainerState): void | { shouldStop?: boolean };
-  /** Callbacks with state (early stopping's counter) save it in trainer_state.json for exact resume. */
-  readonly stateKey?: string;
-  stateDict?(): Record<string, unknown>;
-  loadStateDict?(s: Record<string, unknown>): void;
-}
-
-/**
- * Hook for helper K's frozen-layer cache: computes logits for a batch when the bottom of the model
- * is frozen, possibly from cached hidden states. `src/train/frozen-cache.ts` may export
- * `createFrozenForward(opts)` returning one (or null to decline); the Trainer imports it when
- * `cacheFrozen` is set and the strategy freezes layers.
- */
-export interface FrozenForward {
-  /** Logits [batch, labels] for the examples `indices` of `dataset` (whose padded tensors are `batch`). */
-  logits(dataset: EncodedDataset, indices: readonly number[], batch: Batch, training: boolean): Tensor;
-  dispose?(): void;
-}
-export interface FrozenForwardOptions {
-  model: PreTrainedModel;
-  /** Layers (after the embeddings) whose weights are frozen; the embeddings are frozen too. */
-  frozenLayers: number;
-  maxBytes?: number;
-  withTokenTypes: boolean;
-}
-export type FrozenForwardFactory = (opts: FrozenForwardOptions) => FrozenForward | null;
 
 export type ComputeMetrics = (p: { logits: number[][]; labels: number[] | number[][] }) => Record<string, number>;
 
@@ -193,11 +157,11 @@ export class Trainer {
     if (opts.id2label !== undefined) {
       this.model.config.id2label = opts.id2label;
     }
+    // The model's loss follows problem_type (transformers' rule when it is unset: one label is regression).
     if (this.multiLabel) this.model.config.problemType = 'multi_label_classification';
-    else if (this.model.config.problemType === null) this.model.config.problemType = 'single_label_classification';
-    const mt = this.model.config.modelType;
-    this.withTokenTypes = (mt === 'bert' || mt === 'roberta') && opts.trainDataset.tokenTypeIds !== undefined;
-    this.padTokenId = opts.trainDataset.padTokenId ?? opts.tokenizer?.padTokenId ?? (this.model.config as unknown as { padTokenId?: number }).padTokenId ?? 0;
+    else if (this.model.config.problemType === null) this.model.config.problemType = this.numLabels === 1 ? 'regression' : 'single_label_classification';
+    this.withTokenTypes = this.model.acceptsTokenTypeIds && opts.trainDataset.tokenTypeIds !== undefined;
+    this.padTokenId = opts.trainDataset.padTokenId ?? opts.tokenizer?.padTokenId ?? this.model.config.padTokenId ?? 0;
     this.computeMetrics = opts.computeMetrics ?? defaultComputeMetrics(this.numLabels);
     this.callbacks = [...(opts.callbacks ?? [])];
     if (this.args.earlyStoppingPatience !== undefined && !this.callbacks.some((c) => c instanceof EarlyStoppingCallback)) {
@@ -236,11 +200,9 @@ export class Trainer {
     this.classWeight = torch.tensor(new Float32Array(w), { device: this.devices }).keep();
   }
 
-  /** The training loss (label smoothing, class weights; BCE for multi-label, MSE for one label). */
+  /** The training loss: the model's task loss, with the Trainer's label smoothing and class weights. */
   private loss(logits: Tensor, labels: Tensor): Tensor {
-    if (this.multiLabel) return F.binaryCrossEntropyWithLogits(logits, labels);
-    if (this.numLabels === 1) return F.mseLoss(logits.squeeze(), labels.to('float32').squeeze());
-    return F.crossEntropy(logits, labels, { labelSmoothing: this.args.labelSmoothingFactor, weight: this.classWeight });
+    return this.model.loss(logits, labels, { labelSmoothing: this.args.labelSmoothingFactor, classWeight: this.classWeight });
   }
 
   private batch(ds: EncodedDataset, indices: readonly number[]): Batch {
@@ -267,18 +229,7 @@ export class Trainer {
 
   private async setupFrozen(strategy: StrategyResult): Promise<void> {
     if (!this.args.cacheFrozen || strategy.frozenLayers === 0 || this.frozenFactory === null) return;
-    let factory = this.frozenFactory;
-    if (factory === undefined) {
-      // Helper K's module is optional: the Trainer works without it (full forward every step).
-      const spec = './frozen-cache.js';
-      try {
-        const mod = (await import(spec)) as { createFrozenForward?: FrozenForwardFactory };
-        factory = mod.createFrozenForward;
-      } catch {
-        factory = undefined;
-      }
-    }
-    if (factory === undefined) return;
+    const factory = this.frozenFactory ?? createFrozenForward;
     this.frozen = factory({
       model: this.model,
       frozenLayers: strategy.frozenLayers,
@@ -457,13 +408,37 @@ export class Trainer {
     return stop;
   }
 
+  /** transformers' `trainer_state.json` (the same keys in checkpoints and in `saveState`). */
+  private trainerStateJson(): Record<string, unknown> {
+    const callbackState: Record<string, unknown> = {};
+    for (const cb of this.callbacks) if (cb.stateKey !== undefined && cb.stateDict) callbackState[cb.stateKey] = cb.stateDict();
+    return {
+      global_step: this.state.globalStep,
+      epoch: this.state.epoch,
+      max_steps: this.state.maxSteps,
+      num_train_epochs: this.args.numTrainEpochs,
+      logging_steps: this.args.loggingSteps,
+      eval_steps: this.args.evalSteps ?? this.args.loggingSteps,
+      save_steps: this.args.saveSteps ?? 500,
+      train_batch_size: this.args.perDeviceTrainBatchSize,
+      best_metric: this.state.bestMetric ?? null,
+      best_model_checkpoint: this.state.bestModelCheckpoint ?? null,
+      log_history: this.state.logHistory,
+      stateful_callbacks: callbackState,
+    };
+  }
+
+  /** transformers `save_state`: writes trainer_state.json into outputDir (atomically). */
+  saveState(): void {
+    mkdirSync(this.args.outputDir, { recursive: true });
+    writeFileAtomic(join(this.args.outputDir, TRAINER_STATE), JSON.stringify(this.trainerStateJson(), null, 2) + '\n');
+  }
+
   private async saveCheckpoint(optimizer: AdamW, groupNames: string[][], schedule: ScheduleSpec, baseLrs: number[], trLossSum: number, trLossSteps: number): Promise<void> {
     const step = this.state.globalStep;
     const name = `checkpoint-${step}`;
     const path = join(this.args.outputDir, name);
     if (this.bestStep === step) this.state.bestModelCheckpoint = path;
-    const callbackState: Record<string, unknown> = {};
-    for (const cb of this.callbacks) if (cb.stateKey !== undefined && cb.stateDict) callbackState[cb.stateKey] = cb.stateDict();
     await writeCheckpointDir(this.args.outputDir, step, async (dir) => {
       await this.model.savePretrained(dir, this.tokenizer ? { tokenizer: this.tokenizer } : {});
       saveOptimizer(dir, optimizer, groupNames);
@@ -477,21 +452,7 @@ export class Trainer {
           epoch: Math.floor(this.state.epoch),
         }, null, 2) + '\n',
       );
-      const ts = {
-        global_step: step,
-        epoch: this.state.epoch,
-        max_steps: this.state.maxSteps,
-        num_train_epochs: this.args.numTrainEpochs,
-        logging_steps: this.args.loggingSteps,
-        eval_steps: this.args.evalSteps ?? this.args.loggingSteps,
-        save_steps: this.args.saveSteps ?? 500,
-        train_batch_size: this.args.perDeviceTrainBatchSize,
-        best_metric: this.state.bestMetric ?? null,
-        best_model_checkpoint: this.state.bestModelCheckpoint ?? null,
-        log_history: this.state.logHistory,
-        stateful_callbacks: callbackState,
-        lengua: { tr_loss_sum: trLossSum, tr_loss_steps: trLossSteps, best_step: this.bestStep },
-      };
+      const ts = { ...this.trainerStateJson(), lengua: { tr_loss_sum: trLossSum, tr_loss_steps: trLossSteps, best_step: this.bestStep } };
       writeFileAtomic(join(dir, ARGS_JSON), JSON.stringify(toHfDict(this.args), null, 2) + '\n');
       writeFileAtomic(join(dir, TRAINER_STATE), JSON.stringify(ts, null, 2) + '\n');
     });

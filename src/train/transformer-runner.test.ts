@@ -9,7 +9,7 @@ import { runSearch } from './search.js';
 import { crossValidate } from './cv.js';
 import { TRANSFORMER_KEYS, transformerRunner, trainingConfig } from './transformer-runner.js';
 import { sharedLabels } from './trial.js';
-import { goldenRoot } from '../models/golden-path.js';
+import { goldenRoot } from '../testing/golden.js';
 
 const SAMPLE = resolve(import.meta.dirname, '../../examples/data/tweets-sample.csv');
 // The golden tiny BERT (2 layers, hidden 32) with a 3-label head: negative, neutral, positive.

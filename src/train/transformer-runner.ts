@@ -76,9 +76,7 @@ export function transformerRunner(modelRef: string, opts: { device?: Device; thr
         ...(opts.device !== undefined ? { device: opts.device } : {}),
       });
       // Inputs longer than the position table fail in the model: truncate to what it (and the tokenizer) takes, as lengua train does.
-      const positions = (model.config as unknown as { maxPositionEmbeddings?: number }).maxPositionEmbeddings;
-      const modelMax = positions !== undefined ? positions - (model.config.modelType === 'roberta' ? 2 : 0) : Infinity;
-      const maxLength = Math.min(args.maxLength, modelMax, tokenizer.modelMaxLength > 0 ? tokenizer.modelMaxLength : Infinity);
+      const maxLength = Math.min(args.maxLength, model.maxInputTokens, tokenizer.modelMaxLength > 0 ? tokenizer.modelMaxLength : Infinity);
       const train = encodeDataset(data.train, tokenizer, labels, maxLength);
       const validation = encodeDataset(data.validation, tokenizer, labels, maxLength);
       let pruned = false;

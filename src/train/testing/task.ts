@@ -8,7 +8,7 @@ import { AutoModelForSequenceClassification } from '../../models/index.js';
 import type { PreTrainedModel } from '../../models/index.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/tokenizer/index.js';
 import { encodeTexts, type EncodedDataset } from '../data.js';
-import { goldenRoot } from '../../models/golden-path.js';
+import { goldenRoot } from '../../testing/golden.js';
 import { join } from 'node:path';
 
 /** The tiny golden BERT classifier (3 labels), or null when the goldens are not beside the checkout. */

@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoConfig, BertConfig, DistilBertConfig, GPT2Config, parseConfig, readConfigFile, RobertaConfig } from './config.js';
+import { AutoConfig, BertConfig, DistilBertConfig, GPT2Config, parseConfig, readConfigFile, RobertaConfig } from './index.js';
 import { LenguaError } from '../errors.js';
-import { goldenRoot } from '../models/golden-path.js';
-
-const root = goldenRoot();
+import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
 
 test('HF defaults per family', () => {
   const b = AutoConfig.forModel('bert');
@@ -34,27 +32,27 @@ test('HF defaults per family', () => {
   assert.equal(g.maxPositionEmbeddings, 1024);
 });
 
-test('every golden fixture config parses with the values it states', { skip: root === null }, () => {
-  const gpt2tiny = readConfigFile(join(root!, 'fixtures', 'gpt2-tiny')) as GPT2Config;
+test('every golden fixture config parses with the values it states', { skip }, () => {
+  const gpt2tiny = readConfigFile(golden('fixtures', 'gpt2-tiny')) as GPT2Config;
   assert.equal(gpt2tiny.nInner, 37);
   assert.equal(gpt2tiny.activationFunction, 'gelu');
   assert.equal(gpt2tiny.padTokenId, 1023);
-  const distil = readConfigFile(join(root!, 'fixtures', 'distilbert-synth-seqcls')) as DistilBertConfig;
+  const distil = readConfigFile(golden('fixtures', 'distilbert-synth-seqcls')) as DistilBertConfig;
   assert.equal(distil.hiddenDim, 37);
   assert.deepEqual(distil.id2label, { 0: 'negative', 1: 'neutral', 2: 'positive' });
   assert.equal(distil.numLabels, 3);
-  const rob = readConfigFile(join(root!, 'fixtures', 'roberta-synth-seqcls')) as RobertaConfig;
+  const rob = readConfigFile(golden('fixtures', 'roberta-synth-seqcls')) as RobertaConfig;
   assert.equal(rob.layerNormEps, 1e-5);
   assert.equal(rob.typeVocabSize, 1);
-  const tiny = readConfigFile(join(root!, 'fixtures', 'bert-tiny-seqcls')) as BertConfig;
+  const tiny = readConfigFile(golden('fixtures', 'bert-tiny-seqcls')) as BertConfig;
   assert.equal(tiny.numLabels, 2);
   assert.equal(tiny.typeVocabSize, 16);
 });
 
-test('round trip keeps unknown keys and writes HF names', { skip: root === null }, () => {
+test('round trip keeps unknown keys and writes HF names', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'lengua-cfg-'));
   try {
-    const cfg = readConfigFile(join(root!, 'fixtures', 'gpt2-fake-lmbuddy'));
+    const cfg = readConfigFile(golden('fixtures', 'gpt2-fake-lmbuddy'));
     cfg.savePretrained(dir);
     const json = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(json.model_type, 'gpt2');
@@ -107,8 +105,8 @@ test('an oversized config.json is refused before parsing', () => {
   }
 });
 
-test('AutoConfig.fromPretrained reads a folder and applies overrides', { skip: root === null }, async () => {
-  const cfg = await AutoConfig.fromPretrained(join(root!, 'fixtures', 'bert-synth-seqcls'), { overrides: { hidden_dropout_prob: 0.3 } });
+test('AutoConfig.fromPretrained reads a folder and applies overrides', { skip }, async () => {
+  const cfg = await AutoConfig.fromPretrained(golden('fixtures', 'bert-synth-seqcls'), { overrides: { hidden_dropout_prob: 0.3 } });
   assert.ok(cfg instanceof BertConfig);
   assert.equal((cfg as BertConfig).hiddenDropoutProb, 0.3);
   assert.equal(cfg.initializerRange, 0.2);

@@ -3,16 +3,23 @@
  * causal attention combined with the padding mask, ln_f, and `GPT2LMHeadModel` whose `lm_head` is the
  * token embedding matrix (tied: no separate parameter, the wte gradient sums both uses).
  */
-import * as torch from '../torch/index.js';
-import { nn, F } from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
-import { LenguaError } from '../errors.js';
-import type { GPT2Config } from '../hub/config.js';
-import {
-  activation, asIds, asTensor, causalAttentionMask, causalLmLoss, checkIdRange, checkSameShape, Conv1D, ModuleList, runLayer,
-} from './common.js';
-import type { BaseModelOutput, ForwardInput, InitOptions, ModelOutput } from './common.js';
-import { PreTrainedModel } from './pretrained.js';
+import * as torch from '../../torch/index.js';
+import { nn, F } from '../../torch/index.js';
+import type { Tensor, TensorLike, Device } from '../../torch/index.js';
+import { LenguaError } from '../../errors.js';
+import type { GPT2Config } from './configuration.js';
+import { activation } from '../modeling/activations.js';
+import { defaultPositionIds, type PreparedInput } from '../modeling/inputs.js';
+import { causalAttentionMask } from '../modeling/masks.js';
+import { Conv1D, ModuleList, type TransformerLayer } from '../modeling/layers.js';
+import type { InitOptions } from '../modeling/init.js';
+import { causalLmLoss, type LossOptions } from '../modeling/losses.js';
+import { withExtras, type BaseModelOutput, type ForwardInput, type ModelOutput } from '../modeling/outputs.js';
+import { TransformerBody } from '../modeling/body.js';
+import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
+
+export const GPT2_LAYOUT: BodyLayout = { embeddings: ['wte.', 'wpe.'], layers: 'h.' };
+export const GPT2_DROPOUT: DropoutLayout = { hidden: 'resid_pdrop', attention: 'attn_pdrop', classifier: null, attentionModules: /attn\.attn_dropout$/ };
 
 export class GPT2Attention extends nn.Module {
   readonly c_attn: Conv1D;
@@ -67,7 +74,7 @@ export class GPT2MLP extends nn.Module {
   }
 }
 
-export class GPT2Block extends nn.Module {
+export class GPT2Block extends nn.Module implements TransformerLayer<Tensor> {
   readonly ln_1: nn.LayerNorm;
   readonly attn: GPT2Attention;
   readonly ln_2: nn.LayerNorm;
@@ -86,19 +93,11 @@ export class GPT2Block extends nn.Module {
   }
 }
 
-interface GPT2Call {
-  ids: Tensor;
-  mask: Tensor | null;
-  tokenTypeIds: Tensor | null;
-  positionIds: Tensor | null;
-  outputHiddenStates: boolean;
-  outputAttentions: boolean;
-}
-
 /** transformers `GPT2Model`. */
-export class GPT2Model extends PreTrainedModel<GPT2Config> {
+export class GPT2Model extends TransformerBody<GPT2Config, Tensor> {
   readonly className = 'GPT2Model';
   readonly baseModelPrefix = 'transformer';
+  protected readonly bodyLayout = GPT2_LAYOUT;
   readonly wte: nn.Embedding;
   readonly wpe: nn.Embedding;
   readonly drop: nn.Dropout;
@@ -116,70 +115,50 @@ export class GPT2Model extends PreTrainedModel<GPT2Config> {
   }
 
   protected override initOptions(): InitOptions {
-    return { std: this.config.initializerRange, scaledResidual: { nLayer: this.config.numHiddenLayers } };
+    return gpt2InitOptions(this.config);
   }
-
-  prepare(input: ForwardInput): GPT2Call {
-    const device = this.device;
-    const ids = asIds(input.inputIds, device, 'input_ids');
-    checkIdRange(ids, this.config.vocabSize, 'input_ids');
-    const mask = input.attentionMask == null ? null : asTensor(input.attentionMask, 'int64', device, 'attention_mask');
-    if (mask !== null) checkSameShape(mask, ids.shape, 'attention_mask');
-    const tt = input.tokenTypeIds == null ? null : asIds(input.tokenTypeIds, device, 'token_type_ids');
-    if (tt !== null) {
-      checkSameShape(tt, ids.shape, 'token_type_ids');
-      checkIdRange(tt, this.config.vocabSize, 'token_type_ids');
-    }
-    const pos = input.positionIds == null ? null : asIds(input.positionIds, device, 'position_ids');
-    if (pos !== null) {
-      checkSameShape(pos, ids.shape, 'position_ids');
-      checkIdRange(pos, this.config.maxPositionEmbeddings, 'position_ids');
-    }
-    return {
-      ids, mask, tokenTypeIds: tt, positionIds: pos,
-      outputHiddenStates: input.outputHiddenStates ?? this.config.outputHiddenStates,
-      outputAttentions: input.outputAttentions ?? this.config.outputAttentions,
-    };
+  get layers(): readonly GPT2Block[] {
+    return this.h.items;
   }
-
-  run(call: GPT2Call): BaseModelOutput {
+  get embeddingModules(): nn.Module[] {
+    return [this.wte, this.wpe, this.drop];
+  }
+  /** GPT-2 embeds token types with the token embedding matrix (transformers does the same). */
+  protected get tokenTypes(): number {
+    return this.config.vocabSize;
+  }
+  protected override dropoutLayout(): DropoutLayout {
+    return GPT2_DROPOUT;
+  }
+  protected embed(call: PreparedInput): Tensor {
     const [b, s] = call.ids.shape as [number, number];
     const maxPos = this.config.maxPositionEmbeddings;
-    if (call.positionIds === null && s > maxPos) {
-      throw new LenguaError(`sequence length ${s} exceeds n_positions ${maxPos}`, { field: 'input_ids' });
-    }
-    const pos = call.positionIds ?? torch.arange(0, s, 1, { dtype: 'int64', device: call.ids.device }).unsqueeze(0).expand([b, s]);
+    if (call.positionIds === null && s > maxPos) throw new LenguaError(`sequence length ${s} exceeds n_positions ${maxPos}`, { field: 'input_ids' });
+    const pos = call.positionIds ?? defaultPositionIds(b, s, call.ids.device);
     let h = this.wte.forward(call.ids).add(this.wpe.forward(pos));
-    // GPT-2 embeds token types with the token embedding matrix (transformers does the same).
     if (call.tokenTypeIds !== null) h = h.add(this.wte.forward(call.tokenTypeIds));
-    h = this.drop.forward(h);
-    const mask = causalAttentionMask(s, call.ids.device, call.mask);
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    for (const block of this.h.items) {
-      if (call.outputHiddenStates) hiddenStates.push(h);
-      const r = runLayer(() => block.forward(h, mask), call.outputAttentions);
-      if (!call.outputHiddenStates) h.dispose();
-      h = r.out;
-      if (r.probs) attentions.push(r.probs);
-    }
-    h = this.ln_f.forward(h);
-    if (call.outputHiddenStates) hiddenStates.push(h);
-    const out: BaseModelOutput = { lastHiddenState: h };
-    if (call.outputHiddenStates) out.hiddenStates = hiddenStates;
-    if (call.outputAttentions) out.attentions = attentions;
-    return out;
+    return this.drop.forward(h);
   }
+  protected layerMask(mask: Tensor | null, seqLen: number, device: Device): Tensor {
+    return causalAttentionMask(seqLen, device, mask);
+  }
+  /** ln_f; like transformers, the last hidden state reported is after ln_f (it replaces the last block's output). */
+  protected override finish(h: Tensor, hiddenStates?: Tensor[]): BaseModelOutput {
+    const out = this.ln_f.forward(h);
+    if (hiddenStates !== undefined) hiddenStates[hiddenStates.length - 1] = out;
+    return { lastHiddenState: out };
+  }
+}
 
-  forward(input: ForwardInput): BaseModelOutput {
-    return torch.tidy(() => this.run(this.prepare(input)));
-  }
+function gpt2InitOptions(config: GPT2Config): InitOptions {
+  return { std: config.initializerRange, scaledResidual: { nLayer: config.numHiddenLayers } };
 }
 
 /** transformers `GPT2LMHeadModel`: logits = h · wteᵀ (tied), causal LM loss on shifted labels. */
 export class GPT2LMHeadModel extends PreTrainedModel<GPT2Config> {
   readonly className = 'GPT2LMHeadModel';
   readonly baseModelPrefix = 'transformer';
+  protected readonly bodyLayout = GPT2_LAYOUT;
   readonly transformer: GPT2Model;
   /** Only when tie_word_embeddings is false. */
   readonly lm_head: nn.Linear | null;
@@ -189,10 +168,13 @@ export class GPT2LMHeadModel extends PreTrainedModel<GPT2Config> {
     this.lm_head = config.tieWordEmbeddings ? null : this.registerModule('lm_head', new nn.Linear(config.nEmbd, config.vocabSize, false));
   }
   protected override initOptions(): InitOptions {
-    return { std: this.config.initializerRange, scaledResidual: { nLayer: this.config.numHiddenLayers } };
+    return gpt2InitOptions(this.config);
   }
   protected override tiedCheckpointKeys(): string[] {
     return this.config.tieWordEmbeddings ? ['lm_head.weight'] : [];
+  }
+  protected override dropoutLayout(): DropoutLayout {
+    return GPT2_DROPOUT;
   }
   forward(input: ForwardInput): ModelOutput {
     return torch.tidy(() => {
@@ -200,10 +182,11 @@ export class GPT2LMHeadModel extends PreTrainedModel<GPT2Config> {
       const w = this.lm_head === null ? this.transformer.wte.weight : this.lm_head.weight;
       const logits = F.linear(base.lastHiddenState, w);
       const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = causalLmLoss(logits, input.labels);
-      if (base.hiddenStates) out.hiddenStates = base.hiddenStates;
-      if (base.attentions) out.attentions = base.attentions;
-      return out;
+      if (input.labels != null) out.loss = this.loss(logits, input.labels);
+      return withExtras(out, base);
     });
+  }
+  override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
+    return causalLmLoss(logits, labels, opts);
   }
 }

@@ -4,16 +4,25 @@
  * sinusoidal positions. Heads: pre_classifier → ReLU → dropout → classifier; token classifier;
  * vocab_transform / vocab_layer_norm / vocab_projector (tied) for masked LM.
  */
-import * as torch from '../torch/index.js';
-import { nn, F } from '../torch/index.js';
-import type { Tensor, TensorLike } from '../torch/index.js';
-import { LenguaError } from '../errors.js';
-import type { DistilBertConfig } from '../hub/config.js';
-import {
-  activation, asIds, asTensor, checkIdRange, checkSameShape, FLOAT32_MIN, ModuleList, runLayer, sequenceClassificationLoss, tokenLoss,
-} from './common.js';
-import type { BaseModelOutput, ForwardInput, ModelOutput } from './common.js';
-import { PreTrainedModel } from './pretrained.js';
+import * as torch from '../../torch/index.js';
+import { nn, F } from '../../torch/index.js';
+import type { Tensor, TensorLike, Device } from '../../torch/index.js';
+import { LenguaError } from '../../errors.js';
+import type { DistilBertConfig } from './configuration.js';
+import { activation } from '../modeling/activations.js';
+import { defaultPositionIds, type PreparedInput } from '../modeling/inputs.js';
+import { FLOAT32_MIN } from '../modeling/masks.js';
+import { ModuleList, type TransformerLayer } from '../modeling/layers.js';
+import { sequenceClassificationLoss, tokenLoss, type LossOptions } from '../modeling/losses.js';
+import { withExtras, type BaseModelOutput, type ForwardInput, type ModelOutput } from '../modeling/outputs.js';
+import { classifierSplit, TransformerBody } from '../modeling/body.js';
+import type { ModelSplit } from '../modeling/split.js';
+import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
+
+export const DISTILBERT_LAYOUT: BodyLayout = { embeddings: ['embeddings.'], layers: 'transformer.layer.' };
+export const DISTILBERT_DROPOUT: DropoutLayout = {
+  hidden: 'dropout', attention: 'attention_dropout', classifier: 'seq_classif_dropout', attentionModules: /attention\.dropout$/,
+};
 
 /** DistilBERT uses 1e-12 for every LayerNorm (hard-coded in transformers). */
 const LN_EPS = 1e-12;
@@ -56,8 +65,8 @@ export class DistilEmbeddings extends nn.Module {
   forward(ids: Tensor, positionIds: Tensor | null): Tensor {
     const [b, s] = ids.shape as [number, number];
     const maxPos = this.config.maxPositionEmbeddings;
-    if (s > maxPos) throw new LenguaError(`sequence length ${s} exceeds max_position_embeddings ${maxPos}`, { field: 'input_ids' });
-    const pos = positionIds ?? torch.arange(0, s, 1, { dtype: 'int64', device: ids.device }).unsqueeze(0).expand([b, s]);
+    if (positionIds === null && s > maxPos) throw new LenguaError(`sequence length ${s} exceeds max_position_embeddings ${maxPos}`, { field: 'input_ids' });
+    const pos = positionIds ?? defaultPositionIds(b, s, ids.device);
     const x = this.word_embeddings.forward(ids).add(this.position_embeddings.forward(pos));
     return this.dropout.forward(this.LayerNorm.forward(x));
   }
@@ -117,7 +126,7 @@ export class FFN extends nn.Module {
   }
 }
 
-export class TransformerBlock extends nn.Module {
+export class TransformerBlock extends nn.Module implements TransformerLayer<Tensor | null> {
   readonly attention: MultiHeadSelfAttention;
   readonly sa_layer_norm: nn.LayerNorm;
   readonly ffn: FFN;
@@ -146,18 +155,11 @@ export class DistilTransformer extends nn.Module {
   }
 }
 
-interface DistilCall {
-  ids: Tensor;
-  mask: Tensor | null;
-  positionIds: Tensor | null;
-  outputHiddenStates: boolean;
-  outputAttentions: boolean;
-}
-
 /** transformers `DistilBertModel`. */
-export class DistilBertModel extends PreTrainedModel<DistilBertConfig> {
+export class DistilBertModel extends TransformerBody<DistilBertConfig, Tensor | null> {
   readonly className = 'DistilBertModel';
   readonly baseModelPrefix = 'distilbert';
+  protected readonly bodyLayout = DISTILBERT_LAYOUT;
   readonly embeddings: DistilEmbeddings;
   readonly transformer: DistilTransformer;
   constructor(config: DistilBertConfig) {
@@ -172,86 +174,30 @@ export class DistilBertModel extends PreTrainedModel<DistilBertConfig> {
     if (this.config.sinusoidalPosEmbds && (only === undefined || only.has(name) || only.has('distilbert.' + name))) this.embeddings.setSinusoidal();
   }
 
-  prepare(input: ForwardInput): DistilCall {
-    const device = this.device;
-    const ids = asIds(input.inputIds, device, 'input_ids');
-    checkIdRange(ids, this.config.vocabSize, 'input_ids');
-    const mask = input.attentionMask == null ? null : asTensor(input.attentionMask, 'int64', device, 'attention_mask');
-    if (mask !== null) checkSameShape(mask, ids.shape, 'attention_mask');
-    const pos = input.positionIds == null ? null : asIds(input.positionIds, device, 'position_ids');
-    if (pos !== null) {
-      checkSameShape(pos, ids.shape, 'position_ids');
-      checkIdRange(pos, this.config.maxPositionEmbeddings, 'position_ids');
-    }
-    return {
-      ids, mask, positionIds: pos,
-      outputHiddenStates: input.outputHiddenStates ?? this.config.outputHiddenStates,
-      outputAttentions: input.outputAttentions ?? this.config.outputAttentions,
-    };
+  get layers(): readonly TransformerBlock[] {
+    return this.transformer.layer.items;
   }
-
-  run(call: DistilCall): BaseModelOutput {
-    const masked = call.mask === null ? null : call.mask.eq(0).unsqueeze(1).unsqueeze(1);
-    let h = this.embeddings.forward(call.ids, call.positionIds);
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    for (const layer of this.transformer.layer.items) {
-      if (call.outputHiddenStates) hiddenStates.push(h);
-      const r = runLayer(() => layer.forward(h, masked), call.outputAttentions);
-      if (!call.outputHiddenStates) h.dispose();
-      h = r.out;
-      if (r.probs) attentions.push(r.probs);
-    }
-    if (call.outputHiddenStates) hiddenStates.push(h);
-    const out: BaseModelOutput = { lastHiddenState: h };
-    if (call.outputHiddenStates) out.hiddenStates = hiddenStates;
-    if (call.outputAttentions) out.attentions = attentions;
-    return out;
+  get embeddingModules(): nn.Module[] {
+    return [this.embeddings];
   }
-
-  forward(input: ForwardInput): BaseModelOutput {
-    return torch.tidy(() => this.run(this.prepare(input)));
+  protected get tokenTypes(): null {
+    return null;
   }
-
-  /** The frozen bottom for a frozen-layer cache: embeddings then layers 0..k-1, [b, s, dim]. */
-  encodeTo(call: DistilCall, k: number): Tensor {
-    checkLayerIndex(k, this.transformer.layer.items.length);
-    const masked = call.mask === null ? null : call.mask.eq(0).unsqueeze(1).unsqueeze(1);
-    let h = this.embeddings.forward(call.ids, call.positionIds);
-    for (const layer of this.transformer.layer.items.slice(0, k)) {
-      const r = runLayer(() => layer.forward(h, masked), false);
-      h.dispose();
-      h = r.out;
-    }
-    return h;
+  protected override dropoutLayout(): DropoutLayout {
+    return DISTILBERT_DROPOUT;
   }
-
-  /** The trainable top: layers k.. on hidden states from encodeTo. `hidden` is not disposed. */
-  runFrom(k: number, hidden: Tensor, mask: Tensor | null): Tensor {
-    checkLayerIndex(k, this.transformer.layer.items.length);
-    const masked = mask === null ? null : mask.eq(0).unsqueeze(1).unsqueeze(1);
-    let h = hidden;
-    for (const layer of this.transformer.layer.items.slice(k)) {
-      const r = runLayer(() => layer.forward(h, masked), false);
-      if (h !== hidden) h.dispose();
-      h = r.out;
-    }
-    return h;
+  protected embed(call: PreparedInput): Tensor {
+    return this.embeddings.forward(call.ids, call.positionIds);
   }
-}
-
-function checkLayerIndex(k: number, layers: number): void {
-  if (!Number.isInteger(k) || k < 0 || k > layers) throw new LenguaError(`layer index must be an integer in [0, ${layers}], got ${k}`, { field: 'k' });
-}
-
-function withExtras(out: ModelOutput, base: BaseModelOutput): ModelOutput {
-  if (base.hiddenStates) out.hiddenStates = base.hiddenStates;
-  if (base.attentions) out.attentions = base.attentions;
-  return out;
+  /** True where the key is padding: [b, 1, 1, k] (DistilBERT masks with masked_fill, not an additive mask). */
+  protected layerMask(mask: Tensor | null, _seqLen: number, _device: Device): Tensor | null {
+    return mask === null ? null : mask.eq(0).unsqueeze(1).unsqueeze(1);
+  }
 }
 
 abstract class DistilHead extends PreTrainedModel<DistilBertConfig> {
   readonly baseModelPrefix = 'distilbert';
+  protected readonly bodyLayout = DISTILBERT_LAYOUT;
   readonly distilbert: DistilBertModel;
   constructor(config: DistilBertConfig) {
     super(config);
@@ -262,6 +208,9 @@ abstract class DistilHead extends PreTrainedModel<DistilBertConfig> {
     if (this.config.sinusoidalPosEmbds && (only === undefined || only.has('distilbert.embeddings.position_embeddings.weight'))) {
       this.distilbert.embeddings.setSinusoidal();
     }
+  }
+  protected override dropoutLayout(): DropoutLayout {
+    return DISTILBERT_DROPOUT;
   }
 }
 
@@ -281,35 +230,24 @@ export class DistilBertForSequenceClassification extends DistilHead {
   pooled(hidden: Tensor): Tensor {
     return this.pre_classifier.forward(hidden.select(1, 0)).relu();
   }
-  /** The classifier and its loss on the last hidden state. */
-  private head(hidden: Tensor, labels: TensorLike | null | undefined): ModelOutput {
-    const logits = this.classifier.forward(this.dropout.forward(this.pooled(hidden)));
+  /** The classifier and its loss on the body's output. */
+  private head(base: BaseModelOutput, labels: TensorLike | null | undefined): ModelOutput {
+    const logits = this.classifier.forward(this.dropout.forward(this.pooled(base.lastHiddenState)));
     const out: ModelOutput = { logits };
-    if (labels != null) out.loss = sequenceClassificationLoss(this.config, logits, labels);
+    if (labels != null) out.loss = this.loss(logits, labels);
     return out;
   }
-
   forward(input: ForwardInput): ModelOutput {
     return torch.tidy(() => {
       const base = this.distilbert.run(this.distilbert.prepare(input));
-      return withExtras(this.head(base.lastHiddenState, input.labels), base);
+      return withExtras(this.head(base, input.labels), base);
     });
   }
-
-  // --- The frozen bottom once, the trainable top many times (frozen-layer cache, src/train/frozen-cache.ts).
-
-  /** Hidden states after the embeddings and layers 0..k-1: [b, s, dim]. */
-  encodeFrozen(input: ForwardInput, k: number): Tensor {
-    return torch.tidy(() => this.distilbert.encodeTo(this.distilbert.prepare(input), k));
+  override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
+    return sequenceClassificationLoss(this.config, logits, labels, opts);
   }
-
-  /** Layers k.. + the head on hidden states from encodeFrozen (same padding as attentionMask). */
-  forwardFromLayer(k: number, hidden: Tensor, attentionMask: TensorLike | null, labels?: TensorLike | null): ModelOutput {
-    return torch.tidy(() => {
-      const mask = attentionMask == null ? null : asTensor(attentionMask, 'int64', this.device, 'attention_mask');
-      if (mask !== null) checkSameShape(mask, hidden.shape.slice(0, 2), 'attention_mask');
-      return this.head(this.distilbert.runFrom(k, hidden, mask), labels);
-    });
+  override splitAt(k: number): ModelSplit {
+    return classifierSplit(this.distilbert, k, { head: (base, labels) => this.head(base, labels) });
   }
 }
 
@@ -328,9 +266,12 @@ export class DistilBertForTokenClassification extends DistilHead {
       const base = this.distilbert.run(this.distilbert.prepare(input));
       const logits = this.classifier.forward(this.dropout.forward(base.lastHiddenState));
       const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = tokenLoss(logits, input.labels);
+      if (input.labels != null) out.loss = this.loss(logits, input.labels);
       return withExtras(out, base);
     });
+  }
+  override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
+    return tokenLoss(logits, labels, opts);
   }
 }
 
@@ -363,9 +304,12 @@ export class DistilBertForMaskedLM extends DistilHead {
       const w = this.vocab_projector.weight ?? this.distilbert.embeddings.word_embeddings.weight;
       const logits = F.linear(h, w, this.vocab_projector.bias);
       const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = tokenLoss(logits, input.labels);
+      if (input.labels != null) out.loss = this.loss(logits, input.labels);
       return withExtras(out, base);
     });
+  }
+  override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
+    return tokenLoss(logits, labels, opts);
   }
 }
 
