@@ -50,8 +50,7 @@ interface ChildOpts {
 async function lenguaSide(o: ChildOpts): Promise<SideResult> {
   const torch = await import('../src/torch/index.js');
   const { F } = torch;
-  const { AutoConfig } = await import('../src/hub/config.js');
-  const { AutoModelForSequenceClassification } = await import('../src/models/index.js');
+  const { AutoConfig, AutoModelForSequenceClassification } = await import('../src/models/index.js');
   const { applyStrategy } = await import('../src/train/strategy.js');
   const { trainingArguments } = await import('../src/train/arguments.js');
   const { collate } = await import('../src/train/data.js');

@@ -53,8 +53,7 @@ function median(xs: number[]): number {
 /** Child: the Lengua side of one configuration. */
 async function lenguaSide(shape: Shape, warmup: number, iters: number, threads: number, stat: 'median' | 'min'): Promise<SideResult> {
   const torch = await import('../src/torch/index.js');
-  const { AutoConfig } = await import('../src/hub/config.js');
-  const { AutoModelForSequenceClassification } = await import('../src/models/index.js');
+  const { AutoConfig, AutoModelForSequenceClassification } = await import('../src/models/index.js');
   torch.setNumThreads(threads);
   const config = AutoConfig.forModel('bert', {
     vocab_size: shape.vocab, hidden_size: shape.hidden, num_hidden_layers: shape.layers, num_attention_heads: shape.heads,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes src/eval/metrics/fixtures/sklearn-references.json: inputs and scikit-learn's answers.
+"""Writes src/metrics/fixtures/sklearn-references.json: inputs and scikit-learn's answers.
 
 Run with Debian's Python, which has python3-sklearn (1.2.1) and python3-numpy:
 
@@ -8,7 +8,7 @@ Run with Debian's Python, which has python3-sklearn (1.2.1) and python3-numpy:
 (Not the pyenv `python3` that may come first on PATH: it has no scikit-learn.)
 
 Every check records the sklearn function, its keyword arguments and the value it returned, or the
-exception it raised, and whether it emitted a warning; src/eval/metrics/references.test.ts replays
+exception it raised, and whether it emitted a warning; src/metrics/references.test.ts replays
 each one against the TypeScript implementation to 1e-12. JSON has no NaN or infinity, so those are
 written as the strings "NaN", "Infinity", "-Infinity". Python floats serialise with repr, which
 round-trips exactly.
@@ -21,7 +21,7 @@ Notes on the reference version:
 - brier_score_loss in 1.2 is binary only. The multiclass Brier score (mean over samples of the sum of
   squared differences to the one-hot truth) has no sklearn function and is computed with numpy here.
 - Expected calibration error has no sklearn function either: it is computed here directly with
-  numpy, with the definition documented in src/eval/metrics/calibration.ts.
+  numpy, with the definition documented in src/metrics/calibration.ts.
 """
 
 import json

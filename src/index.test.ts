@@ -8,6 +8,18 @@ test('the package root exports the Hugging Face-style entry points', async () =>
     assert.ok(name in lengua, `missing export ${name}`);
   }
   assert.equal(typeof lengua.torch.tensor, 'function');
+  for (const name of ['Trainer', 'trainingArguments', 'AutoModelForCausalLM', 'RobertaForSequenceClassification', 'computeClassificationMetrics', 'evaluateClassifier', 'trainBaseline']) {
+    assert.ok(name in lengua, `missing export ${name}`);
+  }
+});
+
+test('internals stay internal: the root exports a deliberate list, not every stage', async () => {
+  const lengua = (await import('./index.js')) as Record<string, unknown>;
+  // Helpers the stages share among themselves, not a user's API.
+  for (const name of ['collate', 'stepSeed', 'planWeightLoading', 'prepareInput', 'runLayers', 'writeCheckpointDir', 'Progress', 'MODEL_FAMILIES', 'goldenRoot']) {
+    assert.ok(!(name in lengua), `${name} should not be exported from the package root`);
+  }
+  assert.ok(Object.keys(lengua).length < 120, `${Object.keys(lengua).length} runtime exports`);
 });
 
 test('importing the package root does not need the libtorch addon', () => {

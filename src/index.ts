@@ -1,26 +1,69 @@
 /**
  * Lengua: the Hugging Face NLP workflow for TypeScript on Node.js.
  *
- * Flat exports in Transformers.js style (`import { AutoTokenizer, AutoModelForSequenceClassification } from 'lengua'`),
- * plus one namespace per stage of the data flow (`import { data, text } from 'lengua'`).
+ * The package's public API, named one by one and grouped the way a transformers user looks for them
+ * (`import { AutoTokenizer, AutoModelForSequenceClassification, Trainer } from 'lengua'`). Everything
+ * else in src/ is internal and may change. `torch` is the small PyTorch-like tensor API, as a namespace.
  * Importing never loads libtorch: the native binding is loaded by the first tensor operation.
  */
-export * from './errors.js';
-export * from './text/index.js';
-export * from './data/index.js';
-export * from './hub/index.js';
-export * from './models/index.js';
-export * from './eval/index.js';
-export * from './train/index.js';
-export * as torch from './torch/index.js';
-// Names two stages both define, made explicit.
-export type { FromPretrainedOptions } from './models/index.js';
-export type { FromPretrainedOptions as TokenizerFromPretrainedOptions } from './text/index.js';
-export type { TagScheme } from './data/index.js';
 
-export * as text from './text/index.js';
-export * as data from './data/index.js';
-export * as hub from './hub/index.js';
-export * as models from './models/index.js';
-export * as evaluation from './eval/index.js';
-export * as train from './train/index.js';
+// Errors: every bad input names its file, line and field.
+export { LenguaError } from './errors.js';
+
+// Text: normalization, words and n-grams, Hugging Face tokenizers.
+export { normalize, NORMALIZE_PRESETS } from './text/normalize.js';
+export type { NormalizeOptions, NormalizePreset } from './text/normalize.js';
+export { tokenizeWords, wordNgrams, charNgrams } from './text/index.js';
+export type { WordToken, WordTokenizeOptions } from './text/index.js';
+export { AutoTokenizer, PreTrainedTokenizer } from './text/index.js';
+export type { Encoding, EncodeOptions, DecodeOptions, SpecialTokens, TruncationStrategy, PaddingStrategy } from './text/index.js';
+export type { FromPretrainedOptions as TokenizerFromPretrainedOptions } from './text/index.js';
+
+// Datasets: loading labelled text and CoNLL files, label sets, splits, leakage and inspection.
+export { loadDataset, loadConll, LabelSet, splitDataset, stratifiedKFold, leakageReport, inspectDataset, writeSplits } from './data/index.js';
+export type { Dataset, Example, LoadOptions, SplitOptions, SplitResult, ConllDataset, InspectReport, LeakageReport } from './data/index.js';
+
+// Hugging Face formats: safetensors, checkpoints, model ids.
+export { readSafetensors, writeSafetensors, loadCheckpoint, saveCheckpoint, resolveModelDir } from './hub/index.js';
+export type { SafetensorsFile, SafetensorsEntry, ResolveOptions } from './hub/index.js';
+
+// Models: the Auto classes, each family's config, model and heads, and the reference baseline.
+export {
+  AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM, AutoModelForCausalLM,
+  PretrainedConfig, PreTrainedModel,
+  BertConfig, BertModel, BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM,
+  RobertaConfig, RobertaModel, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaForMaskedLM,
+  DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
+  GPT2Config, GPT2Model, GPT2LMHeadModel,
+  greedyGenerate, logger,
+} from './models/index.js';
+export type {
+  AnyConfig, ModelType, Task, ProblemType, FromPretrainedOptions, SavePretrainedOptions, ForwardInput, ModelOutput, BaseModelOutput,
+  GenerateOptions, LogSink,
+} from './models/index.js';
+export { TfidfLogReg } from './models/baseline/index.js';
+export type { TfidfLogRegOptions } from './models/baseline/index.js';
+
+// Training: the Trainer and its arguments, callbacks, cross-validation and hyperparameter search.
+export { Trainer, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, trainBaseline } from './train/index.js';
+export type {
+  TrainingArguments, TrainerOptions, TrainerCallback, TrainerState, TrainOutput, ComputeMetrics, EncodedDataset, FineTuneStrategy,
+  TrainBaselineOptions, TrainBaselineResult,
+} from './train/index.js';
+export { crossValidate, runSearch, transformerRunner, baselineRunner, parseSearchSpace, loadSearchSpace } from './train/index.js';
+export type { CvOptions, CvResult, SearchOptions, SearchResult, SearchSpace } from './train/index.js';
+
+// Metrics: scikit-learn-compatible classification metrics, calibration, conlleval-style entity scores.
+export {
+  accuracyScore, precisionScore, recallScore, f1Score, fbetaScore, precisionRecallFscoreSupport, confusionMatrix, matthewsCorrcoef,
+  cohenKappaScore, classificationReport, rocAucScore, logLoss, brierScoreLoss, expectedCalibrationError, reliabilityDiagram,
+  entityMetrics, computeClassificationMetrics,
+} from './metrics/index.js';
+export type { Label, Average, ClassificationMetrics, EntityMetrics } from './metrics/index.js';
+
+// Evaluation: a trained classifier judged on a split, the once-only test record, the HTML report.
+export { loadClassifier, evaluateClassifier, renderReport } from './eval/index.js';
+export type { TextClassifier, EvaluationResult } from './eval/index.js';
+
+// Tensors, autograd, nn modules and optimizers on libtorch (PyTorch's names).
+export * as torch from './torch/index.js';

@@ -12,7 +12,7 @@ import {
 } from '../data/index.js';
 import { rmSync } from 'node:fs';
 import { normalize } from '../text/normalize.js';
-import { trainBaseline } from '../models/baseline/index.js';
+import { trainBaseline } from '../train/baseline.js';
 import { baselineClassifier } from '../eval/classifier.js';
 import { evaluateClassifier, recordEvaluation, checkTestDiscipline } from '../eval/evaluate.js';
 import { renderReport } from '../eval/report/index.js';

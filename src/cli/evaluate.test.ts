@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../data/index.js';
-import { trainBaseline } from '../models/baseline/index.js';
+import { trainBaseline } from '../train/baseline.js';
 import { golden, skipWithoutGolden } from '../testing/golden.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lengua-cli-eval-'));

@@ -22,7 +22,7 @@ interface Case {
   inputs: Record<string, unknown>;
   checks: Check[];
 }
-const fixture = JSON.parse(readFileSync(join(root, 'src/eval/metrics/fixtures/sklearn-references.json'), 'utf8')) as { cases: Case[] };
+const fixture = JSON.parse(readFileSync(join(root, 'src/metrics/fixtures/sklearn-references.json'), 'utf8')) as { cases: Case[] };
 
 function refCase(name: string): Case {
   const c = fixture.cases.find((x) => x.name === name);

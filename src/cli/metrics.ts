@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { LenguaError } from '../errors.js';
-import { compareLabels, computeClassificationMetrics, precisionRecallFscoreSupport, type ClassificationMetrics, type Label } from '../eval/metrics/index.js';
-import { pairLabelFiles, readLabelFile } from '../eval/metrics/io.js';
+import { compareLabels, computeClassificationMetrics, precisionRecallFscoreSupport, type ClassificationMetrics, type Label } from '../metrics/index.js';
+import { pairLabelFiles, readLabelFile } from '../metrics/io.js';
 
 interface MetricsFlags {
   references: string;

@@ -63,7 +63,7 @@ function modelLabels(config: { id2label: Record<number, string> }): LabelSet | n
 
 async function runBaseline(flags: TrainFlags, trainDs: Dataset, evalDs: Dataset | undefined, args: TrainingArguments): Promise<void> {
   if (flags.model !== 'baseline:tfidf-logreg') throw new LenguaError(`unknown baseline ${flags.model}; the baseline is baseline:tfidf-logreg`, { field: 'model' });
-  const { trainBaseline } = await import('../models/baseline/index.js');
+  const { trainBaseline } = await import('../train/baseline.js');
   const r = trainBaseline(trainDs, {
     outputDir: args.outputDir,
     ...(evalDs ? { evalDataset: evalDs } : {}),

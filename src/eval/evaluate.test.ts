@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { TfidfLogReg, trainBaseline } from '../models/baseline/index.js';
+import { TfidfLogReg } from '../models/baseline/index.js';
+import { trainBaseline } from '../train/baseline.js';
 import { golden, skipWithoutGolden } from '../testing/golden.js';
 import { readSafetensors, entryToFloat32 } from '../hub/safetensors.js';
-import { computeClassificationMetrics } from './metrics/index.js';
+import { computeClassificationMetrics } from '../metrics/index.js';
 import { baselineClassifier, loadClassifier, evaluateClassifier, inferSplit, checkTestDiscipline, recordEvaluation, readEvaluations, type TextClassifier } from './index.js';
 
 const sample = loadDataset('examples/data/tweets-sample.csv');

@@ -1,6 +1,6 @@
 /**
  * `evaluateClassifier`: a classifier's predictions on a labelled dataset, every metric that applies
- * (src/eval/metrics), per-class scores, confusion matrix, calibration bins, per-example predictions and
+ * (src/metrics), per-class scores, confusion matrix, calibration bins, per-example predictions and
  * the most confident errors, all tagged with the split and the data file's hash.
  *
  * Held-out discipline: `evaluations.json` in a model folder records each evaluation; a second
@@ -11,7 +11,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { LenguaError } from '../errors.js';
 import type { Dataset } from '../data/index.js';
-import { computeClassificationMetrics, type ReliabilityDiagram } from './metrics/index.js';
+import { computeClassificationMetrics, type ReliabilityDiagram } from '../metrics/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { TextClassifier } from './classifier.js';
 

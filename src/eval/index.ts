@@ -1,5 +1,5 @@
-// Public face of the evaluation stage. For now: the metrics (src/eval/metrics).
-export * from './metrics/index.js';
+// Public face of the evaluation stage: judging a trained classifier on a labelled split (the numbers
+// come from src/metrics), the once-only test-set record, and the HTML report.
 export { loadClassifier, baselineClassifier, type TextClassifier, type LoadClassifierOptions } from './classifier.js';
 export {
   evaluateClassifier, inferSplit, hashDataset, sha256File, checkTestDiscipline, recordEvaluation, readEvaluations, summarizeResult,

@@ -22,3 +22,4 @@ export { baselineRunner } from './baseline-runner.js';
 export { makePruner, MedianPruner, SuccessiveHalvingPruner, NoPruner, type Pruner, type PrunerName } from './pruning.js';
 export { parseSearchSpace, loadSearchSpace, type SearchSpace } from './search-space.js';
 export type { TrialRunner, TrialResult, TrialData } from './trial.js';
+export { trainBaseline, type TrainBaselineOptions, type TrainBaselineResult } from './baseline.js';

@@ -17,7 +17,7 @@ import { LenguaError } from '../errors.js';
 import { loadCheckpoint } from '../hub/checkpoint.js';
 import type { PreTrainedModel } from '../models/index.js';
 import type { PreTrainedTokenizer } from '../text/tokenizer/index.js';
-import { computeClassificationMetrics } from '../eval/metrics/index.js';
+import { computeClassificationMetrics } from '../metrics/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { type TrainingArguments, greaterIsBetter, metricKey, toHfDict } from './arguments.js';
 import { lrLambda, warmupStepsFor, type ScheduleSpec } from './scheduler.js';

@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { LabelSet, type Dataset } from '../data/index.js';
-import { computeClassificationMetrics } from '../eval/metrics/index.js';
+import { computeClassificationMetrics } from '../metrics/index.js';
 
 /** What a trial trains on and is scored on. Both sets share `labels`, so label ids agree. */
 export interface TrialData {

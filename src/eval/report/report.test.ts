@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/index.js';
-import { trainBaseline } from '../../models/baseline/index.js';
+import { trainBaseline } from '../../train/baseline.js';
 import { baselineClassifier, evaluateClassifier, type EvaluationResult } from '../index.js';
 import { renderReport, readTrainingLog, niceTicks, tickFormat, wrapText, coincidingSeries, type LogEntry } from './index.js';
 

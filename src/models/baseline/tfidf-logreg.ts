@@ -20,6 +20,11 @@ import { fitTfidf, transformTfidf, vocabularyIndex, type Csr, type TfidfState } 
 import { fitLogReg, predictProbaLogReg, type LogRegModel } from './logreg.js';
 import type { LbfgsResult } from './lbfgs.js';
 
+/** A pair of texts becomes one text for the bag-of-n-grams model. */
+export function joinPair(text: string, pair: string | undefined): string {
+  return pair === undefined ? text : `${text}\n${pair}`;
+}
+
 export const BASELINE_FILE = 'lengua-baseline.json';
 export const BASELINE_WEIGHTS = 'model.safetensors';
 export const BASELINE_FORMAT = 'lengua-baseline';

@@ -6,7 +6,7 @@
 // numpy argmax). Bin k of n holds confidences in (k/n, (k+1)/n], boundaries computed as k * (1/n) with the last
 // one exactly 1; a confidence of exactly 0 goes to the first bin. ECE = sum over bins of
 // (bin size / N) * |accuracy(bin) - mean confidence(bin)|.
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import { type Label, checkLabels, indexOf } from './labels.js';
 import { checkedProbabilityClasses } from './probabilistic.js';
 

@@ -1,5 +1,5 @@
 // Everything that applies to one set of predictions, in one call: used by `lengua metrics` and the Trainer.
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import { reliabilityDiagram, type ReliabilityDiagram } from './calibration.js';
 import { accuracyScore, cohenKappaScore, confusionMatrix, matthewsCorrcoef, precisionRecallFscoreSupport, type ConfusionMatrix } from './classification.js';
 import { type Label, type WarningHandler, checkLabelOption, checkPair, compareLabels, labelKind, sortedUnique, sum } from './labels.js';

@@ -1,7 +1,7 @@
 // Label-based classification metrics with scikit-learn 1.2's semantics (sklearn/metrics/_classification.py):
 // same label ordering, `labels` / `pos_label` / `average` / `zero_division` rules, sample weights, and the same
 // warnings. Checked against committed scikit-learn references in references.test.ts.
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import {
   type Label,
   type WarningHandler,

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import { entityMetrics, extractEntities, type Entity, type TagScheme } from './index.js';
 
 const spans = (tags: string[][], scheme: TagScheme, mode: 'default' | 'strict' = 'default'): string[] =>
@@ -99,7 +99,7 @@ test('bad input: unknown tags, wrong lengths, empty input, bad scheme', () => {
 
 // ---- real data: CoNLL-2003 English dev set (IOB1) ----------------------------------------------------
 
-const CONLL = new URL('../../../../shared/data/conll2003-en/eng.testa', import.meta.url);
+const CONLL = new URL('../../../shared/data/conll2003-en/eng.testa', import.meta.url);
 
 function readConll(): string[][] {
   const sentences: string[][] = [];

@@ -8,8 +8,8 @@
 // Labels are compared as text; when every label in both files (and --labels) is an integer written
 // canonically ("0", "-1", "12"), they become numbers so that they sort numerically, as scikit-learn would.
 import { readFileSync, statSync } from 'node:fs';
-import { LenguaError } from '../../errors.js';
-import { parseJsonObject } from '../../util/json.js';
+import { LenguaError } from '../errors.js';
+import { parseJsonObject } from '../util/json.js';
 import { type Label, compareLabels } from './labels.js';
 
 /** Largest file read (bytes): far above any evaluation set, small enough to hold in memory. */

@@ -1,7 +1,7 @@
 // ROC-AUC as sklearn 1.2's `roc_auc_score` (sklearn/metrics/_ranking.py, _base.py): the ROC curve has one
 // point per distinct score (tied scores move together), and the area is the trapezoidal rule over it, so
 // ties count half. Multiclass: one-vs-rest (macro / weighted / micro) or one-vs-one (Hand & Till).
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import { type Label, checkLabels, checkSampleWeight, formatLabel, indexOf, sortedUnique, sum } from './labels.js';
 import { checkProbabilityMatrix, probabilityClasses } from './probabilistic.js';
 

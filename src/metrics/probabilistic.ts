@@ -1,6 +1,6 @@
 // Probability-based losses: sklearn 1.2 `log_loss` and `brier_score_loss`, plus a multiclass Brier score that
 // scikit-learn 1.2 does not have.
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import { type Label, checkLabels, checkSampleWeight, compareLabels, formatLabel, indexOf, labelKind, sortedUnique, sum } from './labels.js';
 
 /**

@@ -1,4 +1,4 @@
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 
 /** A class label: a string, or an integer (scikit-learn treats non-integer numbers as regression targets). */
 export type Label = string | number;

@@ -20,7 +20,7 @@
 //   IOBES: S-T  |  B-T I-T* E-T      (a B-T without its E-T, or a stray I-T/E-T, is dropped)
 //   IOB1:  I-T I-T* after a token that is not of type T, or B-T I-T* after a token of type T
 //          (a B-T after O or another type breaks the scheme; the fragment it starts is dropped)
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 
 export type TagScheme = 'IOB1' | 'IOB2' | 'IOBES';
 

@@ -5,11 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LenguaError } from '../../errors.js';
-import type { Dataset } from '../../data/index.js';
-import { computeClassificationMetrics } from '../../eval/metrics/index.js';
-import { writeFileAtomic } from '../../util/fs.js';
-import { TfidfLogReg, type TfidfLogRegOptions } from './tfidf-logreg.js';
+import { LenguaError } from '../errors.js';
+import type { Dataset } from '../data/index.js';
+import { computeClassificationMetrics } from '../metrics/index.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { TfidfLogReg, joinPair, type TfidfLogRegOptions } from '../models/baseline/index.js';
 
 export interface TrainBaselineOptions extends TfidfLogRegOptions {
   /** Where to save the model folder; nothing is written without it. */
@@ -43,11 +43,6 @@ function labelIds(ds: Dataset, model: { id2label: Record<number, string> } | nul
     }
     return id;
   });
-}
-
-/** A pair of texts becomes one text for the bag-of-n-grams model. */
-export function joinPair(text: string, pair: string | undefined): string {
-  return pair === undefined ? text : `${text}\n${pair}`;
 }
 
 export function trainBaseline(trainDs: Dataset, opts: TrainBaselineOptions = {}): TrainBaselineResult {

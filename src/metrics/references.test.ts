@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import {
   accuracyScore,
   brierScoreLoss,

@@ -1,5 +1,5 @@
 // sklearn `classification_report`: the same dict shape and, character for character, the same text table.
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import { precisionRecallFscoreSupport } from './classification.js';
 import { type Label, type WarningHandler, type ZeroDivision, checkLabelOption, checkPair, labelKind, sortedUnique, sum } from './labels.js';
 

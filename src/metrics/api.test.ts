@@ -2,7 +2,7 @@
 // hand-computed case, the all-in-one summary, and Python-exact number formatting in the text report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import {
   accuracyScore,
   classificationReport,
