@@ -29,7 +29,7 @@
  * is cached and by `verify()`.
  */
 import * as torch from '../torch/index.js';
-import type { Tensor, DType, nn } from '../torch/index.js';
+import type { Tensor, DType } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import type { ModelSplit, PreTrainedModel, SplitKind } from '../models/index.js';
 import { collate, isMultiLabel, type Batch, type EncodedDataset } from './data.js';
@@ -90,16 +90,17 @@ interface Entry {
 export class FrozenLayerCache implements FrozenForward {
   /** How many caches this process created (diagnostics: shows the Trainer really found this module). */
   static created = 0;
-  readonly kind: CacheKind;
   private readonly model: PreTrainedModel;
   private readonly split: ModelSplit;
+  /** What one entry holds: the model's cut (ModelSplit.kind). */
+  get kind(): CacheKind {
+    return this.split.kind;
+  }
   private readonly k: number;
   private readonly maxBytes: number;
   private readonly withTokenTypes: boolean;
   private readonly storeDtype: DType;
   private readonly buildBatchSize: number | undefined;
-  private readonly hiddenSize: number;
-  private readonly frozenModules: nn.Module[];
   private readonly checkTensors: Tensor[];
   private readonly checksum: number[];
   private readonly entries = new WeakMap<EncodedDataset, Entry>();
@@ -127,16 +128,13 @@ export class FrozenLayerCache implements FrozenForward {
     this.withTokenTypes = opts.withTokenTypes;
     this.storeDtype = opts.storeDtype ?? 'float32';
     this.buildBatchSize = opts.buildBatchSize;
-    this.kind = split.kind;
-    this.frozenModules = split.bottomModules;
-    const frozenParams = this.frozenModules.flatMap((m) => m.parameters());
+    const frozenParams = split.bottomModules.flatMap((m) => m.parameters());
     if (frozenParams.some((p) => p.requiresGrad)) {
       throw new LenguaError(`the frozen-layer cache needs the embeddings and layers 0..${this.k - 1} frozen (requiresGrad false)`, { field: 'frozenLayers' });
     }
     // Cheap invalidation guard: the first and last frozen tensors' sums.
     this.checkTensors = [frozenParams[0]!, frozenParams[frozenParams.length - 1]!];
     this.checksum = this.sums();
-    this.hiddenSize = split.hiddenSize;
     FrozenLayerCache.created++;
   }
 
@@ -161,12 +159,12 @@ export class FrozenLayerCache implements FrozenForward {
 
   /** Runs fn with the frozen modules in eval mode (no dropout), restoring their modes after. */
   private frozenEval<T>(fn: () => T): T {
-    const modes = this.frozenModules.map((m) => m.training);
-    for (const m of this.frozenModules) m.train(false);
+    const modes = this.split.bottomModules.map((m) => m.training);
+    for (const m of this.split.bottomModules) m.train(false);
     try {
       return fn();
     } finally {
-      this.frozenModules.forEach((m, i) => m.train(modes[i]!));
+      this.split.bottomModules.forEach((m, i) => m.train(modes[i]!));
     }
   }
 
@@ -198,7 +196,7 @@ export class FrozenLayerCache implements FrozenForward {
     const multiLabel = isMultiLabel(dataset);
     const elem = this.storeDtype === 'float32' ? 4 : 2;
     const dev = this.model.device;
-    const rowBytes = (len: number) => (this.kind === 'hidden' ? Math.max(1, len) : 1) * this.hiddenSize * elem;
+    const rowBytes = (len: number) => (this.kind === 'hidden' ? Math.max(1, len) : 1) * this.split.hiddenSize * elem;
     for (let s = 0; s < n; s += batchSize) {
       const idx = order.slice(s, s + batchSize);
       // Ascending lengths: once the shortest example left does not fit, none does; skip the work.

@@ -34,7 +34,6 @@ import { EarlyStoppingCallback, type TrainerCallback, type TrainerState } from '
 export type { TrainerCallback, TrainerState } from './callbacks.js';
 export type { FrozenForward, FrozenForwardFactory, FrozenForwardOptions } from './frozen-cache.js';
 
-
 export type ComputeMetrics = (p: { logits: number[][]; labels: number[] | number[][] }) => Record<string, number>;
 
 export interface TrainerOptions {

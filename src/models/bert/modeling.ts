@@ -12,8 +12,8 @@ import { defaultPositionIds, type PreparedInput } from '../modeling/inputs.js';
 import { extendedAttentionMask } from '../modeling/masks.js';
 import { ModuleList, type TransformerLayer } from '../modeling/layers.js';
 import { sequenceClassificationLoss, tokenLoss, type LossOptions } from '../modeling/losses.js';
-import { withExtras, type BaseModelOutput, type ForwardInput, type ModelOutput } from '../modeling/outputs.js';
-import { classifierSplit, TransformerBody } from '../modeling/body.js';
+import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/outputs.js';
+import { classifierSplit, forwardHead, TransformerBody } from '../modeling/body.js';
 import type { ModelSplit } from '../modeling/split.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
 
@@ -249,14 +249,11 @@ export abstract class BertHeadModel extends PreTrainedModel<BertConfig> {
 
 /** A sequence classifier on a BertModel body: the loss and the frozen-layer cut are the same for BERT and RoBERTa. */
 export abstract class BertSequenceClassifierBase extends BertHeadModel {
-  /** The head and its loss on the body's output. */
-  protected abstract head(base: BaseModelOutput, labels: TensorLike | null | undefined): ModelOutput;
+  /** The head's logits on the body's output. */
+  protected abstract logitsOf(base: BaseModelOutput): Tensor;
 
   forward(input: ForwardInput): ModelOutput {
-    return torch.tidy(() => {
-      const base = this.body.run(this.body.prepare(input));
-      return withExtras(this.head(base, input.labels), base);
-    });
+    return forwardHead(this, this.body, input, (base) => this.logitsOf(base));
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return sequenceClassificationLoss(this.config, logits, labels, opts);
@@ -275,22 +272,19 @@ export class BertForSequenceClassification extends BertSequenceClassifierBase {
     this.classifier = this.registerModule('classifier', new nn.Linear(config.hiddenSize, config.numLabels));
   }
 
-  protected head(base: BaseModelOutput, labels: TensorLike | null | undefined): ModelOutput {
-    return this.pooledHead(base.poolerOutput!, labels);
+  protected logitsOf(base: BaseModelOutput): Tensor {
+    return this.pooledLogits(base.poolerOutput!);
   }
 
-  private pooledHead(pooled: Tensor, labels: TensorLike | null | undefined): ModelOutput {
-    const logits = this.classifier.forward(this.dropout.forward(pooled));
-    const out: ModelOutput = { logits };
-    if (labels != null) out.loss = this.loss(logits, labels);
-    return out;
+  private pooledLogits(pooled: Tensor): Tensor {
+    return this.classifier.forward(this.dropout.forward(pooled));
   }
 
   override splitAt(k: number): ModelSplit {
     const pooler = this.body.pooler!;
-    return classifierSplit(this.body, k, {
-      head: (base, labels) => this.head(base, labels),
-      pooled: { pooler, pool: (h) => pooler.forward(h), head: (p, labels) => this.pooledHead(p, labels) },
+    return classifierSplit(this, this.body, k, {
+      logits: (base) => this.logitsOf(base),
+      pooled: { pooler, pool: (h) => pooler.forward(h), logits: (p) => this.pooledLogits(p) },
     });
   }
 }
@@ -306,13 +300,7 @@ export class BertForTokenClassification extends BertHeadModel {
     this.classifier = this.registerModule('classifier', new nn.Linear(config.hiddenSize, config.numLabels));
   }
   forward(input: ForwardInput): ModelOutput {
-    return torch.tidy(() => {
-      const base = this.body.run(this.body.prepare(input));
-      const logits = this.classifier.forward(this.dropout.forward(base.lastHiddenState));
-      const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = this.loss(logits, input.labels);
-      return withExtras(out, base);
-    });
+    return forwardHead(this, this.body, input, (base) => this.classifier.forward(this.dropout.forward(base.lastHiddenState)));
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
@@ -364,13 +352,7 @@ export class BertOnlyMLMHead extends nn.Module {
 export abstract class BertMaskedLMBase extends BertHeadModel {
   protected abstract vocabularyLogits(h: Tensor): Tensor;
   forward(input: ForwardInput): ModelOutput {
-    return torch.tidy(() => {
-      const base = this.body.run(this.body.prepare(input));
-      const logits = this.vocabularyLogits(base.lastHiddenState);
-      const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = this.loss(logits, input.labels);
-      return withExtras(out, base);
-    });
+    return forwardHead(this, this.body, input, (base) => this.vocabularyLogits(base.lastHiddenState));
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);

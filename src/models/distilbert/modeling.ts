@@ -14,8 +14,8 @@ import { defaultPositionIds, type PreparedInput } from '../modeling/inputs.js';
 import { FLOAT32_MIN } from '../modeling/masks.js';
 import { ModuleList, type TransformerLayer } from '../modeling/layers.js';
 import { sequenceClassificationLoss, tokenLoss, type LossOptions } from '../modeling/losses.js';
-import { withExtras, type BaseModelOutput, type ForwardInput, type ModelOutput } from '../modeling/outputs.js';
-import { classifierSplit, TransformerBody } from '../modeling/body.js';
+import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/outputs.js';
+import { classifierSplit, forwardHead, TransformerBody } from '../modeling/body.js';
 import type { ModelSplit } from '../modeling/split.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
 
@@ -230,24 +230,18 @@ export class DistilBertForSequenceClassification extends DistilHead {
   pooled(hidden: Tensor): Tensor {
     return this.pre_classifier.forward(hidden.select(1, 0)).relu();
   }
-  /** The classifier and its loss on the body's output. */
-  private head(base: BaseModelOutput, labels: TensorLike | null | undefined): ModelOutput {
-    const logits = this.classifier.forward(this.dropout.forward(this.pooled(base.lastHiddenState)));
-    const out: ModelOutput = { logits };
-    if (labels != null) out.loss = this.loss(logits, labels);
-    return out;
+  /** The classifier's logits on the body's output. */
+  private logitsOf(base: BaseModelOutput): Tensor {
+    return this.classifier.forward(this.dropout.forward(this.pooled(base.lastHiddenState)));
   }
   forward(input: ForwardInput): ModelOutput {
-    return torch.tidy(() => {
-      const base = this.distilbert.run(this.distilbert.prepare(input));
-      return withExtras(this.head(base, input.labels), base);
-    });
+    return forwardHead(this, this.distilbert, input, (base) => this.logitsOf(base));
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return sequenceClassificationLoss(this.config, logits, labels, opts);
   }
   override splitAt(k: number): ModelSplit {
-    return classifierSplit(this.distilbert, k, { head: (base, labels) => this.head(base, labels) });
+    return classifierSplit(this, this.distilbert, k, { logits: (base) => this.logitsOf(base) });
   }
 }
 
@@ -262,13 +256,7 @@ export class DistilBertForTokenClassification extends DistilHead {
     this.classifier = this.registerModule('classifier', new nn.Linear(config.dim, config.numLabels));
   }
   forward(input: ForwardInput): ModelOutput {
-    return torch.tidy(() => {
-      const base = this.distilbert.run(this.distilbert.prepare(input));
-      const logits = this.classifier.forward(this.dropout.forward(base.lastHiddenState));
-      const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = this.loss(logits, input.labels);
-      return withExtras(out, base);
-    });
+    return forwardHead(this, this.distilbert, input, (base) => this.classifier.forward(this.dropout.forward(base.lastHiddenState)));
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
@@ -298,14 +286,9 @@ export class DistilBertForMaskedLM extends DistilHead {
     if (w !== null && (only === undefined || only.has('vocab_projector.weight'))) nn.init.normal_(w, 0, this.config.initializerRange);
   }
   forward(input: ForwardInput): ModelOutput {
-    return torch.tidy(() => {
-      const base = this.distilbert.run(this.distilbert.prepare(input));
+    return forwardHead(this, this.distilbert, input, (base) => {
       const h = this.vocab_layer_norm.forward(this.act(this.vocab_transform.forward(base.lastHiddenState)));
-      const w = this.vocab_projector.weight ?? this.distilbert.embeddings.word_embeddings.weight;
-      const logits = F.linear(h, w, this.vocab_projector.bias);
-      const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = this.loss(logits, input.labels);
-      return withExtras(out, base);
+      return F.linear(h, this.vocab_projector.weight ?? this.distilbert.embeddings.word_embeddings.weight, this.vocab_projector.bias);
     });
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {

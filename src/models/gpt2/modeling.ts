@@ -14,8 +14,8 @@ import { causalAttentionMask } from '../modeling/masks.js';
 import { Conv1D, ModuleList, type TransformerLayer } from '../modeling/layers.js';
 import type { InitOptions } from '../modeling/init.js';
 import { causalLmLoss, type LossOptions } from '../modeling/losses.js';
-import { withExtras, type BaseModelOutput, type ForwardInput, type ModelOutput } from '../modeling/outputs.js';
-import { TransformerBody } from '../modeling/body.js';
+import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/outputs.js';
+import { forwardHead, TransformerBody } from '../modeling/body.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
 
 export const GPT2_LAYOUT: BodyLayout = { embeddings: ['wte.', 'wpe.'], layers: 'h.' };
@@ -177,14 +177,7 @@ export class GPT2LMHeadModel extends PreTrainedModel<GPT2Config> {
     return GPT2_DROPOUT;
   }
   forward(input: ForwardInput): ModelOutput {
-    return torch.tidy(() => {
-      const base = this.transformer.run(this.transformer.prepare(input));
-      const w = this.lm_head === null ? this.transformer.wte.weight : this.lm_head.weight;
-      const logits = F.linear(base.lastHiddenState, w);
-      const out: ModelOutput = { logits };
-      if (input.labels != null) out.loss = this.loss(logits, input.labels);
-      return withExtras(out, base);
-    });
+    return forwardHead(this, this.transformer, input, (base) => F.linear(base.lastHiddenState, this.lm_head === null ? this.transformer.wte.weight : this.lm_head.weight));
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return causalLmLoss(logits, labels, opts);

@@ -10,7 +10,7 @@ import type { PretrainedConfig } from '../../hub/config.js';
 import { PreTrainedModel } from '../pretrained.js';
 import { asMask, prepareInput, type InputSpec, type PreparedInput } from './inputs.js';
 import { checkLayerIndex, runLayers, type TransformerLayer } from './layers.js';
-import type { BaseModelOutput, ForwardInput, ModelOutput } from './outputs.js';
+import { withExtras, type BaseModelOutput, type ForwardInput, type ModelOutput } from './outputs.js';
 import type { ModelSplit } from './split.js';
 
 export abstract class TransformerBody<C extends PretrainedConfig, M> extends PreTrainedModel<C> {
@@ -81,16 +81,33 @@ export abstract class TransformerBody<C extends PretrainedConfig, M> extends Pre
   }
 }
 
+/** A head's logits and, given labels, the model's task loss on them. */
+export function headOutput(model: PreTrainedModel, logits: Tensor, labels: TensorLike | null | undefined): ModelOutput {
+  const out: ModelOutput = { logits };
+  if (labels != null) out.loss = model.loss(logits, labels);
+  return out;
+}
+
+/** Every head model's forward: the body on the input, the head's logits, the loss when labels are given, the body's extras. */
+export function forwardHead<C extends PretrainedConfig, M>(
+  model: PreTrainedModel, body: TransformerBody<C, M>, input: ForwardInput, logitsOf: (base: BaseModelOutput) => Tensor,
+): ModelOutput {
+  return torch.tidy(() => {
+    const base = body.run(body.prepare(input));
+    return withExtras(headOutput(model, logitsOf(base), input.labels), base);
+  });
+}
+
 /** A sequence classifier's head as the cut sees it. */
 export interface ClassifierHead {
-  /** The head and its loss on the body's output. The head must read only the first token (or the pooler). */
-  head(base: BaseModelOutput, labels: TensorLike | null | undefined): ModelOutput;
-  /** BERT: the pooler and the head on its output, so that with every layer and the pooler frozen the cut can be after the pooler. */
-  pooled?: { pooler: nn.Module; pool(h: Tensor): Tensor; head(pooled: Tensor, labels: TensorLike | null | undefined): ModelOutput };
+  /** The head's logits on the body's output. The head must read only the first token (or the pooler). */
+  logits(base: BaseModelOutput): Tensor;
+  /** BERT: the pooler and the head's logits on its output, so that with every layer and the pooler frozen the cut can be after the pooler. */
+  pooled?: { pooler: nn.Module; pool(h: Tensor): Tensor; logits(pooled: Tensor): Tensor };
 }
 
 /** `splitAt(k)` of a sequence classifier on a TransformerBody (see ModelSplit for the kinds). */
-export function classifierSplit<C extends PretrainedConfig, M>(body: TransformerBody<C, M>, k: number, c: ClassifierHead): ModelSplit {
+export function classifierSplit<C extends PretrainedConfig, M>(model: PreTrainedModel, body: TransformerBody<C, M>, k: number, c: ClassifierHead): ModelSplit {
   const L = body.layers.length;
   checkLayerIndex(k, L);
   const hiddenSize = body.config.hiddenSize;
@@ -99,7 +116,7 @@ export function classifierSplit<C extends PretrainedConfig, M>(body: Transformer
     return {
       kind: 'hidden', hiddenSize, bottomModules,
       bottom: (input) => torch.tidy(() => body.runBottom(body.prepare(input), k)),
-      top: (x, attentionMask, labels) => torch.tidy(() => c.head(body.runTop(k, x, asMask(attentionMask, x.shape.slice(0, 2), x.device)), labels)),
+      top: (x, attentionMask, labels) => torch.tidy(() => headOutput(model, c.logits(body.runTop(k, x, asMask(attentionMask, x.shape.slice(0, 2), x.device))), labels)),
     };
   }
   const pooled = c.pooled;
@@ -107,12 +124,12 @@ export function classifierSplit<C extends PretrainedConfig, M>(body: Transformer
     return {
       kind: 'pooled', hiddenSize, bottomModules: [...bottomModules, pooled.pooler],
       bottom: (input) => torch.tidy(() => pooled.pool(body.runBottom(body.prepare(input), k))),
-      top: (x, _mask, labels) => torch.tidy(() => pooled.head(x, labels)),
+      top: (x, _mask, labels) => torch.tidy(() => headOutput(model, pooled.logits(x), labels)),
     };
   }
   return {
     kind: 'first-token', hiddenSize, bottomModules,
     bottom: (input) => torch.tidy(() => body.runBottom(body.prepare(input), k).select(1, 0).contiguous()),
-    top: (x, _mask, labels) => torch.tidy(() => c.head(body.runTop(k, x.unsqueeze(1), null), labels)),
+    top: (x, _mask, labels) => torch.tidy(() => headOutput(model, c.logits(body.runTop(k, x.unsqueeze(1), null)), labels)),
   };
 }

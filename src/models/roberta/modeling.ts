@@ -5,12 +5,12 @@
  */
 import * as torch from '../../torch/index.js';
 import { nn, F } from '../../torch/index.js';
-import type { Tensor, TensorLike } from '../../torch/index.js';
+import type { Tensor } from '../../torch/index.js';
 import { LenguaError } from '../../errors.js';
 import type { RobertaConfig } from './configuration.js';
 import { BertEmbeddings, BertForTokenClassification, BertMaskedLMBase, BertModel, BertSequenceClassifierBase, type BertModelOptions } from '../bert/modeling.js';
 import { classifierSplit } from '../modeling/body.js';
-import type { BaseModelOutput, ModelOutput } from '../modeling/outputs.js';
+import type { BaseModelOutput } from '../modeling/outputs.js';
 import type { ModelSplit } from '../modeling/split.js';
 
 /** RoBERTa's position ids: pads get `pad`, real tokens count up from pad + 1. */
@@ -79,14 +79,11 @@ export class RobertaForSequenceClassification extends BertSequenceClassifierBase
     super(config, new RobertaModel(config, { addPoolingLayer: false }));
     this.classifier = this.registerModule('classifier', new RobertaClassificationHead(config));
   }
-  protected head(base: BaseModelOutput, labels: TensorLike | null | undefined): ModelOutput {
-    const logits = this.classifier.forward(base.lastHiddenState);
-    const out: ModelOutput = { logits };
-    if (labels != null) out.loss = this.loss(logits, labels);
-    return out;
+  protected logitsOf(base: BaseModelOutput): Tensor {
+    return this.classifier.forward(base.lastHiddenState);
   }
   override splitAt(k: number): ModelSplit {
-    return classifierSplit(this.body, k, { head: (base, labels) => this.head(base, labels) });
+    return classifierSplit(this, this.body, k, { logits: (base) => this.logitsOf(base) });
   }
 }
 
