@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { LenguaError } from '../errors.js';
 
 export type Env = Record<string, string | undefined>;
@@ -140,4 +140,16 @@ export function snapshotHas(snapshot: string, file: string): boolean {
 /** True when the cache records that `file` does not exist at `commit`. */
 export function knownMissing(cacheDir: string, repoId: string, commit: string, file: string): boolean {
   return existsSync(join(repoCacheDir(cacheDir, repoId), '.no_exist', commit, ...file.split('/')));
+}
+
+/**
+ * For a real path inside a snapshot (`.../models--org--name/snapshots/<commit>[/...]`), the cache repo
+ * folder `.../models--org--name` its links may point into (`../../blobs/<hash>`); else undefined.
+ */
+export function cacheRepoOfSnapshot(realPath: string): string | undefined {
+  const parts = realPath.split(sep);
+  for (let i = parts.length - 3; i >= 0; i--) {
+    if (/^(models|datasets|spaces)--./.test(parts[i]!) && parts[i + 1] === 'snapshots' && parts[i + 2] !== '') return parts.slice(0, i + 1).join(sep);
+  }
+  return undefined;
 }

@@ -6,12 +6,13 @@
  *
  * Pickle checkpoints (`pytorch_model.bin`, `*.pt`, ...) are refused: unpickling runs arbitrary code.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { readModelText, withModelFile } from './model-files.js';
 import {
-  readSafetensors,
+  readSafetensorsFd,
   serializeSafetensors,
   validateEntry,
   type SafetensorsEntry,
@@ -55,13 +56,13 @@ export function pickleRefusal(dir: string, files: string[]): LenguaError {
   );
 }
 
-/** Reads and validates `model.safetensors.index.json`. */
+/** Reads and validates `model.safetensors.index.json` (a file of a model folder: links out of it are refused). */
 export function readSafetensorsIndex(path: string): SafetensorsIndex {
-  const size = statSync(path).size;
-  if (size > MAX_INDEX_BYTES) throw new LenguaError(`index is ${size} bytes, over the ${MAX_INDEX_BYTES}-byte limit`, { file: path });
+  const text = readModelText(dirname(path), basename(path), MAX_INDEX_BYTES);
+  if (text === undefined) throw new LenguaError('index not found', { file: path });
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
     throw new LenguaError(`not valid JSON: ${(err as Error).message}`, { file: path });
   }
@@ -87,15 +88,21 @@ export function readSafetensorsIndex(path: string): SafetensorsIndex {
   return { metadata, weight_map: weightMap };
 }
 
+/** A weights file of a model folder, read through the model-folder rule; undefined when absent. */
+function readWeightsFile(dir: string, name: string): SafetensorsFile | undefined {
+  return withModelFile(dir, name, (f) => readSafetensorsFd(f.fd, f.size, f.path));
+}
+
 /**
  * Loads the weights of a model folder: `model.safetensors` if present (as transformers prefers it),
  * else the sharded index and every shard it names. Checks that each shard exists and that the
- * weight map and the shards agree exactly (no missing, extra or duplicated tensor).
+ * weight map and the shards agree exactly (no missing, extra or duplicated tensor). Weight files that
+ * link out of the folder are refused (model-files.ts).
  */
 export function loadCheckpoint(dir: string): SafetensorsFile {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new LenguaError('model folder not found', { file: dir });
-  const single = join(dir, SAFETENSORS_SINGLE);
-  if (existsSync(single)) return readSafetensors(single);
+  const single = readWeightsFile(dir, SAFETENSORS_SINGLE);
+  if (single !== undefined) return single;
   const indexPath = join(dir, SAFETENSORS_INDEX);
   if (!existsSync(indexPath)) {
     const pickles = findPickleWeights(dir);
@@ -116,8 +123,8 @@ export function loadCheckpoint(dir: string): SafetensorsFile {
   const tensors = new Map<string, SafetensorsEntry>();
   const metadata: Record<string, string> = {};
   for (const shard of shardNames) {
-    const shardPath = join(dir, shard);
-    const file = readSafetensors(shardPath);
+    const file = readWeightsFile(dir, shard);
+    if (file === undefined) throw new LenguaError(`shard ${shard} listed in the index is missing`, { file: indexPath, field: 'weight_map' });
     Object.assign(metadata, file.metadata);
     for (const [name, t] of file.tensors) {
       const expected = index.weight_map[name];

@@ -8,10 +8,10 @@
  * transformers_version, ...) survive a load/save round trip unchanged. Typed getters read the raw object
  * with the family's default and validate the value; setters write it back under the HF name.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { readModelText } from './model-files.js';
 
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
@@ -293,11 +293,10 @@ export function parseConfigJson(text: string, source = 'config.json'): Json {
   return json as Json;
 }
 
-/** Reads `<dir>/config.json` (bounded in size) into its JSON object; returns the file's path too. */
+/** Reads `<dir>/config.json` (bounded in size, not through a link out of the folder) into its JSON object; returns the file's path too. */
 export function readConfigJson(dir: string): { json: Json; file: string } {
   const file = join(dir, 'config.json');
-  if (!existsSync(file)) throw new LenguaError('no config.json in the model folder', { file });
-  const size = statSync(file).size;
-  if (size > MAX_CONFIG_BYTES) throw new LenguaError(`config.json is ${size} bytes; the limit is ${MAX_CONFIG_BYTES}`, { file });
-  return { json: parseConfigJson(readFileSync(file, 'utf8'), file), file };
+  const text = readModelText(dir, 'config.json', MAX_CONFIG_BYTES);
+  if (text === undefined) throw new LenguaError('no config.json in the model folder', { file });
+  return { json: parseConfigJson(text, file), file };
 }

@@ -4,5 +4,6 @@ export * from './checkpoint.js';
 export * from './cache.js';
 export * from './download.js';
 export * from './resolve.js';
+export * from './model-files.js';
 export { normalizeKey, planWeightLoading, DEFAULT_IGNORED, type WeightPlan, type WeightPlanSpec } from './weights.js';
 export { PretrainedConfig, CONFIG_LIMITS, SUPPORTED_ACTIVATIONS, parseConfigJson, readConfigJson, type Json, type ProblemType } from './config.js';

@@ -26,6 +26,7 @@ import {
 } from './cache.js';
 import { findPickleWeights, readSafetensorsIndex, SAFETENSORS_INDEX, SAFETENSORS_SINGLE } from './checkpoint.js';
 import { downloadFile, fetchFileInfo, HubHttpError, HubNetworkError, type DownloadOptions } from './download.js';
+import { checkModelFolder } from './model-files.js';
 
 /** Fetched when the repository has them; their absence is not an error. */
 export const DEFAULT_OPTIONAL_FILES: readonly string[] = [
@@ -100,6 +101,13 @@ function inspect(cacheDir: string, repoId: string, commit: string, needs: Needs)
  * the missing files.
  */
 export async function resolveModel(idOrDir: string, opts: ResolveOptions = {}): Promise<ResolvedModel> {
+  const r = await resolveUnchecked(idOrDir, opts);
+  // Whatever the source, a folder whose model files link out of it is refused before anything is read.
+  checkModelFolder(r.dir);
+  return r;
+}
+
+async function resolveUnchecked(idOrDir: string, opts: ResolveOptions): Promise<ResolvedModel> {
   if (existsSync(idOrDir)) {
     if (!statSync(idOrDir).isDirectory()) throw new LenguaError('expected a model folder, found a file', { file: idOrDir });
     return { dir: resolvePath(idOrDir), source: 'local', fetched: [] };

@@ -92,7 +92,7 @@ export interface SafetensorsHeader {
 }
 
 /** Reads a file's whole content with one allocation; works past readFileSync's 2 GiB limit. */
-function readWhole(path: string, size: number): Uint8Array {
+function readWhole(fd: number, size: number, path: string): Uint8Array {
   if (size > bufferConstants.MAX_LENGTH) {
     throw new LenguaError(
       `file is ${size} bytes, above the ${bufferConstants.MAX_LENGTH}-byte limit of one in-memory buffer; save it sharded (maxShardSize) instead`,
@@ -100,16 +100,11 @@ function readWhole(path: string, size: number): Uint8Array {
     );
   }
   const out = Buffer.allocUnsafeSlow(size);
-  const fd = openSync(path, 'r');
-  try {
-    let pos = 0;
-    while (pos < size) {
-      const n = readSync(fd, out, pos, Math.min(size - pos, 1 << 30), pos);
-      if (n === 0) throw new LenguaError(`file shrank while being read (${pos} of ${size} bytes)`, { file: path });
-      pos += n;
-    }
-  } finally {
-    closeSync(fd);
+  let pos = 0;
+  while (pos < size) {
+    const n = readSync(fd, out, pos, Math.min(size - pos, 1 << 30), pos);
+    if (n === 0) throw new LenguaError(`file shrank while being read (${pos} of ${size} bytes)`, { file: path });
+    pos += n;
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
@@ -124,10 +119,29 @@ function statOrThrow(path: string): number {
   }
 }
 
+function withFile<T>(path: string, fn: (fd: number, size: number) => T): T {
+  const size = statOrThrow(path);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new LenguaError(`cannot read safetensors file: ${(err as Error).message}`, { file: path }, { cause: err });
+  }
+  try {
+    return fn(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads and validates a whole `.safetensors` file; tensor data are views into one buffer. */
 export function readSafetensors(path: string): SafetensorsFile {
-  const size = statOrThrow(path);
-  return parseSafetensors(readWhole(path, size), path);
+  return withFile(path, (fd, size) => readSafetensorsFd(fd, size, path));
+}
+
+/** `readSafetensors` on an opened file of `size` bytes (e.g. a checked model-folder file). */
+export function readSafetensorsFd(fd: number, size: number, sourceName: string): SafetensorsFile {
+  return parseSafetensors(readWhole(fd, size, sourceName), sourceName);
 }
 
 /**
@@ -135,23 +149,23 @@ export function readSafetensors(path: string): SafetensorsFile {
  * tensor bytes: cheap inspection of large checkpoints.
  */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
-  const size = statOrThrow(path);
-  const fd = openSync(path, 'r');
-  try {
-    const prefix = new Uint8Array(8);
-    const got = size >= 8 ? readSync(fd, prefix, 0, 8, 0) : 0;
-    const n = headerLength(prefix.subarray(0, got), size, path);
-    const json = new Uint8Array(n);
-    let pos = 0;
-    while (pos < n) {
-      const k = readSync(fd, json, pos, n - pos, 8 + pos);
-      if (k === 0) throw new LenguaError('file shrank while being read', { file: path });
-      pos += k;
-    }
-    return parseHeader(json, size - 8 - n, path);
-  } finally {
-    closeSync(fd);
+  return withFile(path, (fd, size) => readSafetensorsHeaderFd(fd, size, path));
+}
+
+/** `readSafetensorsHeader` on an opened file of `size` bytes. */
+export function readSafetensorsHeaderFd(fd: number, size: number, sourceName: string): SafetensorsHeader {
+  const prefix = new Uint8Array(8);
+  const got = size >= 8 ? readSync(fd, prefix, 0, 8, 0) : 0;
+  // headerLength checks N against the real file size before N bytes are allocated.
+  const n = headerLength(prefix.subarray(0, got), size, sourceName);
+  const json = new Uint8Array(n);
+  let pos = 0;
+  while (pos < n) {
+    const k = readSync(fd, json, pos, n - pos, 8 + pos);
+    if (k === 0) throw new LenguaError('file shrank while being read', { file: sourceName });
+    pos += k;
   }
+  return parseHeader(json, size - 8 - n, sourceName);
 }
 
 /** Validates the 8-byte length prefix against the file size; returns N. */

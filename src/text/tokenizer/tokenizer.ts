@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tokenizer as LibTokenizer } from '@huggingface/tokenizers';
 import { LenguaError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { resolveModelDir } from '../../hub/resolve.js';
+import { checkModelFolder, modelFileExists, readModelText } from '../../hub/model-files.js';
 import { AlignedString } from './aligned.js';
 import { appendAddedTokensJson, convertBert, convertByteLevelBpe, parseMerges, parseVocabTxt, tokenContent } from './convert.js';
 import { alignedLowercase, alignedUnicode } from './normalizers.js';
@@ -16,7 +17,8 @@ type Json = Record<string, unknown>;
 export const MAX_INPUT_CHARS = 4_000_000;
 /** transformers' "no limit" model_max_length (1e30) and anything near it means: not set. */
 const NO_LIMIT = 1e15;
-const MAX_JSON_BYTES = 1024 * 1024 * 1024;
+/** Largest tokenizer file read (real ones are tens of MB); also keeps the text under V8's string limit. */
+const MAX_FILE_BYTES = 500_000_000;
 
 interface SeqEnc {
   ids: number[];
@@ -34,13 +36,19 @@ interface PostSpec {
   trim: { addPrefixSpace: boolean } | null;
 }
 
-/** Reads and parses a JSON file, naming the file in every error. */
-function readJson(file: string): Json {
-  const size = statSync(file).size;
-  if (size > MAX_JSON_BYTES) throw new LenguaError(`file is ${size} bytes, over the ${MAX_JSON_BYTES}-byte limit`, { file });
+/** The text of a file of the tokenizer folder (bounded; links out of the folder refused); undefined when absent. */
+function readText(dir: string, name: string): string | undefined {
+  return readModelText(dir, name, MAX_FILE_BYTES);
+}
+
+/** Reads and parses a JSON file of the folder, naming the file in every error; null when absent. */
+function readOptionalJson(dir: string, name: string): Json | null {
+  const file = join(dir, name);
+  const text = readText(dir, name);
+  if (text === undefined) return null;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new LenguaError(`malformed JSON: ${(err as Error).message}`, { file }, { cause: err });
   }
@@ -48,8 +56,10 @@ function readJson(file: string): Json {
   return parsed as Json;
 }
 
-function readOptionalJson(file: string): Json | null {
-  return existsSync(file) ? readJson(file) : null;
+function readJson(dir: string, name: string): Json {
+  const json = readOptionalJson(dir, name);
+  if (json === null) throw new LenguaError('not found', { file: join(dir, name) });
+  return json;
 }
 
 function parseTemplate(items: unknown, specials: Json, file: string): TemplateItem[] {
@@ -143,34 +153,34 @@ const SLOW_DEFAULTS: Record<'bert' | 'gpt2' | 'roberta', Json> = {
 /** Reads a tokenizer folder: tokenizer.json, or vocab.txt / vocab.json + merges.txt. */
 export function readTokenizerFiles(dirIn: string): TokenizerFiles {
   const dir = resolve(dirIn);
-  const configFile = join(dir, 'tokenizer_config.json');
-  const mapFile = join(dir, 'special_tokens_map.json');
-  const config = readOptionalJson(configFile) ?? {};
-  const specialTokensMap = readOptionalJson(mapFile);
+  // Also the files this load will not read: savePretrained of a model copies them along.
+  checkModelFolder(dir);
+  const config = readOptionalJson(dir, 'tokenizer_config.json') ?? {};
+  const specialTokensMap = readOptionalJson(dir, 'special_tokens_map.json');
   // special_tokens_map.json fills what tokenizer_config.json leaves out (as transformers does).
   const merged: Json = { ...(specialTokensMap ?? {}), ...config };
   const tjFile = join(dir, 'tokenizer.json');
-  if (existsSync(tjFile)) {
-    const json = readJson(tjFile);
+  if (modelFileExists(dir, 'tokenizer.json')) {
+    const json = readJson(dir, 'tokenizer.json');
     if (typeof json.model !== 'object' || json.model === null) throw new LenguaError('no "model" object', { file: tjFile, field: 'model' });
     return { dir, json, config: merged, specialTokensMap, source: 'tokenizer.json' };
   }
-  const addedFile = join(dir, 'added_tokens.json');
   const withAdded = (files: TokenizerFiles): TokenizerFiles => {
-    if (existsSync(addedFile)) appendAddedTokensJson(files.json, readJson(addedFile), addedFile);
+    const added = readOptionalJson(dir, 'added_tokens.json');
+    if (added !== null) appendAddedTokensJson(files.json, added, join(dir, 'added_tokens.json'));
     return files;
   };
   const vocabTxt = join(dir, 'vocab.txt');
   const vocabJson = join(dir, 'vocab.json');
   const mergesTxt = join(dir, 'merges.txt');
-  if (existsSync(vocabJson) && existsSync(mergesTxt)) {
-    const vocabObj = readJson(vocabJson);
+  if (modelFileExists(dir, 'vocab.json') && modelFileExists(dir, 'merges.txt')) {
+    const vocabObj = readJson(dir, 'vocab.json');
     const vocab: Record<string, number> = Object.create(null) as Record<string, number>;
     for (const [k, v] of Object.entries(vocabObj)) {
       if (!Number.isInteger(v) || (v as number) < 0) throw new LenguaError(`id of ${JSON.stringify(k)} is not a non-negative integer`, { file: vocabJson, field: k });
       vocab[k] = v as number;
     }
-    const merges = parseMerges(readFileSync(mergesTxt, 'utf8'), mergesTxt);
+    const merges = parseMerges(readText(dir, 'merges.txt') ?? '', mergesTxt);
     const kind = byteLevelKind(dir, merged, vocab);
     const cfg = { ...SLOW_DEFAULTS[kind], ...merged };
     return withAdded({
@@ -182,8 +192,9 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
       tokenizerClass: kind === 'roberta' ? 'RobertaTokenizer' : 'GPT2Tokenizer',
     });
   }
-  if (existsSync(vocabTxt)) {
-    const vocab = parseVocabTxt(readFileSync(vocabTxt, 'utf8'), vocabTxt);
+  const vocabText = readText(dir, 'vocab.txt');
+  if (vocabText !== undefined) {
+    const vocab = parseVocabTxt(vocabText, vocabTxt);
     const cfg = { ...SLOW_DEFAULTS.bert, ...merged };
     return withAdded({ dir, json: convertBert(vocab, cfg, vocabTxt), config: cfg, specialTokensMap, source: 'vocab.txt', tokenizerClass: 'BertTokenizer' });
   }
@@ -198,9 +209,9 @@ function byteLevelKind(dir: string, config: Json, vocab: Record<string, number>)
   const cls = String(config.tokenizer_class ?? '');
   if (/roberta|bart|longformer/i.test(cls)) return 'roberta';
   if (/gpt2/i.test(cls)) return 'gpt2';
-  const modelConfig = join(dir, 'config.json');
-  if (existsSync(modelConfig)) {
-    const mt = String(readJson(modelConfig).model_type ?? '');
+  const modelConfig = readOptionalJson(dir, 'config.json');
+  if (modelConfig !== null) {
+    const mt = String(modelConfig.model_type ?? '');
     if (/roberta|bart|longformer/i.test(mt)) return 'roberta';
     if (mt) return 'gpt2';
   }
