@@ -1,5 +1,6 @@
 // Issue 9, end to end through the real CLI: a model folder whose files link out of it is refused
-// (exit non-zero, naming the file), and a linked model folder still works.
+// (exit non-zero, naming the file), a linked model folder still works, and offline mode names what is
+// missing for a Hub id that is not in the cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -55,4 +56,14 @@ test('predict accepts a model folder reached through a symlink', { skip }, () =>
   const r = run(['predict', '--model', link, 'hola']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /"hola"/);
+});
+
+test('offline predict of a Hub id not in the cache names the id, revision, files, cache path and what to do', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'lengua-offline-cache-'));
+  const r = run(['predict', '--model', 'someone/x', 'hola'], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cache });
+  assert.notEqual(r.status, 0);
+  assert.doesNotMatch(r.stderr, /Missing: \./);
+  for (const s of ['someone/x', '"main"', join(cache, 'models--someone--x'), 'tokenizer.json', 'vocab.txt', 'HF_HUB_OFFLINE', 'lengua hub download someone/x', 'local folder']) {
+    assert.ok(r.stderr.includes(s), `names ${s}: ${r.stderr}`);
+  }
 });

@@ -257,7 +257,7 @@ test('offline mode never connects and names the id, revision, cache folder and m
   const snap = join(cache, 'models--acme--tiny-bert', 'snapshots', fake.repos.get('acme/tiny-bert')!.commit);
   rmSync(join(snap, 'model.safetensors'));
   const mid = fake.requests();
-  await assert.rejects(resolveModelDir('acme/tiny-bert', opts(cache, { offline: true })), /incomplete in the cache .*Missing: model\.safetensors\.$/);
+  await assert.rejects(resolveModelDir('acme/tiny-bert', opts(cache, { offline: true })), /incomplete in the cache .*Missing: model\.safetensors\. To use it: drop --offline/);
   assert.equal(fake.requests(), mid);
   // Online again: only the missing file is fetched, and its blob is reused without a transfer.
   const cdnBefore = fake.cdnLog.length;
@@ -266,6 +266,28 @@ test('offline mode never connects and names the id, revision, cache folder and m
   assert.equal(fake.cdnLog.length, cdnBefore, 'the blob was still cached: no bytes transferred');
   assert.ok(readFileSync(join(snap, 'model.safetensors')).equals(fake.repos.get('acme/tiny-bert')!.files.get('model.safetensors')!));
   assert.ok(before < mid);
+});
+
+test('offline tokenizer-only resolution of an uncached id names the files looked for and what to do (never "Missing: .")', async () => {
+  const cache = tmp();
+  const before = fake.requests();
+  const env = { HF_HUB_OFFLINE: '1' };
+  await assert.rejects(resolveModelDir('someone/x', opts(cache, { env, files: [], weights: false })), (e: unknown) => {
+    assert.ok(e instanceof LenguaError);
+    assert.doesNotMatch(e.message, /Missing: \./);
+    const repoDir = join(cache, 'models--someone--x');
+    for (const s of ['HF_HUB_OFFLINE=1', 'someone/x', '"main"', join(repoDir, 'refs', 'main'), join(repoDir, 'snapshots'), 'tokenizer.json', 'vocab.txt',
+      'merges.txt', 'unset HF_HUB_OFFLINE', '`lengua hub download someone/x`', 'pass a local folder']) {
+      assert.ok(e.message.includes(s), `message names ${s}: ${e.message}`);
+    }
+    return true;
+  });
+  // Another revision is named in the command to run; TRANSFORMERS_OFFLINE is named when it is the cause.
+  await assert.rejects(
+    resolveModelDir('someone/x', opts(cache, { env: { TRANSFORMERS_OFFLINE: 'yes' }, revision: 'v2' })),
+    /offline mode \(TRANSFORMERS_OFFLINE=yes\).*"v2".*config\.json, model\.safetensors.*`lengua hub download someone\/x --revision v2`/,
+  );
+  assert.equal(fake.requests(), before);
 });
 
 test('an interrupted transfer is retried with Range from the .incomplete file and ends byte-exact', async () => {

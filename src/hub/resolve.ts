@@ -18,6 +18,7 @@ import {
   isOfflineEnv,
   knownMissing,
   repoCacheDir,
+  repoFolderName,
   snapshotDir,
   snapshotHas,
   validateRepoFile,
@@ -136,7 +137,7 @@ async function resolveUnchecked(idOrDir: string, opts: ResolveOptions): Promise<
       return { dir: snapshotDir(cacheDir, repoId, commit), source: 'cache', repoId, commit, fetched: [] };
     }
   }
-  if (offline) throw offlineError(repoId, revision, cacheDir, commit, needs);
+  if (offline) throw offlineError(repoId, revision, cacheDir, commit, needs, opts, env);
   try {
     return await download(repoId, revision, cacheDir, needs, opts);
   } catch (err) {
@@ -149,13 +150,41 @@ async function resolveUnchecked(idOrDir: string, opts: ResolveOptions): Promise<
   }
 }
 
-function offlineError(repoId: string, revision: string, cacheDir: string, commit: string | undefined, needs: Needs): LenguaError {
+/** Why no connection may be made, and how to lift it, for offline errors. */
+function offlineCause(opts: ResolveOptions, env: Record<string, string | undefined>): { why: string; lift: string } {
+  if (opts.offline === true) return { why: 'offline mode (--offline / offline: true)', lift: 'drop --offline (offline: true) so Lengua can download it' };
+  const vars = ['HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'].filter((v) => isOfflineEnv({ [v]: env[v] }));
+  const set = vars.map((v) => `${v}=${env[v]}`).join(', ');
+  return { why: `offline mode (${set})`, lift: `unset ${vars.join(' and ')} so Lengua can download it` };
+}
+
+/** The files a resolve looks for, in words. */
+function describeNeeds(needs: Needs): string {
+  const parts = [...needs.required];
+  if (needs.weights) parts.push(`${SAFETENSORS_SINGLE} (or ${SAFETENSORS_INDEX} and its shards)`);
+  if (parts.length === 0) return `any of ${needs.optional.join(', ')}`;
+  return needs.optional.length > 0 ? `${parts.join(', ')}, and where the repository has them ${needs.optional.join(', ')}` : parts.join(', ');
+}
+
+function offlineError(
+  repoId: string,
+  revision: string,
+  cacheDir: string,
+  commit: string | undefined,
+  needs: Needs,
+  opts: ResolveOptions,
+  env: Record<string, string | undefined>,
+): LenguaError {
   const repoDir = repoCacheDir(cacheDir, repoId);
+  const { why, lift } = offlineCause(opts, env);
+  const rev = revision === 'main' ? '' : ` --revision ${revision}`;
+  const todo =
+    `To use it: ${lift}; or run \`lengua hub download ${repoId}${rev}\` on a connected machine and copy ${repoFolderName(repoId)} ` +
+    `into this cache (${cacheDir}) or point HF_HUB_CACHE at a cache that has it; or pass a local folder holding the model files (a path such as ./model).`;
   if (commit === undefined) {
     return new LenguaError(
-      `offline mode (HF_HUB_OFFLINE): ${repoId} at revision "${revision}" is not in the cache ` +
-        `(looked for refs/${revision} in ${repoDir}). Missing: ${[...needs.required, ...(needs.weights ? [SAFETENSORS_SINGLE] : [])].join(', ')}. ` +
-        `Download it once online, or pass a local folder`,
+      `${why}: ${repoId} at revision "${revision}" is not in the Hugging Face cache: there is no ${join(repoDir, 'refs', ...revision.split('/'))} ` +
+        `to say which snapshot to use. Looked for ${describeNeeds(needs)} under ${join(repoDir, 'snapshots')}. ${todo}`,
       { file: repoDir },
     );
   }
@@ -167,8 +196,8 @@ function offlineError(repoId: string, revision: string, cacheDir: string, commit
       ? ` The snapshot has only pickle weights (${pickles.join(', ')}), which Lengua never loads because unpickling can run arbitrary code; convert them with save_pretrained(dir, safe_serialization=True) in Python.`
       : '';
   return new LenguaError(
-    `offline mode (HF_HUB_OFFLINE): ${repoId} at revision "${revision}" (commit ${commit}) is incomplete in the cache ${snap}. ` +
-      `Missing: ${missing.join(', ')}.${pickleNote}`,
+    `${why}: ${repoId} at revision "${revision}" (commit ${commit}) is incomplete in the cache ${snap}. ` +
+      `Missing: ${missing.length > 0 ? missing.join(', ') : describeNeeds(needs)}.${pickleNote} ${todo}`,
     { file: snap },
   );
 }
