@@ -177,3 +177,11 @@ test('model.safetensors wins over pickle weights in the same folder', { skip }, 
   writeSafetensors(join(dir, 'other.safetensors'), { x: makeEntry('F32', [1], [1]) });
   assert.ok(!loadCheckpoint(dir).tensors.has('x'));
 });
+
+test('fuzz finding: an index with a deeply nested shard name is a LenguaError, not a RangeError', () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'model.safetensors.index.json'), `{"weight_map":{"w":${'['.repeat(5000)}${']'.repeat(5000)}}}`);
+  assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof LenguaError && /nested deeper than 128 levels/.test(e.message));
+  writeFileSync(join(dir, 'model.safetensors.index.json'), `{"weight_map":{"w":${'['.repeat(100)}${']'.repeat(100)}}}`);
+  assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof LenguaError && /shard must be a file name in the same folder, got \[\[\[/.test(e.message));
+});

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { checkJsonDepth, preview } from './json.js';
 import { readModelText, withModelFile } from './model-files.js';
 import {
   readSafetensorsFd,
@@ -66,6 +67,7 @@ export function readSafetensorsIndex(path: string): SafetensorsIndex {
   } catch (err) {
     throw new LenguaError(`not valid JSON: ${(err as Error).message}`, { file: path });
   }
+  checkJsonDepth(raw, { file: path });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new LenguaError('index must be a JSON object', { file: path });
   const obj = raw as Record<string, unknown>;
   const wm = obj.weight_map;
@@ -76,7 +78,7 @@ export function readSafetensorsIndex(path: string): SafetensorsIndex {
   for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
     // Shards must be plain file names in the same folder: an index must not point elsewhere on disk.
     if (typeof file !== 'string' || file === '' || file.includes('/') || file.includes('\\') || file === '.' || file === '..') {
-      throw new LenguaError(`shard must be a file name in the same folder, got ${JSON.stringify(file)}`, {
+      throw new LenguaError(`shard must be a file name in the same folder, got ${preview(file)}`, {
         file: path,
         field: `weight_map.${name}`,
       });

@@ -204,6 +204,18 @@ test('malformed files are refused with a clear message naming the file', () => {
   rejects(badUtf8, /not valid UTF-8/);
 });
 
+test('fuzz findings: deep nesting and overflowing shapes with a zero dimension are LenguaErrors', () => {
+  // A 5000-deep shape made the error message's JSON.stringify throw a RangeError (stack overflow).
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+  rejects(craft(`{"a":{"dtype":"F32","shape":${deep},"data_offsets":[0,0]}}`), /nested deeper than 128 levels/);
+  rejects(craft(`{"__metadata__":{"k":${deep}}}`), /nested deeper than 128 levels/);
+  // 129 levels is over serde_json's limit; 128 (a 126-deep shape inside an entry inside the header) is not.
+  rejects(craft({ a: { dtype: 'F32', shape: JSON.parse('['.repeat(126) + ']'.repeat(126)), data_offsets: [0, 0] } }), /shape must be an array of non-negative integers, got \[\[\[/);
+  // 2^40 * 2^40 overflows before the 0 is reached: refused like the Rust crate (checked_mul), not taken as empty.
+  rejects(craft({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40, 0], data_offsets: [0, 0] } }), /overflows/);
+  assert.equal(parseSafetensors(craft({ a: { dtype: 'F32', shape: [2 ** 20, 0], data_offsets: [0, 0] } })).tensors.get('a')!.data.byteLength, 0);
+});
+
 test('the writer refuses entries whose data do not match their shape', () => {
   assert.throws(
     () => serializeSafetensors({ w: { dtype: 'F32', shape: [2, 2], data: new Uint8Array(12) } }),

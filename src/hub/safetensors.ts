@@ -16,6 +16,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { checkJsonDepth, preview } from './json.js';
 
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -203,6 +204,7 @@ function parseHeader(json: Uint8Array, dataLen: number, sourceName: string): Saf
   } catch (err) {
     throw new LenguaError(`header is not valid JSON: ${(err as Error).message}`, where);
   }
+  checkJsonDepth(header, where);
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new LenguaError('header must be a JSON object of tensor name -> {dtype, shape, data_offsets}', where);
   }
@@ -216,7 +218,7 @@ function parseHeader(json: Uint8Array, dataLen: number, sourceName: string): Saf
       }
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') {
-          throw new LenguaError(`__metadata__ values must be strings, got ${JSON.stringify(v)}`, { ...where, field: `__metadata__.${k}` });
+          throw new LenguaError(`__metadata__ values must be strings, got ${preview(v)}`, { ...where, field: `__metadata__.${k}` });
         }
         metadata[k] = v;
       }
@@ -228,14 +230,14 @@ function parseHeader(json: Uint8Array, dataLen: number, sourceName: string): Saf
     }
     const e = value as Record<string, unknown>;
     if (!isSafetensorsDType(e.dtype)) {
-      throw new LenguaError(`unknown or unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${SUPPORTED.join(', ')})`, field);
+      throw new LenguaError(`unknown or unsupported dtype ${preview(e.dtype)} (supported: ${SUPPORTED.join(', ')})`, field);
     }
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new LenguaError(`shape must be an array of non-negative integers, got ${JSON.stringify(e.shape)}`, field);
+      throw new LenguaError(`shape must be an array of non-negative integers, got ${preview(e.shape)}`, field);
     }
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
-      throw new LenguaError(`data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(off)}`, field);
+      throw new LenguaError(`data_offsets must be [begin, end] non-negative integers, got ${preview(off)}`, field);
     }
     infos.push([name, { dtype: e.dtype, shape: (e.shape as number[]).slice(), dataOffsets: [off[0] as number, off[1] as number] }]);
   }
@@ -251,11 +253,15 @@ function parseHeader(json: Uint8Array, dataLen: number, sourceName: string): Saf
     if (end > dataLen) throw new LenguaError(`data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes)`, field);
     if (begin < cursor) throw new LenguaError(`data_offsets [${begin}, ${end}] overlap the previous tensor, which ends at ${cursor}`, field);
     if (begin > cursor) throw new LenguaError(`data_offsets [${begin}, ${end}] leave a gap: the previous tensor ends at ${cursor}`, field);
-    const nbytes = info.shape.reduce((a, d) => a * d, 1) * DTYPE_SIZE[info.dtype];
-    if (!Number.isSafeInteger(nbytes)) throw new LenguaError(`shape ${JSON.stringify(info.shape)} overflows`, field);
+    // Checked at every step, as the Rust crate's checked_mul: [2^40, 2^40, 0] overflows, its 0 does not save it.
+    let nbytes = DTYPE_SIZE[info.dtype];
+    for (const d of info.shape) {
+      nbytes *= d;
+      if (!Number.isSafeInteger(nbytes)) throw new LenguaError(`shape ${preview(info.shape)} overflows`, field);
+    }
     if (nbytes !== end - begin) {
       throw new LenguaError(
-        `shape ${JSON.stringify(info.shape)} x ${info.dtype} (${DTYPE_SIZE[info.dtype]} bytes) = ${nbytes} bytes, but data_offsets span ${end - begin}`,
+        `shape ${preview(info.shape)} x ${info.dtype} (${DTYPE_SIZE[info.dtype]} bytes) = ${nbytes} bytes, but data_offsets span ${end - begin}`,
         field,
       );
     }
@@ -289,15 +295,15 @@ export function validateEntry(name: string, t: SafetensorsEntry): number {
   const field = { field: name };
   if (name === '' || name === '__metadata__') throw new LenguaError('invalid tensor name', field);
   if (!isSafetensorsDType(t.dtype)) {
-    throw new LenguaError(`unknown dtype ${JSON.stringify(t.dtype)} (supported: ${SUPPORTED.join(', ')})`, field);
+    throw new LenguaError(`unknown dtype ${preview(t.dtype)} (supported: ${SUPPORTED.join(', ')})`, field);
   }
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new LenguaError(`shape must be non-negative integers, got ${JSON.stringify(t.shape)}`, field);
+    throw new LenguaError(`shape must be non-negative integers, got ${preview(t.shape)}`, field);
   }
   const nbytes = t.shape.reduce((a, d) => a * d, 1) * DTYPE_SIZE[t.dtype];
   if (!(t.data instanceof Uint8Array) || t.data.byteLength !== nbytes) {
     throw new LenguaError(
-      `data has ${t.data?.byteLength} bytes but shape ${JSON.stringify(t.shape)} x ${t.dtype} needs ${nbytes}`,
+      `data has ${t.data?.byteLength} bytes but shape ${preview(t.shape)} x ${t.dtype} needs ${nbytes}`,
       field,
     );
   }
@@ -319,7 +325,7 @@ export function serializeSafetensors(tensors: SafetensorsInput, metadata?: Recor
   const parts: string[] = [];
   if (metadata !== undefined && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new LenguaError(`metadata values must be strings, got ${JSON.stringify(v)}`, { field: k });
+      if (typeof v !== 'string') throw new LenguaError(`metadata values must be strings, got ${preview(v)}`, { field: k });
     }
     parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   }
@@ -483,7 +489,7 @@ export function entryToBigInt64(t: SafetensorsEntry): BigInt64Array {
 
 function checkShape(shape: readonly number[], length: number): number[] {
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || numel(shape) !== length) {
-    throw new LenguaError(`shape ${JSON.stringify(shape)} does not hold ${length} values`);
+    throw new LenguaError(`shape ${preview(shape)} does not hold ${length} values`);
   }
   return shape.slice();
 }
