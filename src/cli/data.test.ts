@@ -11,6 +11,10 @@ const shared = resolve(repoRoot, '../shared/data');
 const noShared = existsSync(shared) ? false : 'shared data (../shared/data) not present';
 const sample = join(repoRoot, 'examples/data/tweets-sample.csv');
 
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Runs the real CLI in a child process, from the repo root. */
 function lengua(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = runCli(args, { timeout: 60_000 });
@@ -102,9 +106,63 @@ test('data split: CSV in, CSV out with the same header, split.json, byte-identic
   assert.equal(leak.code, 0, leak.stderr);
   const lj = JSON.parse(leak.stdout) as { exact: unknown[]; normalized: unknown[] };
   assert.deepEqual([lj.exact.length, lj.normalized.length], [0, 0]);
-  const c = lengua('data', 'split', sample, '--out', b, '--seed', '6');
+  const c = lengua('data', 'split', sample, '--out', b, '--seed', '6', '--overwrite');
   assert.equal(c.code, 0, c.stderr);
   assert.ok(!readFileSync(join(a, 'train.csv')).equals(readFileSync(join(b, 'train.csv'))), 'another seed gives another split');
+});
+
+test('data split refuses to replace an earlier split (before loading anything); --overwrite replaces it', () => {
+  const out = mkdtempSync(join(tmpdir(), 'lengua-split-again-'));
+  const first = lengua('data', 'split', sample, '--out', out, '--seed', '1');
+  assert.equal(first.code, 0, first.stderr);
+  const before = Object.fromEntries(readdirSync(out).map((f) => [f, readFileSync(join(out, f))]));
+  const again = lengua('data', 'split', sample, '--out', out, '--seed', '2');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, new RegExp(`${escape(join(out, 'train.csv'))}: already exists .*pass --overwrite to replace it, or choose another --out`));
+  for (const [f, bytes] of Object.entries(before)) assert.ok(readFileSync(join(out, f)).equals(bytes), `${f} changed`);
+  // The check comes before the input is read: a broken input is not even looked at.
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-split-bad-'));
+  const bad = join(dir, 'bad.csv');
+  writeFileSync(bad, 'text,label\nragged,a,b\n');
+  const early = lengua('data', 'split', bad, '--out', out);
+  assert.equal(early.code, 1);
+  assert.match(early.stderr, /train\.csv: already exists/);
+  // split.json alone (the split files of another format) is enough to refuse.
+  const other = mkdtempSync(join(tmpdir(), 'lengua-split-json-'));
+  writeFileSync(join(other, 'split.json'), '{}');
+  const j = lengua('data', 'split', sample, '--out', other);
+  assert.equal(j.code, 1);
+  assert.match(j.stderr, /split\.json: already exists/);
+  const replaced = lengua('data', 'split', sample, '--out', out, '--seed', '2', '--overwrite');
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.ok(!readFileSync(join(out, 'train.csv')).equals(before['train.csv']!), 'train.csv was replaced');
+  assert.equal((JSON.parse(readFileSync(join(out, 'split.json'), 'utf8')) as { seed: number }).seed, 2);
+});
+
+test('data split / kfold: an --out that is a file is refused up front, naming --out', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-out-file-'));
+  const file = join(dir, 'not-a-folder');
+  writeFileSync(file, 'x');
+  for (const cmd of ['split', 'kfold']) {
+    const r = lengua('data', cmd, sample, '--out', file);
+    assert.equal(r.code, 1, `${cmd}: ${r.stdout}`);
+    assert.match(r.stderr, new RegExp(`--out ${escape(file)} is a file; --out names a folder`));
+  }
+  // A path below a file cannot be made a folder either.
+  const below = lengua('data', 'split', sample, '--out', join(file, 'sub'));
+  assert.equal(below.code, 1);
+  assert.match(below.stderr, /--out .*not-a-folder\/sub: a part of the path is a file/);
+});
+
+test('data kfold refuses to replace earlier folds; --overwrite replaces them', () => {
+  const out = mkdtempSync(join(tmpdir(), 'lengua-kfold-again-'));
+  assert.equal(lengua('data', 'kfold', sample, '--out', out, '--k', '3').code, 0);
+  const again = lengua('data', 'kfold', sample, '--out', out, '--k', '3', '--seed', '9');
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /folds\.json: already exists/);
+  const r = lengua('data', 'kfold', sample, '--out', out, '--k', '3', '--seed', '9', '--overwrite');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(readFileSync(join(out, 'folds.json'), 'utf8')) as { seed: number }).seed, 9);
 });
 
 test('data split: parallel files in, parallel files out; JSONL in, JSONL out; bad ratio is an error', { skip: noShared }, () => {

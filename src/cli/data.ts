@@ -1,6 +1,9 @@
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
+import { ensureWritableDir } from '../util/fs.js';
 import {
+  detectFormat,
+  foldOutputFiles,
   formatLeakageReport,
   formatReport,
   inspectDataset,
@@ -8,7 +11,10 @@ import {
   loadConll,
   entitySpans,
   loadDataset,
+  refuseExistingOutputs,
+  siblingLabelsFile,
   splitDataset,
+  splitOutputFiles,
   stratifiedKFold,
   writeFolds,
   writeSplits,
@@ -58,6 +64,17 @@ function counts(byName: Record<string, number>): string {
     .join(' ');
 }
 
+/**
+ * Before any loading: `--out` must be a folder that can be written, and (without --overwrite) must not
+ * hold the files this run would write. Parallel data writes X_labels.txt only when it has labels.
+ */
+function checkOutput(file: string, flags: DataFlags & { out: string; overwrite?: boolean }, files: (format: Dataset['format'], labelled: boolean) => string[]): void {
+  ensureWritableDir(flags.out, '--out');
+  const format = flags.format ?? detectFormat(file);
+  const labelled = format !== 'parallel' || (flags.labels ?? siblingLabelsFile(file)) !== undefined;
+  refuseExistingOutputs(flags.out, files(format, labelled), flags.overwrite === true);
+}
+
 function print(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 }
@@ -88,15 +105,18 @@ export function register(program: Command): void {
       .argument('<file>', 'the dataset to split'),
   )
     .requiredOption('--out <dir>', 'folder for the split files and split.json')
+    .option('--overwrite', 'replace split files already in --out (by default their presence is an error)')
     .option('--val <ratio>', 'validation share', parseRatio('val'), 0.1)
     .option('--test <ratio>', 'test share', parseRatio('test'), 0.1)
     .option('--seed <n>', 'seed of the shuffle', parseInteger('seed'), 42)
     .option('--no-stratify', 'do not keep label shares equal across splits')
     .option('--json', 'print split.json instead of a summary')
-    .action((file: string, flags: DataFlags & { out: string; val: number; test: number; seed: number; stratify: boolean; json?: boolean }) => {
+    .action((file: string, flags: DataFlags & { out: string; overwrite?: boolean; val: number; test: number; seed: number; stratify: boolean; json?: boolean }) => {
+      const splits = ['train', ...(flags.val > 0 ? ['validation'] : []), ...(flags.test > 0 ? ['test'] : [])];
+      checkOutput(file, flags, (format, labelled) => splitOutputFiles(format, labelled, splits));
       const ds = loadDataset(file, dataLoadOptions(flags, { lenient: false }));
       const result = splitDataset(ds, { val: flags.val, test: flags.test, seed: flags.seed, stratify: flags.stratify });
-      const manifest = writeSplits(ds, result, flags.out, file);
+      const manifest = writeSplits(ds, result, flags.out, file, { overwrite: flags.overwrite === true });
       if (flags.json) return print(JSON.stringify(manifest, null, 2));
       const lines = Object.entries(manifest.counts).map(
         ([name, c]) => `${name.padEnd(10)} ${String(c.rows).padStart(7)}  ${counts(c.labels)}  → ${manifest.files[name]!.join(', ')}`,
@@ -114,13 +134,15 @@ export function register(program: Command): void {
       .argument('<file>', 'the dataset to fold'),
   )
     .requiredOption('--out <dir>', 'folder for fold-N/ folders and folds.json')
+    .option('--overwrite', 'replace fold files already in --out (by default their presence is an error)')
     .option('--k <n>', 'number of folds', parseInteger('k'), 5)
     .option('--seed <n>', 'seed of the shuffle', parseInteger('seed'), 42)
     .option('--json', 'print folds.json instead of a summary')
-    .action((file: string, flags: DataFlags & { out: string; k: number; seed: number; json?: boolean }) => {
+    .action((file: string, flags: DataFlags & { out: string; overwrite?: boolean; k: number; seed: number; json?: boolean }) => {
+      checkOutput(file, flags, (format, labelled) => foldOutputFiles(flags.out, format, labelled, flags.k));
       const ds = loadDataset(file, dataLoadOptions(flags, { lenient: false }));
       const folds = stratifiedKFold(ds, flags.k, flags.seed);
-      const manifest = writeFolds(ds, folds, flags.seed, flags.out, file);
+      const manifest = writeFolds(ds, folds, flags.seed, flags.out, file, { overwrite: flags.overwrite === true });
       if (flags.json) return print(JSON.stringify(manifest, null, 2));
       print(
         [

@@ -17,4 +17,15 @@ export {
 } from './split.js';
 export { leakageReport, formatLeakageReport, type LeakageReport, type LeakEntry, type LeakOccurrence } from './leakage.js';
 export { inspectDataset, formatReport, stats, type InspectReport, type InspectOptions, type LengthStats, type TokenCounter } from './inspect.js';
-export { serializeSplit, splitFileNames, writeSplits, writeFolds, type SplitManifest, type FoldsManifest } from './write.js';
+export {
+  serializeSplit,
+  splitFileNames,
+  splitOutputFiles,
+  foldOutputFiles,
+  refuseExistingOutputs,
+  writeSplits,
+  writeFolds,
+  type SplitManifest,
+  type FoldsManifest,
+  type WriteOptions,
+} from './write.js';

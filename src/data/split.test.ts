@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LenguaError } from '../errors.js';
@@ -9,6 +10,7 @@ import { leakageReport } from './leakage.js';
 import { loadDataset } from './load.js';
 import { mulberry32, normalizedKey, splitDataset, stratifiedKFold } from './split.js';
 import type { Dataset, Example } from './types.js';
+import { writeFolds, writeSplits } from './write.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = resolve(repoRoot, '../shared/data');
@@ -208,4 +210,22 @@ test('property: any labelled data, ratios and seed give a partition with no norm
     ),
     { numRuns: 60 },
   );
+});
+
+test('writeSplits / writeFolds with overwrite: false refuse before writing anything when an output exists', () => {
+  const ds = synthetic({ a: 20, b: 20 });
+  const out = mkdtempSync(join(tmpdir(), 'lengua-write-'));
+  writeFileSync(join(out, 'test.csv'), 'precious\n');
+  const result = splitDataset(ds, { seed: 1 });
+  assert.throws(
+    () => writeSplits(ds, result, out, 'mem', { overwrite: false }),
+    (e: unknown) => e instanceof LenguaError && e.file === join(out, 'test.csv') && /already exists.*--overwrite/.test(e.message),
+  );
+  assert.deepEqual(readdirSync(out), ['test.csv']); // train.csv, validation.csv and split.json were not written either
+  assert.equal(readFileSync(join(out, 'test.csv'), 'utf8'), 'precious\n');
+  writeSplits(ds, result, out, 'mem'); // the library default replaces, as a file write does
+  assert.deepEqual(readdirSync(out).sort(), ['split.json', 'test.csv', 'train.csv', 'validation.csv']);
+  const folds = mkdtempSync(join(tmpdir(), 'lengua-write-folds-'));
+  writeFolds(ds, stratifiedKFold(ds, 2, 1), 1, folds, 'mem');
+  assert.throws(() => writeFolds(ds, stratifiedKFold(ds, 2, 2), 2, folds, 'mem', { overwrite: false }), /fold-0\/train\.csv: already exists/);
 });

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -90,6 +91,57 @@ function field(s: string, delim: string, file: string, line: number): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** What writeSplits / writeFolds do with files already in the output folder. */
+export interface WriteOptions {
+  /**
+   * Replace files of the same name (default true, as a file write does). `false` refuses before
+   * anything is written when any output file exists: the CLI's default, so a second split into the
+   * same folder never silently replaces the first one.
+   */
+  overwrite?: boolean;
+}
+
+/**
+ * Throws, naming the first one, when any of `files` (relative to `outDir`) exists and `overwrite` is off.
+ * The CLI calls it with the names it can predict before loading, so a long load is not wasted.
+ */
+export function refuseExistingOutputs(outDir: string, files: Iterable<string>, overwrite = false): void {
+  if (overwrite) return;
+  for (const f of files) {
+    const path = join(outDir, f);
+    if (existsSync(path)) {
+      throw new LenguaError('already exists (written by an earlier run?); pass --overwrite to replace it, or choose another --out', {
+        file: path,
+      });
+    }
+  }
+}
+
+/** The files `writeSplits` writes for these splits, besides `mapping.txt` of parallel data (known once loaded). */
+export function splitOutputFiles(format: Dataset['format'], labelled: boolean, splits: Iterable<string>): string[] {
+  return [...[...splits].flatMap((s) => splitFileNames(format, s, labelled)), 'split.json'];
+}
+
+/**
+ * The files `writeFolds` would write for k folds that already exist in `outDir`, besides each fold's
+ * `mapping.txt` of parallel data. Only fold folders present are listed, so a large k costs nothing.
+ */
+export function foldOutputFiles(outDir: string, format: Dataset['format'], labelled: boolean, k: number): string[] {
+  const files = ['folds.json'];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(outDir);
+  } catch {
+    return files; // no folder yet: nothing to replace
+  }
+  for (const name of entries) {
+    const m = /^fold-(\d+)$/.exec(name);
+    if (m === null || Number(m[1]) >= k || `fold-${Number(m[1])}` !== name) continue;
+    for (const s of ['train', 'validation']) files.push(...splitFileNames(format, s, labelled).map((f) => join(name, f)));
+  }
+  return files;
+}
+
 export interface SplitManifest {
   input: string;
   labelsFile?: string;
@@ -110,7 +162,7 @@ export interface SplitManifest {
  * (seed, ratios, counts per split and label, the input, the grouping rule). No timestamps: the same
  * input and seed give byte-identical output.
  */
-export function writeSplits(ds: Dataset, result: SplitResult, outDir: string, inputName = ds.path): SplitManifest {
+export function writeSplits(ds: Dataset, result: SplitResult, outDir: string, inputName = ds.path, options: WriteOptions = {}): SplitManifest {
   const outputs = new Map<string, string>();
   const manifest: SplitManifest = {
     input: inputName,
@@ -139,7 +191,9 @@ export function writeSplits(ds: Dataset, result: SplitResult, outDir: string, in
     manifest.counts[name] = { rows: split.examples.length, labels };
   }
   if (ds.format === 'parallel' && ds.layout.mappingText !== undefined) outputs.set('mapping.txt', ds.layout.mappingText);
-  // Serialize everything first so a row that cannot be written stops the command before any file changes.
+  // Serialize and check everything first so a row that cannot be written, or a file that would be
+  // replaced, stops the command before any file changes.
+  refuseExistingOutputs(outDir, [...outputs.keys(), 'split.json'], options.overwrite ?? true);
   for (const [f, content] of outputs) writeFileAtomic(join(outDir, f), content);
   writeFileAtomic(join(outDir, 'split.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
@@ -159,7 +213,14 @@ export interface FoldsManifest {
  * Writes k-fold cross-validation sets: `fold-0/train.*`, `fold-0/validation.*`, ... in the input's
  * format, then `folds.json`. Like writeSplits, no timestamps, so reruns are byte-identical.
  */
-export function writeFolds(ds: Dataset, folds: ReadonlyArray<{ fold: number; train: Dataset; validation: Dataset }>, seed: number, outDir: string, inputName = ds.path): FoldsManifest {
+export function writeFolds(
+  ds: Dataset,
+  folds: ReadonlyArray<{ fold: number; train: Dataset; validation: Dataset }>,
+  seed: number,
+  outDir: string,
+  inputName = ds.path,
+  options: WriteOptions = {},
+): FoldsManifest {
   const outputs = new Map<string, string>();
   const manifest: FoldsManifest = { input: inputName, format: ds.format, k: folds.length, seed, prng: 'mulberry32', grouping: GROUPING_RULE, folds: [] };
   for (const f of folds) {
@@ -176,6 +237,7 @@ export function writeFolds(ds: Dataset, folds: ReadonlyArray<{ fold: number; tra
     }
     manifest.folds.push({ fold: f.fold, dir, train: f.train.examples.length, validation: f.validation.examples.length, labels });
   }
+  refuseExistingOutputs(outDir, [...outputs.keys(), 'folds.json'], options.overwrite ?? true);
   for (const [f, content] of outputs) writeFileAtomic(join(outDir, f), content);
   writeFileAtomic(join(outDir, 'folds.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
