@@ -1,5 +1,5 @@
 /** data/: load labelled text and NER data, label sets, splits, leakage checks and inspection. */
-export { readTextFile, decodeBytes, firstInvalidUtf8, splitLines, type TextEncoding } from './decode.js';
+export { readTextFile, readTextChunks, TextChunkDecoder, decodeBytes, firstInvalidUtf8, splitLines, type TextEncoding } from './decode.js';
 export { LabelSet, type LabelOrder, type LabelSetJson } from './labels.js';
 export { loadDataset, detectFormat, checkKnownLabels, readMapping, siblingLabelsFile, arrayElementLines } from './load.js';
 export type { DataFormat, Dataset, DatasetLayout, Example, LoadOptions, RawRecord, SkippedRow, SourceLocation } from './types.js';

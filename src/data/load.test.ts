@@ -303,3 +303,21 @@ test('real data: SST-2 dev TSV (sentence<TAB>label) and TASS 2020 header-less TS
   assert.equal(test.examples.length, 1821);
   assert.equal(test.labels.size, 0);
 });
+
+test('a UTF-16 CSV (Excel "Unicode text" style, with BOM) loads with the right lines; the BOM never reaches the header', () => {
+  const text = 'text,label\n"Cañón, 😀",pos\n"dos\nlíneas",neg\n';
+  const le = Buffer.from(`\ufeff${text}`, 'utf16le');
+  const be = Buffer.from(le).swap16();
+  for (const [name, bytes] of [['le.csv', le], ['be.csv', be]] as const) {
+    const p = file(name, bytes);
+    const ds = loadDataset(p);
+    assert.deepEqual(ds.layout.header, ['text', 'label']);
+    assert.deepEqual(
+      ds.examples.map((e) => [e.text, e.label, e.source.line]),
+      [
+        ['Cañón, 😀', 'pos', 2],
+        ['dos\nlíneas', 'neg', 3],
+      ],
+    );
+  }
+});
