@@ -109,9 +109,27 @@ test('a ragged CSV row is an error naming its line; with skip it is left out and
   );
 });
 
-test('an unclosed quote is an error naming the file and line', () => {
+test('an unclosed quote is an error naming the line where the quoted field opens, and the field', () => {
   const p = file('q.csv', 'text,label\nok,1\n"never closed,1\nmore,0\n');
-  throwsAt(() => loadDataset(p), { file: p }, /malformed CSV: Quote Not Closed/);
+  throwsAt(() => loadDataset(p), { file: p, line: 3, field: 'text' }, /malformed CSV: the quoted field that opens on this line is never closed \(Quote Not Closed\)/);
+  // The record starts on line 3 with a closed multi-line field; the unclosed one opens on line 4, in the second column.
+  const q = file('q2.csv', 'text,label\nok,1\n"two\nlines","open\nnever,closed\n');
+  throwsAt(() => loadDataset(q), { file: q, line: 4, field: 'label' }, /Quote Not Closed/);
+  // Without a final newline, and without a header (columns named by index).
+  const r = file('q3.csv', 'a,1\nb,"2');
+  throwsAt(() => loadDataset(r, { header: false, textColumn: '0' }), { file: r, line: 2, field: '1' }, /Quote Not Closed/);
+});
+
+test('a label column is required when asked: the error names the columns found and --label-column', () => {
+  const p = file('nolabel.csv', 'text,foo\nhello,1\n');
+  throwsAt(() => loadDataset(p, { requireLabel: true }), { file: p, line: 1 }, /no label column found \(looked for label, labels, sentiment, class, target\); columns are: "text", "foo"; name one with --label-column/);
+  assert.equal(loadDataset(p).labels.size, 0); // without requireLabel: unlabelled data, as before
+  assert.equal(loadDataset(p, { requireLabel: true, labelColumn: 'foo' }).examples[0]!.label, '1');
+  const j = file('nolabel.jsonl', '{"text":"a","score":3}\n');
+  throwsAt(() => loadDataset(j, { requireLabel: true }), { file: j, line: 1 }, /columns are: "text", "score"; name one with --label-column/);
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-par-'));
+  writeFileSync(join(dir, 'test_text.txt'), 'a\nb\n');
+  throwsAt(() => loadDataset(join(dir, 'test_text.txt'), { requireLabel: true }), { file: join(dir, 'test_text.txt') }, /no labels file \(looked for test_labels\.txt beside it\).*--labels/);
 });
 
 test('empty text and missing label are errors naming file, line and field; skip counts them', () => {

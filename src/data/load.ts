@@ -10,6 +10,8 @@ const TEXT_COLUMNS = ['text', 'sentence', 'tweet', 'content', 'review'];
 const LABEL_COLUMNS = ['label', 'labels', 'sentiment', 'class', 'target'];
 /** A record longer than this is refused (bounds memory per row; tweets and reviews are far below it). */
 const MAX_FIELD_CHARS = 1_000_000;
+/** A CSV/TSV record (all its fields, as UTF-8) longer than this is a syntax error: room for several fields at MAX_FIELD_CHARS. */
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 /** Picks the format from the file name: `.csv`, `.tsv`, `.jsonl`/`.ndjson`, `.json`, `*_text.txt`/`.txt` (parallel). */
 export function detectFormat(path: string): DataFormat {
@@ -122,6 +124,13 @@ function resolveColumns(available: readonly string[], opts: LoadOptions, file: s
   } else {
     const l = LABEL_COLUMNS.find(has);
     if (l !== undefined) cols.label = l;
+    else if (opts.requireLabel) {
+      // Said here, where the columns are known, rather than later as "example without a label".
+      throw new LenguaError(
+        `no label column found (looked for ${LABEL_COLUMNS.join(', ')}); columns are: ${available.map((a) => `"${a}"`).join(', ')}; name one with --label-column (or --label-columns for 0/1 columns)`,
+        { file, line },
+      );
+    }
   }
   if (opts.idColumn !== undefined) {
     if (!has(opts.idColumn)) unknown(opts.idColumn, 'id');
@@ -278,20 +287,9 @@ function loadDelimited(path: string, format: 'csv' | 'tsv', opts: LoadOptions): 
   type Rec = { record: string[]; raw: string; info: { lines: number } };
   let records: Rec[];
   try {
-    records = parseCsv(text, {
-      delimiter,
-      // TSV files (GLUE, TASS) do not quote: a '"' in a tweet is just a character.
-      quote: format === 'tsv' ? null : '"',
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: false,
-      info: true,
-      raw: true,
-    }) as unknown as Rec[];
+    records = parseCsv(text, { ...csvOptions(format), info: true }) as unknown as Rec[];
   } catch (err) {
-    const e = err as { code?: string; message?: string; lines?: number };
-    const msg = (e.message ?? String(err)).replace(/ at line \d+$| on line \d+$/, '');
-    throw new LenguaError(`malformed ${format.toUpperCase()}: ${msg}`, { file: path, ...(e.lines ? { line: e.lines } : {}) }, { cause: err });
+    throw csvSyntaxError(err, path, format, opts.header ?? true ? () => headerOf(text, delimiter, format) : () => undefined);
   }
   // A blank line at the very end of a file is not a record.
   while (records.length > 0 && isBlankRecord(records[records.length - 1]!)) records.pop();
@@ -325,6 +323,85 @@ function loadDelimited(path: string, format: 'csv' | 'tsv', opts: LoadOptions): 
     addRecord(c, cols, (col) => fields[index.get(col)!], line, { kind: 'fields', fields });
   }
   return finish(c, format, path, cols, { header, delimiter });
+}
+
+/** Options every CSV/TSV read passes to csv-parse. */
+function csvOptions(format: 'csv' | 'tsv') {
+  return {
+    delimiter: format === 'tsv' ? '\t' : ',',
+    // TSV files (GLUE, TASS) do not quote: a '"' in a tweet is just a character.
+    quote: format === 'tsv' ? null : '"',
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: false,
+    // Bounds the memory of one record: an unclosed quote would otherwise make the rest of the file one field.
+    max_record_size: MAX_RECORD_BYTES,
+    raw: true,
+  };
+}
+
+/** The header's column names, read on their own (only for naming the field of a syntax error). */
+function headerOf(text: string, delimiter: string, format: 'csv' | 'tsv'): string[] | undefined {
+  try {
+    const [first] = parseCsv(text, { ...csvOptions(format), delimiter, raw: false, to: 1 }) as string[][];
+    return first?.map((h) => h.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A csv-parse error as a LenguaError on the line where the bad record starts — for an unclosed quote,
+ * the line where the quoted field opens (csv-parse reports the end of the file). `header` gives the
+ * column names, when there are any, to name the field.
+ */
+function csvSyntaxError(err: unknown, path: string, format: 'csv' | 'tsv', header: () => string[] | undefined): LenguaError {
+  const e = err as { code?: string; message?: string; lines?: number; raw?: string; column?: number | string | null };
+  const kind = format.toUpperCase();
+  if ((e.code === 'CSV_QUOTE_NOT_CLOSED' || e.code === 'CSV_MAX_RECORD_SIZE') && typeof e.lines === 'number' && typeof e.raw === 'string') {
+    const raw = e.raw.endsWith('\n') ? e.raw.slice(0, -1) : e.raw;
+    const recordStart = e.lines - countNewlines(raw);
+    const column = typeof e.column === 'number' ? e.column : undefined;
+    const fieldStart = column !== undefined ? fieldOffset(raw, column, format === 'tsv' ? '\t' : ',') : undefined;
+    const line = recordStart + (fieldStart !== undefined ? countNewlines(raw.slice(0, fieldStart)) : 0);
+    const name = column !== undefined ? (header()?.[column] ?? String(column)) : undefined;
+    const where = { file: path, line, ...(name !== undefined ? { field: name } : {}) };
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+      return new LenguaError(
+        `malformed ${kind}: the quoted field that opens on this line is never closed (Quote Not Closed); a field holding a quote must be quoted as a whole, with each inner quote doubled ("")`,
+        where,
+        { cause: err },
+      );
+    }
+    return new LenguaError(
+      `malformed ${kind}: the record that starts on line ${recordStart} is over ${MAX_RECORD_BYTES} bytes; most likely a quote opened here is never closed`,
+      where,
+      { cause: err },
+    );
+  }
+  const msg = (e.message ?? String(err)).replace(/ at line \d+$| on line \d+$/, '');
+  return new LenguaError(`malformed ${kind}: ${msg}`, { file: path, ...(e.lines ? { line: e.lines } : {}) }, { cause: err });
+}
+
+/** Offset in `raw` (one record, all fields before `column` complete) where field `column` starts. */
+function fieldOffset(raw: string, column: number, delimiter: string): number | undefined {
+  let i = 0;
+  for (let field = 0; field < column; field++) {
+    if (raw[i] === '"') {
+      // A quoted field: "" is a quote inside it; the closing quote is followed by the delimiter.
+      for (i++; ; i++) {
+        if (i >= raw.length) return undefined;
+        if (raw[i] === '"') {
+          if (raw[i + 1] === '"') i++;
+          else break;
+        }
+      }
+    }
+    const next = raw.indexOf(delimiter, i);
+    if (next < 0) return undefined;
+    i = next + delimiter.length;
+  }
+  return i;
 }
 
 function isBlankRecord(r: { record: string[]; raw: string }): boolean {
@@ -460,6 +537,13 @@ function loadParallel(path: string, opts: LoadOptions): Dataset {
   const labelsFile = opts.labelsFile ?? siblingLabelsFile(path);
   if (opts.labelsFile !== undefined && !existsSync(opts.labelsFile)) {
     throw new LenguaError('labels file not found', { file: opts.labelsFile });
+  }
+  if (labelsFile === undefined && opts.requireLabel) {
+    const m = /^(.*)_text\.txt$/i.exec(basename(path));
+    throw new LenguaError(
+      `no labels file${m ? ` (looked for ${m[1]}_labels.txt beside it)` : ''}: the texts have no labels; name the labels file with --labels`,
+      { file: path },
+    );
   }
   let mappingFile = opts.mappingFile;
   if (mappingFile === undefined && labelsFile !== undefined) {

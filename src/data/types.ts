@@ -86,6 +86,12 @@ export interface LoadOptions {
   onBadRow?: 'error' | 'skip';
   /** Keep empty or whitespace-only texts instead of treating them as bad rows (inspection does this to count them). */
   allowEmptyText?: boolean;
+  /**
+   * Labels are needed (training, evaluation): a file without a label column is an error naming the
+   * columns it has and --label-column (parallel form: without a labels file, naming --labels), instead
+   * of loading as unlabelled data.
+   */
+  requireLabel?: boolean;
   /** Keep rows without a label (label undefined) instead of treating them as bad rows. */
   allowMissingLabel?: boolean;
   /** Order of the label set built from the data; see LabelSet.fromLabels. */
