@@ -11,14 +11,18 @@
 import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { checkJsonDepth, preview } from './json.js';
 import { readModelText } from './model-files.js';
 
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
 /** config.json files are small; anything bigger is not a config (or is hostile). */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
-/** Upper bounds that keep a typo or a hostile file from allocating absurd tensors. */
-export const CONFIG_LIMITS = { vocab: 10_000_000, hidden: 65_536, layers: 512, heads: 1024, positions: 1_048_576, labels: 1_000_000 };
+/**
+ * Upper bounds that keep a typo or a hostile file from allocating absurd tensors. `labels` also bounds
+ * what `num_labels` alone makes (one LABEL_i name each, from a few bytes of file): ImageNet-21k has 21 843.
+ */
+export const CONFIG_LIMITS = { vocab: 10_000_000, hidden: 65_536, layers: 512, heads: 1024, positions: 1_048_576, labels: 100_000 };
 
 export type Json = Record<string, unknown>;
 
@@ -32,6 +36,8 @@ export abstract class PretrainedConfig {
   readonly source: string;
 
   constructor(raw: Json = {}, source = 'config.json') {
+    // Deeper values would load, then break the JSON.stringify of a save or clone (RangeError).
+    checkJsonDepth(raw, { file: source });
     this.raw = { ...raw };
     this.source = source;
     // id2label is the truth for the label count in HF; num_labels alone is also accepted.
@@ -52,7 +58,7 @@ export abstract class PretrainedConfig {
   protected int(key: string, def: number, min: number, max: number): number {
     const v = key in this.raw ? this.raw[key] : def;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new LenguaError(`must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`, { file: this.source, field: key });
+      throw new LenguaError(`must be an integer in [${min}, ${max}], got ${preview(v)}`, { file: this.source, field: key });
     }
     return v;
   }
@@ -60,7 +66,7 @@ export abstract class PretrainedConfig {
   protected num(key: string, def: number, min = -Infinity, max = Infinity): number {
     const v = key in this.raw ? this.raw[key] : def;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      throw new LenguaError(`must be a number in [${min}, ${max}], got ${JSON.stringify(v)}`, { file: this.source, field: key });
+      throw new LenguaError(`must be a number in [${min}, ${max}], got ${preview(v)}`, { file: this.source, field: key });
     }
     return v;
   }
@@ -69,7 +75,7 @@ export abstract class PretrainedConfig {
     const v = key in this.raw ? this.raw[key] : def;
     if (v === null || v === undefined) return null;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw new LenguaError(`must be a non-negative integer or null, got ${JSON.stringify(v)}`, { file: this.source, field: key });
+      throw new LenguaError(`must be a non-negative integer or null, got ${preview(v)}`, { file: this.source, field: key });
     }
     return v;
   }
@@ -78,20 +84,20 @@ export abstract class PretrainedConfig {
     const v = this.raw[key];
     if (v === null || v === undefined) return null;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      throw new LenguaError(`must be a number in [${min}, ${max}] or null, got ${JSON.stringify(v)}`, { file: this.source, field: key });
+      throw new LenguaError(`must be a number in [${min}, ${max}] or null, got ${preview(v)}`, { file: this.source, field: key });
     }
     return v;
   }
 
   protected str(key: string, def: string): string {
     const v = key in this.raw ? this.raw[key] : def;
-    if (typeof v !== 'string') throw new LenguaError(`must be a string, got ${JSON.stringify(v)}`, { file: this.source, field: key });
+    if (typeof v !== 'string') throw new LenguaError(`must be a string, got ${preview(v)}`, { file: this.source, field: key });
     return v;
   }
 
   protected bool(key: string, def: boolean): boolean {
     const v = key in this.raw ? this.raw[key] : def;
-    if (typeof v !== 'boolean') throw new LenguaError(`must be true or false, got ${JSON.stringify(v)}`, { file: this.source, field: key });
+    if (typeof v !== 'boolean') throw new LenguaError(`must be true or false, got ${preview(v)}`, { file: this.source, field: key });
     return v;
   }
 
@@ -128,7 +134,7 @@ export abstract class PretrainedConfig {
   /** An activation name the models implement (transformers' ACT2FN names). */
   protected activationField(key: string, value: unknown): string {
     if (typeof value !== 'string' || !SUPPORTED_ACTIVATIONS.includes(value)) {
-      throw new LenguaError(`unsupported activation ${JSON.stringify(value)} (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`, { file: this.source, field: key });
+      throw new LenguaError(`unsupported activation ${preview(value)} (supported: ${SUPPORTED_ACTIVATIONS.join(', ')})`, { file: this.source, field: key });
     }
     return value;
   }
@@ -138,6 +144,21 @@ export abstract class PretrainedConfig {
   abstract get numHiddenLayers(): number;
   abstract get numAttentionHeads(): number;
   abstract get maxPositionEmbeddings(): number;
+
+  /** Width of the feed-forward layer (intermediate_size, n_inner, hidden_dim); transformers' usual 4 x hidden by default. */
+  protected get mlpWidth(): number {
+    return 4 * this.hiddenSize;
+  }
+
+  /**
+   * About how many parameters a model of this config has (embeddings and layers; biases, norms and heads
+   * are small next to them). Loading compares it with the checkpoint before allocating anything, so a
+   * few bytes of config.json cannot claim gigabytes of weights that the checkpoint does not hold.
+   */
+  approxParameterCount(): number {
+    const h = this.hiddenSize;
+    return (this.vocabSize + this.maxPositionEmbeddings) * h + this.numHiddenLayers * (4 * h * h + 2 * h * this.mlpWidth);
+  }
 
   get initializerRange(): number {
     return this.num('initializer_range', 0.02, 0, 100);
@@ -167,7 +188,7 @@ export abstract class PretrainedConfig {
     for (const [k, name] of entries) {
       const i = Number(k);
       if (!Number.isInteger(i) || i < 0 || i >= entries.length || typeof name !== 'string') {
-        throw new LenguaError(`entry ${JSON.stringify(k)}: ${JSON.stringify(name)} is not "<id 0..${entries.length - 1}>": "<label>"`, { file: this.source, field: 'id2label' });
+        throw new LenguaError(`entry ${preview(k)}: ${preview(name)} is not "<id 0..${entries.length - 1}>": "<label>"`, { file: this.source, field: 'id2label' });
       }
       out[i] = name;
     }
@@ -191,7 +212,7 @@ export abstract class PretrainedConfig {
     if (typeof v !== 'object' || Array.isArray(v)) throw new LenguaError('must be an object {"label": 0, ...}', { file: this.source, field: 'label2id' });
     for (const [name, id] of Object.entries(v as Json)) {
       if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-        throw new LenguaError(`entry ${JSON.stringify(name)} must map to a non-negative integer`, { file: this.source, field: 'label2id' });
+        throw new LenguaError(`entry ${preview(name)} must map to a non-negative integer`, { file: this.source, field: 'label2id' });
       }
     }
     return { ...(v as Record<string, number>) };
@@ -215,7 +236,7 @@ export abstract class PretrainedConfig {
     const v = this.raw.problem_type;
     if (v === undefined || v === null) return null;
     if (v !== 'regression' && v !== 'single_label_classification' && v !== 'multi_label_classification') {
-      throw new LenguaError(`must be regression, single_label_classification or multi_label_classification, got ${JSON.stringify(v)}`, { file: this.source, field: 'problem_type' });
+      throw new LenguaError(`must be regression, single_label_classification or multi_label_classification, got ${preview(v)}`, { file: this.source, field: 'problem_type' });
     }
     return v;
   }

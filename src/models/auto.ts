@@ -6,7 +6,9 @@ import * as torch from '../torch/index.js';
 import type { Device } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { parseConfigJson, readConfigJson, type Json, type ProblemType } from '../hub/config.js';
+import { preview } from '../hub/json.js';
 import { loadCheckpoint } from '../hub/checkpoint.js';
+import { numel, type SafetensorsFile } from '../hub/safetensors.js';
 import { resolveModelDir } from '../hub/resolve.js';
 import type { PreTrainedModel } from './pretrained.js';
 import type { ModelFamily, Task } from './family.js';
@@ -35,7 +37,7 @@ export type { Task };
 
 function family(modelType: unknown, source: string): ModelFamily {
   if (typeof modelType !== 'string' || !Object.hasOwn(MODEL_FAMILIES, modelType)) {
-    throw new LenguaError(`model_type ${JSON.stringify(modelType)} is not supported (supported: ${MODEL_TYPES.join(', ')})`, { file: source, field: 'model_type' });
+    throw new LenguaError(`model_type ${preview(modelType)} is not supported (supported: ${MODEL_TYPES.join(', ')})`, { file: source, field: 'model_type' });
   }
   return MODEL_FAMILIES[modelType as ModelType];
 }
@@ -149,6 +151,31 @@ export function modelFromConfig(task: Task, config: AnyConfig, opts: { seed?: nu
   return model;
 }
 
+/**
+ * Parameters a config may claim beyond what its checkpoint holds: new heads and the odd missing
+ * module (a pooler) are small; 25M float32 parameters are 100 MB.
+ */
+const UNBACKED_PARAMETERS = 25_000_000;
+
+/**
+ * Refuses, before a single tensor is allocated, a config that describes a model far larger than the
+ * weights beside it (vocab_size 1000000 x hidden_size 4096 over a 200 KB checkpoint would allocate
+ * 16 GB of fresh weights, then fail on their shapes): memory follows the real files, not a claim.
+ */
+function checkConfigAgainstCheckpoint(config: AnyConfig, ckpt: SafetensorsFile, dir: string): void {
+  let held = 0;
+  for (const t of ckpt.tensors.values()) held += numel(t.shape);
+  const claimed = config.approxParameterCount();
+  if (claimed <= 2 * held + UNBACKED_PARAMETERS) return;
+  const millions = (n: number): string => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 0)}M`;
+  throw new LenguaError(
+    `describes a model of about ${millions(claimed)} parameters (vocabulary ${config.vocabSize}, hidden size ${config.hiddenSize}, ` +
+      `${config.numHiddenLayers} layers), but the checkpoint in ${dir} holds ${millions(held)}: config.json and the weights do not belong ` +
+      `together, and the memory for the difference is not allocated`,
+    { file: config.source },
+  );
+}
+
 /** `fromPretrained` for a task: folder or Hub id → model in eval mode. */
 export async function modelFromPretrained(task: Task, idOrDir: string, opts: FromPretrainedOptions = {}): Promise<PreTrainedModel> {
   const dir = await resolveModelDir(idOrDir, opts.resolve ?? {});
@@ -156,6 +183,7 @@ export async function modelFromPretrained(task: Task, idOrDir: string, opts: Fro
   const labelsChanged = applyLabelOptions(config, opts);
   const C = classFor(task, config);
   const ckpt = loadCheckpoint(dir);
+  checkConfigAgainstCheckpoint(config, ckpt, dir);
   const model = new C(config as never);
   if (opts.seed !== undefined) torch.manualSeed(opts.seed);
   model.loadWeights(ckpt, { source: idOrDir, ignoreMismatchedSizes: opts.ignoreMismatchedSizes ?? labelsChanged });

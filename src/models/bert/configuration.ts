@@ -1,6 +1,7 @@
 /** transformers `configuration_bert.py`: BERT's config.json keys and defaults. */
 import { LenguaError } from '../../errors.js';
 import { CONFIG_LIMITS as LIMITS, PretrainedConfig, type Json } from '../../hub/config.js';
+import { preview } from '../../hub/json.js';
 
 /** transformers `BertConfig`. */
 export class BertConfig extends PretrainedConfig {
@@ -24,9 +25,10 @@ export class BertConfig extends PretrainedConfig {
     void this.classifierDropout;
     const pet = this.get<unknown>('position_embedding_type');
     if (pet !== 'absolute') {
-      throw new LenguaError(`only "absolute" position embeddings are implemented, got ${JSON.stringify(pet)}`, { file: this.source, field: 'position_embedding_type' });
+      throw new LenguaError(`only "absolute" position embeddings are implemented, got ${preview(pet)}`, { file: this.source, field: 'position_embedding_type' });
     }
   }
+  protected override get mlpWidth(): number { return this.intermediateSize; }
   get vocabSize(): number { return this.int('vocab_size', this.get('vocab_size'), 1, LIMITS.vocab); }
   get hiddenSize(): number { return this.int('hidden_size', this.get('hidden_size'), 1, LIMITS.hidden); }
   get numHiddenLayers(): number { return this.int('num_hidden_layers', this.get('num_hidden_layers'), 0, LIMITS.layers); }

@@ -24,6 +24,7 @@ export class DistilBertConfig extends PretrainedConfig {
     void this.seqClassifDropout;
     void this.qaDropout;
   }
+  protected override get mlpWidth(): number { return this.hiddenDim; }
   get vocabSize(): number { return this.int('vocab_size', this.get('vocab_size'), 1, LIMITS.vocab); }
   get hiddenSize(): number { return this.int('dim', this.get('dim'), 1, LIMITS.hidden); }
   get dim(): number { return this.hiddenSize; }

@@ -28,6 +28,7 @@ export class GPT2Config extends PretrainedConfig {
     void this.scaleAttnWeights;
     void this.scaleAttnByInverseLayerIdx;
   }
+  protected override get mlpWidth(): number { return this.nInner; }
   get vocabSize(): number { return this.int('vocab_size', this.get('vocab_size'), 1, LIMITS.vocab); }
   get hiddenSize(): number { return this.int('n_embd', this.get('n_embd'), 1, LIMITS.hidden); }
   get nEmbd(): number { return this.hiddenSize; }
