@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { LenguaError } from '../errors.js';
 import type { Device } from '../torch/index.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { coerceArgument, readArgumentsFile, readConfigText, type TrainingArguments } from '../train/arguments.js';
 import { BASELINE_MODEL, baselineRunner, checkBaselineConfig } from '../train/baseline-runner.js';
@@ -141,6 +141,8 @@ interface CvFlags extends SelectionFlags {
 
 export async function runCv(flags: CvFlags, out: (s: string) => void, err: (s: string) => void): Promise<void> {
   const k = parseInt(flags.folds, 'folds');
+  // Before k fits: the output folder must take files.
+  if (flags.out !== undefined) ensureWritableDir(flags.out, '--out');
   const { runner, config } = runnerAndConfig(flags);
   const { train, validation } = loadTrainEval(flags.train, flags.eval);
   // Train + validation pooled: CV replaces the single validation split with k of them.

@@ -2,15 +2,15 @@
  * `lengua evaluate --model DIR|baseline:DIR --data FILE`: scores a classifier on labelled data and writes
  * metrics.json, predictions.jsonl and a self-contained report.html; prints every metric with its split.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { loadDataset } from '../data/index.js';
 import { loadClassifier } from '../eval/classifier.js';
-import { checkTestDiscipline, evaluateClassifier, inferSplit, recordEvaluation, summarizeResult } from '../eval/evaluate.js';
+import { checkTestDiscipline, evaluateClassifier, hashDataset, inferSplit, recordEvaluation, summarizeResult } from '../eval/evaluate.js';
 import { renderReport } from '../eval/report/index.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
 
 interface EvaluateFlags extends DataFlags {
@@ -61,9 +61,11 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   const inferred = inferSplit(flags.data);
   const split = flags.split ?? inferred ?? 'unspecified';
   const clf = await loadClassifier(flags.model, { batchSize, ...(maxLength !== undefined ? { maxLength } : {}) });
-  // Before any prediction: a second look at a test split is refused, not merely recorded.
-  const earlier = checkTestDiscipline(clf.dir, split, { force: flags.force === true });
   const ds = loadDataset(flags.data, dataLoadOptions(flags));
+  // Before any prediction: a second look at a test set — by split name or by content — is refused, not merely recorded.
+  const earlier = checkTestDiscipline(clf.dir, split, { force: flags.force === true, dataSha256: hashDataset(ds).dataSha256 });
+  const out = resolve(flags.out ?? join(clf.dir ?? '.', `eval-${split}`));
+  ensureWritableDir(out, '--out');
   const trainingLog = findTrainingLog(flags.trainingLog, clf.dir);
   const result = await evaluateClassifier(clf, ds, {
     split,
@@ -72,8 +74,6 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
     ...(trainingLog !== undefined ? { trainingLog } : {}),
   });
   if (flags.split === undefined) result.splitSource = inferred !== null ? 'file name' : 'unknown';
-  const out = resolve(flags.out ?? join(clf.dir ?? '.', `eval-${split}`));
-  mkdirSync(out, { recursive: true });
   const summary = summarizeResult(result);
   writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   writeFileAtomic(join(out, 'predictions.jsonl'), result.predictions.map((p) => JSON.stringify({ split, ...p })).join('\n') + '\n');

@@ -1,16 +1,24 @@
 /**
  * `lengua predict --model DIR TEXT...`: runs a sequence-classification model on texts through its
  * tokenizer and prints the best label(s) with scores (softmax; sigmoid for multi-label models).
+ * `--input FILE` (or `-`, or lines piped to stdin) streams any number of texts through in batches and
+ * writes one JSON line per text.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
 import { AutoModelForSequenceClassification } from '../models/index.js';
 import type { AnySequenceClassifier } from '../models/index.js';
 import { batchScores } from '../eval/transformer-scores.js';
+import { formatOf, openInput, readInputTexts, type InputFormat, type InputText } from './predict-input.js';
 
 interface PredictFlags {
   model: string;
+  input?: string;
+  format?: InputFormat;
+  textColumn?: string;
+  idColumn?: string;
+  maxRecordBytes: string;
   json?: boolean;
   topK: string;
   batchSize: string;
@@ -57,6 +65,41 @@ export function predictTexts(
   return out;
 }
 
+type Tokenizer = Awaited<ReturnType<typeof AutoTokenizer.fromPretrained>>;
+
+/** Writes, waiting when stdout's buffer is full, so a fast model never piles output up in memory. */
+async function writeOut(s: string): Promise<void> {
+  if (!process.stdout.write(s)) await new Promise<void>((res) => process.stdout.once('drain', () => res()));
+}
+
+/** Streams the input's texts through the model in batches; one JSON line per text, in input order. */
+async function predictStream(model: AnySequenceClassifier, tok: Tokenizer, flags: PredictFlags, opts: { topK: number; batchSize: number; maxLength?: number }): Promise<number> {
+  const file = flags.input ?? '-';
+  const name = file === '-' ? 'stdin' : file;
+  const format = flags.format ?? (file === '-' ? 'text' : formatOf(file));
+  const maxRecordBytes = positiveInt(flags.maxRecordBytes, '--max-record-bytes', 1 << 30);
+  const stream = openInput(file);
+  stream.on('error', () => undefined); // surfaced by the iteration below
+  let batch: InputText[] = [];
+  let n = 0;
+  const flush = async (): Promise<void> => {
+    const preds = predictTexts(model, tok, batch.map((b) => b.text), opts);
+    let out = '';
+    batch.forEach((b, i) => {
+      out += JSON.stringify({ line: b.line, ...(b.id !== undefined ? { id: b.id } : {}), text: b.text, label: preds[i]![0]!.label, score: preds[i]![0]!.score, ...(opts.topK > 1 ? { predictions: preds[i] } : {}) }) + '\n';
+    });
+    n += batch.length;
+    batch = [];
+    await writeOut(out);
+  };
+  for await (const t of readInputTexts(stream, { format, name, maxRecordBytes, ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}), ...(flags.idColumn !== undefined ? { idColumn: flags.idColumn } : {}) })) {
+    batch.push(t);
+    if (batch.length === opts.batchSize) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command('predict')
@@ -66,14 +109,28 @@ export function register(program: Command): void {
     .option('--top-k <n>', 'labels to show per text', '1')
     .option('--batch-size <n>', 'texts per forward pass', '32')
     .option('--max-length <n>', 'truncate inputs to this many tokens (default: what the model allows)')
-    .argument('<text...>', 'texts to classify')
+    .option('--input <file>', 'classify the texts of a file (- for stdin), streamed in batches: one JSON line {line, text, label, score} per text')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension; text lines otherwise)').choices(['text', 'jsonl', 'csv', 'tsv']))
+    .option('--text-column <name>', 'CSV column or JSON key of the text (default: text, sentence, tweet, content or review)')
+    .option('--id-column <name>', 'CSV column or JSON key copied to each output line as "id"')
+    .option('--max-record-bytes <n>', 'longest input line or record accepted', String(1 << 20))
+    .argument('[text...]', 'texts to classify (or use --input, or pipe lines to stdin)')
     .action(async (texts: string[], flags: PredictFlags) => {
       const topK = positiveInt(flags.topK, '--top-k', 1_000_000);
       const batchSize = positiveInt(flags.batchSize, '--batch-size', 4096);
       const maxLength = flags.maxLength === undefined ? undefined : positiveInt(flags.maxLength, '--max-length', 1_000_000);
+      const streaming = flags.input !== undefined || texts.length === 0;
+      if (texts.length > 0 && flags.input !== undefined) throw new LenguaError('give texts as arguments or --input FILE, not both', { field: '--input' });
+      if (streaming && flags.input === undefined && process.stdin.isTTY) throw new LenguaError('no texts: give them as arguments, with --input FILE, or pipe lines to stdin', { field: 'text' });
       const tok = await AutoTokenizer.fromPretrained(flags.model);
       const model = await AutoModelForSequenceClassification.fromPretrained(flags.model);
-      const preds = predictTexts(model, tok, texts, { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) });
+      const opts = { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) };
+      if (streaming) {
+        const n = await predictStream(model, tok, flags, opts);
+        if (n === 0) process.stderr.write('note: the input holds no texts\n');
+        return;
+      }
+      const preds = predictTexts(model, tok, texts, opts);
       if (flags.json) {
         process.stdout.write(JSON.stringify(preds) + '\n');
         return;

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { LenguaError } from '../errors.js';
+import { describeSystemError, isSystemError } from '../util/fs.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerData } from './data.js';
 import { register as registerTokenize } from './tokenize.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   const program = new Command('lengua')
     .description('The Hugging Face NLP workflow for TypeScript: preprocess, tokenize, train, evaluate, serve.')
     .version('0.1.0')
+    .option('--debug', 'print the stack trace of an error (also LENGUA_DEBUG=1)')
     .showHelpAfterError();
   for (const register of registrations) register(program);
   return program;
@@ -28,16 +30,25 @@ const registrations: Array<(program: Command) => void> = [registerDemo, register
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
+  const debug = argv.includes('--debug') || process.env.LENGUA_DEBUG === '1';
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof LenguaError) {
-      process.stderr.write(`lengua: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    process.stderr.write(`lengua: ${describeError(err)}\n`);
+    if (debug && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
+    return 1;
   }
 }
 
+/**
+ * One line for any error: a LenguaError's message (it names file, line and field); a system error as
+ * `PATH: what happened, what to do`; anything else is a bug, said so, with the stack trace behind --debug.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof LenguaError) return err.message;
+  if (isSystemError(err)) return describeSystemError(err);
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return `unexpected error (a bug in lengua; please report it): ${message}. Run again with --debug for the stack trace.`;
+}

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
+import { ensureWritableDir } from '../util/fs.js';
 import { loadSearchSpace } from '../train/search-space.js';
 import { formatSearchTable, runSearch } from '../train/search.js';
 import { addSelectionFlags, addTrainingArgumentFlags, isBaseline, loadTrainEval, parseInt, runnerAndConfig, type SelectionFlags } from './cv.js';
@@ -22,6 +23,7 @@ interface SearchFlags extends SelectionFlags {
 const BASELINE_PRUNING_STEPS = 4;
 
 export async function runSearchCommand(flags: SearchFlags, out: (s: string) => void, err: (s: string) => void): Promise<void> {
+  ensureWritableDir(flags.out, '--out');
   const { runner, config } = runnerAndConfig(flags);
   const space = loadSearchSpace(flags.space, { knownKeys: runner.knownKeys, ...(runner.integerKeys ? { integerKeys: runner.integerKeys } : {}), ...(runner.checkValue ? { checkValue: (k: string, v: unknown) => runner.checkValue!(k, v) } : {}) });
   const { train, validation } = loadTrainEval(flags.train, flags.eval);

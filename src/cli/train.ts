@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { LenguaError } from '../errors.js';
 import { LabelSet, loadDataset, type Dataset } from '../data/index.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
+import { acquireRunLock, prepareOutputDir } from '../train/run-folder.js';
+import { inferSplit } from '../eval/evaluate.js';
 import { ARGUMENT_NAMES, coerceArgument, readArgumentsFile, trainingArguments, type TrainingArguments } from '../train/arguments.js';
 import { addDataOptions, argumentOption, dataLoadOptions, kebab, type DataFlags } from './options.js';
 
@@ -66,6 +68,7 @@ async function runBaseline(flags: TrainFlags, trainDs: Dataset, evalDs: Dataset 
   const { trainBaseline } = await import('../train/baseline.js');
   const r = trainBaseline(trainDs, {
     outputDir: args.outputDir,
+    overwriteOutputDir: args.overwriteOutputDir,
     ...(evalDs ? { evalDataset: evalDs } : {}),
     ...(args.quiet ? {} : { log: (l: string) => process.stderr.write(l + '\n') }),
   });
@@ -78,10 +81,37 @@ async function run(flags: TrainFlags): Promise<void> {
   const args = resolveArguments(flags, flags.out, flags.config);
   const threads = flags.threads !== undefined ? Number(flags.threads) : availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new LenguaError(`--threads must be a positive integer, got ${flags.threads}`, { field: 'threads' });
+  // The output folder first: a file in its place, no permission, or an earlier run there are refused
+  // before any data or model is loaded. The lock is held until the command ends.
+  ensureWritableDir(args.outputDir, '--out');
+  const lock = acquireRunLock(args.outputDir);
+  try {
+    prepareOutputDir(args.outputDir, {
+      overwrite: args.overwriteOutputDir,
+      resume: args.resumeFromCheckpoint !== undefined && args.resumeFromCheckpoint !== false,
+      overwriteFlag: '--overwrite-output-dir',
+      resumeFlag: '--resume-from-checkpoint',
+    });
+    await runLocked(flags, args, threads);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(flags: TrainFlags, args: TrainingArguments, threads: number): Promise<void> {
+  if (inferSplit(flags.train) === 'test' && !args.quiet) {
+    process.stderr.write(`warning: --train ${flags.train} is named like a test split. A held-out test set is never trained on (lengua cv refuses it); train on the training split.\n`);
+  }
   const lo = dataLoadOptions(flags);
   const trainDs = loadDataset(flags.train, lo);
   if (trainDs.examples.length === 0) throw new LenguaError('no examples', { file: flags.train });
   if (trainDs.examples.some((e) => e.label === undefined)) throw new LenguaError('the training data has no label column', { file: flags.train });
+  if (!trainDs.multiLabel && trainDs.labels.size < 2) {
+    throw new LenguaError(
+      `need at least 2 labels to train a classifier, got ${trainDs.labels.size} (${trainDs.labels.names.map((n) => JSON.stringify(n)).join(', ')}); a model trained on one class always predicts it`,
+      { file: flags.train, field: 'label' },
+    );
+  }
 
   if (flags.model.startsWith('baseline:')) {
     const evalDs = flags.eval !== undefined ? loadDataset(flags.eval, { ...lo, labels: trainDs.labels }) : undefined;

@@ -248,16 +248,21 @@ export function readEvaluations(modelDir: string): EvaluationRecord[] {
 }
 
 /**
- * Refuses a second evaluation of split `test` of one model unless `force`, naming the earlier one:
- * a held-out test set measures a model once, at the end; looking again turns it into a validation set.
+ * Refuses a second look at a test set unless `force`, naming the earlier one: a held-out test set
+ * measures a model once, at the end; looking again turns it into a validation set. The record is keyed
+ * by content as well as by name: data whose sha256 matches an earlier test evaluation is that test set,
+ * whatever `split` says now or whatever the file is called.
  */
-export function checkTestDiscipline(modelDir: string | undefined, split: string, opts: { force?: boolean } = {}): EvaluationRecord | null {
-  if (split !== 'test' || modelDir === undefined) return null;
-  const earlier = readEvaluations(modelDir).find((r) => r.split === 'test');
+export function checkTestDiscipline(modelDir: string | undefined, split: string, opts: { force?: boolean; dataSha256?: string } = {}): EvaluationRecord | null {
+  if (modelDir === undefined) return null;
+  const tests = readEvaluations(modelDir).filter((r) => r.split === 'test');
+  const earlier = split === 'test' ? tests[0] : tests.find((r) => opts.dataSha256 !== undefined && r.dataSha256 === opts.dataSha256);
   if (earlier === undefined) return null;
   if (opts.force === true) return earlier;
+  const same = opts.dataSha256 !== undefined && earlier.dataSha256 === opts.dataSha256;
+  const what = split === 'test' ? "this model's test split was already evaluated" : `this data (split "${split}") is the test set this model was already evaluated on (same sha256)`;
   throw new LenguaError(
-    `this model's test split was already evaluated on ${earlier.time} (${earlier.dataFile}, sha256 ${earlier.dataSha256.slice(0, 12)}…, ${earlier.n} examples). ` +
+    `${what} on ${earlier.time} (${earlier.dataFile}, sha256 ${earlier.dataSha256.slice(0, 12)}…, ${earlier.n} examples${same && split === 'test' ? ', the same content' : ''}). ` +
       'A held-out test set is evaluated once, at the end; select models on validation data. Pass --force (force: true) to evaluate it again anyway; the record will say so.',
     { file: join(modelDir, EVALUATIONS_FILE), field: 'split' },
   );

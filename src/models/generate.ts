@@ -20,13 +20,20 @@ export function greedyGenerate(model: GPT2LMHeadModel, promptIds: readonly numbe
   if (promptIds.length === 0) throw new LenguaError('the prompt encodes to no tokens', { field: 'prompt' });
   const limit = model.config.maxPositionEmbeddings;
   if (promptIds.length > limit) throw new LenguaError(`the prompt has ${promptIds.length} tokens; the model takes at most ${limit}`, { field: 'prompt' });
+  // Refused up front rather than cut short without a word: the position table ends at `limit`.
+  if (promptIds.length + maxNew > limit) {
+    throw new LenguaError(
+      `the prompt (${promptIds.length} tokens) plus ${maxNew} new tokens is more than the ${limit} positions the model has (n_positions); ask for at most ${limit - promptIds.length} new tokens`,
+      { field: 'max_new_tokens' },
+    );
+  }
   const eos = opts.eosTokenId === undefined ? model.config.eosTokenId : opts.eosTokenId;
   const ids = [...promptIds];
   const wasTraining = model.training;
   model.eval();
   try {
     torch.noGrad(() => {
-      for (let step = 0; step < maxNew && ids.length < limit; step++) {
+      for (let step = 0; step < maxNew; step++) {
         const next = torch.tidy(() => {
           const { logits } = model.forward({ inputIds: [ids] });
           return logits.select(0, 0).select(0, ids.length - 1).argmax(-1).item();

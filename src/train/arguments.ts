@@ -14,6 +14,7 @@ export type FineTuneStrategy = 'full' | 'head' | 'freeze';
 
 export interface TrainingArguments {
   outputDir: string;
+  overwriteOutputDir: boolean;
   learningRate: number;
   numTrainEpochs: number;
   maxSteps: number;
@@ -28,6 +29,7 @@ export interface TrainingArguments {
   warmupSteps: number;
   lrSchedulerType: SchedulerType;
   maxGradNorm: number;
+  nonFinitePatience: number;
   seed: number;
   evalStrategy: IntervalStrategy;
   evalSteps?: number;
@@ -84,6 +86,7 @@ const doc = (d: Omit<ArgumentDoc, 'type'> & { type?: string }): ArgumentDoc => (
 /** Every field: type, default (transformers' where it has one), help, HF name. */
 export const TRAINING_ARGUMENT_DOCS: Record<keyof TrainingArguments, ArgumentDoc> = {
   outputDir: doc({ kind: 'string', default: undefined, hfName: 'output_dir', help: 'Folder for checkpoints, the final model, training_args.json and log.jsonl.' }),
+  overwriteOutputDir: doc({ kind: 'boolean', default: false, hfName: 'overwrite_output_dir', help: 'Replace what an earlier run left in outputDir (its checkpoints, model, logs); without it a non-empty outputDir is refused unless resuming.' }),
   learningRate: doc({ kind: 'number', default: 5e-5, min: 0, hfName: 'learning_rate', help: 'Peak learning rate of AdamW (reached after warmup).' }),
   numTrainEpochs: doc({ kind: 'number', default: 3, min: 0, hfName: 'num_train_epochs', help: 'Passes over the training data (ignored when maxSteps > 0).' }),
   maxSteps: doc({ kind: 'integer', default: -1, min: -1, hfName: 'max_steps', help: 'Total optimizer steps; overrides numTrainEpochs when > 0.' }),
@@ -98,6 +101,7 @@ export const TRAINING_ARGUMENT_DOCS: Record<keyof TrainingArguments, ArgumentDoc
   warmupSteps: doc({ kind: 'integer', default: 0, min: 0, hfName: 'warmup_steps', help: 'Warmup steps; overrides warmupRatio when > 0.' }),
   lrSchedulerType: doc({ kind: 'enum', choices: ['linear', 'cosine', 'constant', 'constant_with_warmup'], default: 'linear', hfName: 'lr_scheduler_type', help: 'Learning-rate schedule after warmup.' }),
   maxGradNorm: doc({ kind: 'number', default: 1, min: 0, hfName: 'max_grad_norm', help: 'Gradient clipping by total norm (0 = off).' }),
+  nonFinitePatience: doc({ kind: 'integer', default: 3, min: 1, hfName: 'non_finite_patience', help: 'A step whose loss or gradient is NaN/Inf is skipped (no update) and counted; this many in a row stop the run as diverged, saving nothing.' }),
   seed: doc({ kind: 'integer', default: 42, min: 0, hfName: 'seed', help: 'Seed for weights of a new head, data order and dropout. Same seed, same result.' }),
   evalStrategy: doc({ kind: 'enum', choices: ['no', 'steps', 'epoch'], default: 'no', hfName: 'eval_strategy', help: 'When to evaluate on the eval set.' }),
   evalSteps: doc({ kind: 'integer', default: undefined, min: 1, optional: true, hfName: 'eval_steps', help: 'Evaluate every N steps (evalStrategy steps); default loggingSteps.' }),

@@ -3,17 +3,19 @@
  * the TF-IDF + logistic regression baseline on a loaded dataset, optionally scores an evaluation
  * dataset, and saves the folder (with a `log.jsonl` line like the Trainer's, so reports can read it).
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import type { Dataset } from '../data/index.js';
 import { computeClassificationMetrics } from '../metrics/index.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
+import { acquireRunLock, prepareOutputDir } from './run-folder.js';
 import { TfidfLogReg, joinPair, type TfidfLogRegOptions } from '../models/baseline/index.js';
 
 export interface TrainBaselineOptions extends TfidfLogRegOptions {
   /** Where to save the model folder; nothing is written without it. */
   outputDir?: string;
+  /** Replace what an earlier run left in outputDir; without it a non-empty outputDir is refused before fitting. */
+  overwriteOutputDir?: boolean;
   /** Scored after fitting; its metrics come back with an `eval_` prefix. */
   evalDataset?: Dataset;
   /** Progress lines go here (default: nowhere). */
@@ -47,7 +49,22 @@ function labelIds(ds: Dataset, model: { id2label: Record<number, string> } | nul
 
 export function trainBaseline(trainDs: Dataset, opts: TrainBaselineOptions = {}): TrainBaselineResult {
   if (trainDs.multiLabel) throw new LenguaError('the TF-IDF baseline is single-label; the training data is multi-label', { file: trainDs.path });
-  const { outputDir, evalDataset, log, ...modelOpts } = opts;
+  const { outputDir, overwriteOutputDir, evalDataset, log, ...modelOpts } = opts;
+  if (outputDir === undefined) return fitBaseline(trainDs, evalDataset, log, modelOpts);
+  // The folder is checked and locked before the fit: a long fit never ends in a refused or mixed folder.
+  ensureWritableDir(outputDir, 'outputDir');
+  const lock = acquireRunLock(outputDir, 'lengua train (baseline)');
+  try {
+    prepareOutputDir(outputDir, { overwrite: overwriteOutputDir === true });
+    const r = fitBaseline(trainDs, evalDataset, log, modelOpts);
+    saveBaselineRun(r, outputDir);
+    return { ...r, outputDir };
+  } finally {
+    lock.release();
+  }
+}
+
+function fitBaseline(trainDs: Dataset, evalDataset: Dataset | undefined, log: ((line: string) => void) | undefined, modelOpts: TfidfLogRegOptions): TrainBaselineResult {
   const texts = trainDs.examples.map((e) => joinPair(e.text, e.textPair));
   const y = labelIds(trainDs, null, 'training data');
   const model = TfidfLogReg.fit(texts, y, trainDs.labels.id2label, modelOpts);
@@ -70,16 +87,17 @@ export function trainBaseline(trainDs: Dataset, opts: TrainBaselineOptions = {})
     if (m.probability?.logLoss !== undefined) metrics.eval_loss = m.probability.logLoss;
     log?.(`baseline eval: accuracy ${m.accuracy.toFixed(4)}, macro recall ${m.macroRecall.toFixed(4)}, macro F1 ${m.macro.f1.toFixed(4)}`);
   }
-  if (outputDir !== undefined) {
-    mkdirSync(outputDir, { recursive: true });
-    model.save(outputDir);
-    // One HF-style log_history entry, so a report's learning-curve section has what there is.
-    const entry: Record<string, number> = { step: info.optimizer.iterations, epoch: 1, loss: info.optimizer.f };
-    for (const [k, v] of Object.entries(metrics)) if (k.startsWith('eval_')) entry[k] = v;
-    writeFileAtomic(join(outputDir, 'log.jsonl'), JSON.stringify(entry) + '\n');
-    writeFileAtomic(join(outputDir, 'train_results.json'), JSON.stringify(metrics, null, 2) + '\n');
-  }
-  return { model, metrics, ...(outputDir !== undefined ? { outputDir } : {}) };
+  return { model, metrics };
+}
+
+function saveBaselineRun({ model, metrics }: TrainBaselineResult, outputDir: string): void {
+  const info = model.fitInfo!;
+  model.save(outputDir);
+  // One HF-style log_history entry, so a report's learning-curve section has what there is.
+  const entry: Record<string, number> = { step: info.optimizer.iterations, epoch: 1, loss: info.optimizer.f };
+  for (const [k, v] of Object.entries(metrics)) if (k.startsWith('eval_')) entry[k] = v;
+  writeFileAtomic(join(outputDir, 'log.jsonl'), JSON.stringify(entry) + '\n');
+  writeFileAtomic(join(outputDir, 'train_results.json'), JSON.stringify(metrics, null, 2) + '\n');
 }
 
 function argmaxRow(row: readonly number[]): number {

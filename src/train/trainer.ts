@@ -9,7 +9,7 @@
  * did, without saving the libtorch generator state (the binding does not expose it).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import * as torch from '../torch/index.js';
 import { AdamW, clipGradNorm } from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
@@ -29,6 +29,7 @@ import {
   rotateCheckpoints, saveOptimizer, writeCheckpointDir,
 } from './checkpoint.js';
 import { Progress } from './progress.js';
+import { acquireRunLock, prepareOutputDir } from './run-folder.js';
 import { EarlyStoppingCallback, type TrainerCallback, type TrainerState } from './callbacks.js';
 
 export type { TrainerCallback, TrainerState } from './callbacks.js';
@@ -142,6 +143,8 @@ export class Trainer {
   private lastEval: Record<string, number> | null = null;
   private bestStep: number | null = null;
   private strategyResult: StrategyResult | null = null;
+  /** This Trainer has written its log (an evaluate() before train()): that file is not an earlier run's. */
+  private wroteLog = false;
 
   constructor(opts: TrainerOptions) {
     this.model = opts.model;
@@ -153,6 +156,7 @@ export class Trainer {
     this.multiLabel = isMultiLabel(opts.trainDataset);
     checkDataset(opts.trainDataset, this.numLabels, this.multiLabel, 'trainDataset');
     if (opts.evalDataset) checkDataset(opts.evalDataset, this.numLabels, this.multiLabel, 'evalDataset');
+    if (!this.multiLabel && this.numLabels > 1) checkTwoClasses(opts.trainDataset, opts.id2label ?? this.model.config.id2label);
     if (opts.id2label !== undefined) {
       this.model.config.id2label = opts.id2label;
     }
@@ -241,6 +245,7 @@ export class Trainer {
     this.state.logHistory.push(entry);
     mkdirSync(dirname(this.logFile), { recursive: true });
     appendFileSync(this.logFile, JSON.stringify(entry) + '\n');
+    this.wroteLog = true;
     for (const c of this.callbacks) c.onLog?.(this.state, entry);
     this.progress.log(entry);
   }
@@ -250,6 +255,19 @@ export class Trainer {
     const args = this.args;
     const resumeOpt = opts.resumeFromCheckpoint ?? args.resumeFromCheckpoint;
     mkdirSync(args.outputDir, { recursive: true });
+    // One writer per run folder; the lock is held until train() returns.
+    const lock = acquireRunLock(args.outputDir);
+    try {
+      return await this.trainLocked(resumeOpt);
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async trainLocked(resumeOpt: string | boolean | undefined): Promise<TrainOutput> {
+    const args = this.args;
+    const resuming = resumeOpt !== undefined && resumeOpt !== false;
+    prepareOutputDir(args.outputDir, { overwrite: args.overwriteOutputDir, resume: resuming, ...(this.wroteLog ? { ignore: [relative(args.outputDir, this.logFile)] } : {}) });
     removeStaleTemporaries(args.outputDir);
     let resumeDir: string | null = null;
     if (resumeOpt === true) {
@@ -297,6 +315,8 @@ export class Trainer {
     const startStep = this.state.globalStep;
     let logLossSum = 0;
     let logLossSteps = 0;
+    let nonFiniteSteps = 0;
+    let nonFiniteRun = 0;
     let stop = false;
     this.progress.start(maxSteps, startStep);
     const startEpoch = Math.floor(startStep / updatesPerEpoch);
@@ -325,11 +345,24 @@ export class Trainer {
               return loss.item();
             });
           }
-          const gradNorm = args.maxGradNorm > 0 ? clipGradNorm(trainable, args.maxGradNorm) : NaN;
-          optimizer.step();
+          // The total gradient norm is always computed (clipping with no limit multiplies by exactly 1):
+          // it is how a non-finite gradient is seen before it reaches the weights.
+          const gradNorm = clipGradNorm(trainable, args.maxGradNorm > 0 ? args.maxGradNorm : Number.MAX_VALUE);
+          const finite = Number.isFinite(stepLoss) && Number.isFinite(gradNorm);
+          if (finite) optimizer.step();
           optimizer.zeroGrad(true);
           this.state.globalStep = step + 1;
           this.state.epoch = epoch + (c + 1) / chunks.length;
+          if (!finite) {
+            // Skip-and-count, as mixed-precision loss scaling does: the weights keep their last finite values.
+            nonFiniteSteps++;
+            nonFiniteRun++;
+            this.writeLog({ nonfinite_step: 1, step: this.state.globalStep });
+            this.progress.note(`step ${this.state.globalStep}: the ${Number.isFinite(stepLoss) ? 'gradient' : 'loss'} is ${Number.isFinite(stepLoss) ? gradNorm : stepLoss}; update skipped (${nonFiniteRun} in a row)`);
+            if (nonFiniteRun >= args.nonFinitePatience) throw divergedError(args, this.state.globalStep, nonFiniteRun, latestCheckpoint(args.outputDir));
+            continue;
+          }
+          nonFiniteRun = 0;
           trLossSum += stepLoss;
           trLossSteps++;
           logLossSum += stepLoss;
@@ -383,6 +416,7 @@ export class Trainer {
       train_steps_per_second: round4(stepsRun / Math.max(runtime, 1e-9)),
       train_loss: trainingLoss,
       epoch: round4(this.state.epoch),
+      ...(nonFiniteSteps > 0 ? { train_nonfinite_steps: nonFiniteSteps } : {}),
     };
     this.writeLog({ ...metrics, step: this.state.globalStep });
     return { globalStep: this.state.globalStep, trainingLoss, metrics };
@@ -438,6 +472,7 @@ export class Trainer {
     const name = `checkpoint-${step}`;
     const path = join(this.args.outputDir, name);
     if (this.bestStep === step) this.state.bestModelCheckpoint = path;
+    assertFiniteWeights(this.model, path);
     await writeCheckpointDir(this.args.outputDir, step, async (dir) => {
       await this.model.savePretrained(dir, this.tokenizer ? { tokenizer: this.tokenizer } : {});
       saveOptimizer(dir, optimizer, groupNames);
@@ -559,9 +594,47 @@ export class Trainer {
   /** Writes the model (config.json, model.safetensors), tokenizer and training_args.json to dir (default outputDir). */
   async saveModel(dir?: string): Promise<void> {
     const out = dir ?? this.args.outputDir;
+    assertFiniteWeights(this.model, out);
     await this.model.savePretrained(out, this.tokenizer ? { tokenizer: this.tokenizer } : {});
     writeFileAtomic(join(out, ARGS_JSON), JSON.stringify(toHfDict(this.args), null, 2) + '\n');
   }
+}
+
+/** Refuses to save a model with a NaN or infinite weight: such a file only ever answers `null`. */
+function assertFiniteWeights(model: PreTrainedModel, dest: string): void {
+  for (const [name, p] of model.namedParameters()) {
+    const m = torch.tidy(() => p.detach().abs().amax().item());
+    if (!Number.isFinite(m)) {
+      throw new LenguaError(`weight ${name} holds ${Number.isNaN(m) ? 'NaN' : 'Inf'}: not saving the model to ${dest}. Training diverged; lower the learning rate.`, { field: name });
+    }
+  }
+}
+
+function divergedError(args: TrainingArguments, step: number, run: number, lastCheckpoint: string | null): LenguaError {
+  return new LenguaError(
+    `training diverged at step ${step}: the loss or gradient was NaN/Inf ${run} steps in a row (nonFinitePatience ${args.nonFinitePatience}); those updates were skipped and no model was saved. ` +
+      `Lower the learning rate (it is ${args.learningRate})${args.maxGradNorm > 0 ? '' : ', turn gradient clipping on (maxGradNorm)'}, or check the data. ` +
+      (lastCheckpoint !== null ? `The last checkpoint, ${lastCheckpoint}, holds finite weights.` : 'No checkpoint was written before.'),
+    { field: 'learningRate' },
+  );
+}
+
+/**
+ * A classifier trained on one class only ever predicts it: refused, as the baseline refuses it. (A
+ * regression model, numLabels 1, is exempt.)
+ */
+function checkTwoClasses(ds: EncodedDataset, id2label: Record<number, string>): void {
+  const seen = new Set<number>();
+  for (const y of ds.labels) {
+    seen.add(y as number);
+    if (seen.size > 1) return;
+  }
+  if (seen.size === 0) return; // an empty set is refused by train() with its own message
+  const id = [...seen][0]!;
+  throw new LenguaError(
+    `need at least 2 labels to train a classifier; every training example has label ${JSON.stringify(id2label[id] ?? id)}. Add examples of the other labels (a model trained on one class always predicts it).`,
+    { field: 'trainDataset' },
+  );
 }
 
 function checkDataset(ds: EncodedDataset, numLabels: number, multiLabel: boolean, field: string): void {

@@ -12,8 +12,11 @@ import { encodeDataset } from './data.js';
 import { Trainer, type TrainerCallback } from './trainer.js';
 import { softmaxRows, type TrialRunner } from './trial.js';
 
-/** Every TrainingArguments field except outputDir (each trial gets its own folder) and resumeFromCheckpoint (a trial starts from the model). */
-export const TRANSFORMER_KEYS: readonly string[] = ARGUMENT_NAMES.filter((k) => k !== 'outputDir' && k !== 'resumeFromCheckpoint');
+/**
+ * Every TrainingArguments field except outputDir and overwriteOutputDir (each trial gets its own scratch
+ * folder, replaced on a rerun) and resumeFromCheckpoint (a trial starts from the model).
+ */
+export const TRANSFORMER_KEYS: readonly string[] = ARGUMENT_NAMES.filter((k) => k !== 'outputDir' && k !== 'overwriteOutputDir' && k !== 'resumeFromCheckpoint');
 
 /**
  * Defaults for trials that differ from the Trainer's: evaluate every epoch (so a pruner sees
@@ -66,7 +69,7 @@ export function transformerRunner(modelRef: string, opts: { device?: Device; thr
       if (opts.threads !== undefined) setNumThreads(opts.threads);
       const scratch = runOpts.workDir ?? mkdtempSync(join(tmpdir(), 'lengua-trial-'));
       const given = trainingConfig(config);
-      const args = trainingArguments({ ...TRIAL_DEFAULTS, ...given, outputDir: scratch });
+      const args = trainingArguments({ ...TRIAL_DEFAULTS, ...given, outputDir: scratch, overwriteOutputDir: true });
       const labels = await labelOrder(modelRef, data.labels);
       const tokenizer = await AutoTokenizer.fromPretrained(modelRef);
       const model = await AutoModelForSequenceClassification.fromPretrained(modelRef, {

@@ -21,6 +21,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    // A failed write(2) (ENOSPC, EIO) carries no path: name the file the caller asked for.
+    if (isSystemError(err) && err.path === undefined) err.path = path;
     throw err;
   }
 }
