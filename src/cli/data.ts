@@ -6,7 +6,7 @@ import {
   foldOutputFiles,
   formatLeakageReport,
   formatReport,
-  inspectDataset,
+  inspectFile,
   leakageReport,
   loadConll,
   entitySpans,
@@ -92,9 +92,9 @@ export function register(program: Command): void {
     .option('--strict', 'treat empty texts and missing labels as errors')
     .option('--json', 'print JSON')
     .action(async (file: string, flags: DataFlags & { tokenizer?: string; json?: boolean; strict?: boolean }) => {
-      const ds = loadDataset(file, dataLoadOptions(flags, { lenient: !flags.strict }));
       const tokenizer = flags.tokenizer !== undefined ? await loadTokenizer(flags.tokenizer) : undefined;
-      const report = inspectDataset(ds, tokenizer ? { tokenizer } : {});
+      // Streamed: the file is read in pieces and no text is kept, so memory does not grow with the file.
+      const report = await inspectFile(file, dataLoadOptions(flags, { lenient: !flags.strict }), tokenizer ? { tokenizer } : {});
       print(flags.json ? JSON.stringify(report, null, 2) : formatReport(report));
     });
 

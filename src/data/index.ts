@@ -2,7 +2,7 @@
 export { readTextFile, readTextChunks, TextChunkDecoder, decodeBytes, firstInvalidUtf8, splitLines, type TextEncoding } from './decode.js';
 export { LabelSet, type LabelOrder, type LabelSetJson } from './labels.js';
 export { loadDataset, detectFormat, checkKnownLabels, readMapping, siblingLabelsFile, arrayElementLines } from './load.js';
-export type { DataFormat, Dataset, DatasetLayout, Example, LoadOptions, RawRecord, SkippedRow, SourceLocation } from './types.js';
+export type { DataFormat, Dataset, DatasetInfo, DatasetLayout, Example, LoadOptions, RawRecord, SkippedRow, SourceLocation } from './types.js';
 export { loadConll, detectScheme, toIob2, entitySpans, type ConllDataset, type ConllOptions, type ConllSentence, type TagScheme } from './conll.js';
 export {
   splitDataset,
@@ -16,7 +16,21 @@ export {
   type SplitResult,
 } from './split.js';
 export { leakageReport, formatLeakageReport, type LeakageReport, type LeakEntry, type LeakOccurrence } from './leakage.js';
-export { inspectDataset, formatReport, stats, type InspectReport, type InspectOptions, type LengthStats, type TokenCounter } from './inspect.js';
+export {
+  inspectDataset,
+  inspectFile,
+  DatasetInspector,
+  formatReport,
+  stats,
+  histogramStats,
+  type InspectReport,
+  type InspectOptions,
+  type InspectorFootprint,
+  type LengthStats,
+  type TokenCounter,
+} from './inspect.js';
+export { streamDataset, LineReader, type RowSink, type LongLine } from './stream.js';
+export { hashText, TextHashIndex } from './hash.js';
 export {
   serializeSplit,
   splitFileNames,

@@ -1,5 +1,8 @@
+import { Column, TextHashIndex } from './hash.js';
+import type { RowSink } from './rows.js';
 import { normalizedKey } from './split.js';
-import type { Dataset, SkippedRow, SourceLocation } from './types.js';
+import { streamDataset } from './stream.js';
+import type { Dataset, DatasetInfo, Example, LoadOptions, SkippedRow, SourceLocation } from './types.js';
 
 /** All inspection needs from a tokenizer (B's `Tokenizer` fits; so does anything with `encode`). */
 export interface TokenCounter {
@@ -53,84 +56,244 @@ export interface InspectOptions {
   listLimit?: number;
 }
 
+/** What an inspector holds, for checking that it keeps hashes and counts, not texts. */
+export interface InspectorFootprint {
+  /** Distinct texts seen (exact, and after normalization): each costs a hash and a few numbers. */
+  distinctTexts: number;
+  distinctNormalized: number;
+  /** Bytes of the typed arrays behind the hash sets and the per-text counts. */
+  hashBytes: number;
+  /** Texts held: only those of the duplicate groups the report lists (at most listLimit). */
+  listedTexts: number;
+  listedTextChars: number;
+  /** Line numbers held: those of the listed groups, empty texts and rows without a label. */
+  listedLines: number;
+  /** Distinct text lengths counted (the length statistics come from these counts). */
+  lengthBins: number;
+}
+
+interface ListedGroup {
+  text: string;
+  lines: number[];
+  labels: string[];
+  labelIds: number[];
+}
+
+/**
+ * Builds an inspection report one example at a time, so a file can be inspected as it is read
+ * (`inspectFile`) without holding its texts. Duplicates are found by a 64-bit hash of each text (see
+ * hash.ts): per distinct text it keeps the hash, a count, its first line and first label, and the texts
+ * of the first `listLimit` duplicate groups only. Lengths are kept as counts per length, from which
+ * the median and percentiles are exact. Hand it examples in file order (line numbers increasing).
+ */
+export class DatasetInspector implements RowSink {
+  private readonly limit: number;
+  private rows = 0;
+  private readonly labelCounts = new Map<string, number>();
+  private missing = 0;
+  private readonly missingLines: SourceLocation[] = [];
+  private empty = 0;
+  private readonly emptyLines: SourceLocation[] = [];
+  // Exact texts: member number = order of first appearance, as the insertion order of a Map of texts.
+  private readonly exact = new TextHashIndex();
+  private readonly count = new Column(new Uint32Array(1024), (n) => new Uint32Array(n));
+  private readonly firstLine = new Column(new Float64Array(1024), (n) => new Float64Array(n));
+  private readonly firstLabel = new Column(new Int32Array(1024), (n) => new Int32Array(n));
+  private readonly conflict = new Column(new Uint8Array(1024), (n) => new Uint8Array(n));
+  private readonly labelKeys = new Map<string, number>();
+  private readonly labelKeyNames: string[] = [];
+  private groups = 0;
+  private conflicting = 0;
+  /** The duplicate groups with the smallest member numbers (the first to appear), at most `limit`. */
+  private readonly listed = new Map<number, ListedGroup>();
+  private readonly normalized = new TextHashIndex();
+  private readonly chars = new Map<number, number>();
+  private readonly tokens = new Map<number, number>();
+  private skippedCount = 0;
+  private readonly byReason: Record<string, number> = {};
+  private readonly skippedRows: SkippedRow[] = [];
+
+  constructor(private readonly options: InspectOptions = {}) {
+    this.limit = options.listLimit ?? 20;
+  }
+
+  example(e: Example): void {
+    this.rows++;
+    if (e.label === undefined) {
+      this.missing++;
+      if (this.missingLines.length < this.limit) this.missingLines.push(e.source);
+    } else for (const l of typeof e.label === 'string' ? [e.label] : e.label) this.labelCounts.set(l, (this.labelCounts.get(l) ?? 0) + 1);
+    if (e.text.trim() === '') {
+      this.empty++;
+      if (this.emptyLines.length < this.limit) this.emptyLines.push(e.source);
+    }
+    const key = e.textPair === undefined ? e.text : `${e.text}\u0000${e.textPair}`;
+    const labelKey = e.label === undefined ? '' : typeof e.label === 'string' ? e.label : [...e.label].sort().join('|');
+    let lk = this.labelKeys.get(labelKey);
+    if (lk === undefined) {
+      lk = this.labelKeyNames.length;
+      this.labelKeys.set(labelKey, lk);
+      this.labelKeyNames.push(labelKey);
+    }
+    const before = this.exact.size;
+    const id = this.exact.add(key);
+    const line = e.source.line;
+    if (id === before) {
+      for (const col of [this.count, this.firstLine, this.firstLabel, this.conflict]) col.ensure(id);
+      this.count.data[id] = 1;
+      this.firstLine.data[id] = line;
+      this.firstLabel.data[id] = lk;
+      // Copies of a text seen before have its normalized key too: only new texts need normalizing.
+      this.normalized.add(normalizedKey(e.text, e.textPair));
+    } else {
+      const n = ++this.count.data[id]!;
+      if (lk !== this.firstLabel.data[id] && this.conflict.data[id] === 0) {
+        this.conflict.data[id] = 1;
+        this.conflicting++;
+      }
+      if (n === 2) {
+        this.groups++;
+        this.offer(id, key, line, lk);
+      } else {
+        const g = this.listed.get(id);
+        if (g !== undefined) {
+          g.lines.push(line);
+          if (!g.labelIds.includes(lk)) {
+            g.labelIds.push(lk);
+            g.labels.push(labelKey);
+          }
+        }
+      }
+    }
+    const n = codePoints(e.text) + (e.textPair !== undefined ? codePoints(e.textPair) : 0);
+    this.chars.set(n, (this.chars.get(n) ?? 0) + 1);
+    if (this.options.tokenizer) {
+      let t = this.options.tokenizer.encode(e.text).ids.length;
+      if (e.textPair !== undefined) t += this.options.tokenizer.encode(e.textPair).ids.length;
+      this.tokens.set(t, (this.tokens.get(t) ?? 0) + 1);
+    }
+  }
+
+  /**
+   * A text just got its second copy: list it if it is among the first `limit` groups by first
+   * appearance. A group pushed out here never comes back: the `limit` groups before it stay groups.
+   */
+  private offer(id: number, key: string, line: number, lk: number): void {
+    if (this.limit <= 0) return;
+    if (this.listed.size >= this.limit) {
+      let last = -1;
+      for (const k of this.listed.keys()) if (k > last) last = k;
+      if (last < id) return;
+      this.listed.delete(last);
+    }
+    const first = this.firstLabel.data[id]!;
+    const labelIds = lk === first ? [first] : [first, lk];
+    this.listed.set(id, {
+      text: key.replace('\u0000', ' ‖ '),
+      lines: [this.firstLine.data[id]!, line],
+      labels: labelIds.map((i) => this.labelKeyNames[i]!),
+      labelIds,
+    });
+  }
+
+  skip(row: SkippedRow): void {
+    this.skippedCount++;
+    this.byReason[row.reason] = (this.byReason[row.reason] ?? 0) + 1;
+    if (this.skippedRows.length < this.limit) this.skippedRows.push(row);
+  }
+
+  /** The report, once every row has been handed over; `ds` says what the dataset is (its label set, columns). */
+  report(ds: DatasetInfo): InspectReport {
+    const labels: Record<string, number> = {};
+    for (const name of ds.labels.names) labels[name] = 0;
+    for (const [l, n] of this.labelCounts) labels[l] = (labels[l] ?? 0) + n;
+    const counts = Object.values(labels);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const present = counts.filter((c) => c > 0);
+    const balance =
+      total > 0 && counts.length > 0
+        ? {
+            majorityShare: round4(Math.max(...counts) / total),
+            minorityShare: round4(Math.min(...counts) / total),
+            // Ratio of the largest to the smallest class that occurs (a class with no rows would be ∞).
+            imbalanceRatio: round4(Math.max(...present) / Math.min(...present)),
+          }
+        : null;
+    // Unlabelled data (no label column at all) is not "missing" labels.
+    const labelled = ds.columns.label !== undefined || ds.columns.labels !== undefined;
+    return {
+      file: ds.path,
+      ...(ds.labelsFile !== undefined ? { labelsFile: ds.labelsFile } : {}),
+      ...(ds.mappingFile !== undefined ? { mappingFile: ds.mappingFile } : {}),
+      format: ds.format,
+      rows: this.rows,
+      labels,
+      id2label: Object.fromEntries(ds.labels.names.map((n, i) => [String(i), n])),
+      multiLabel: ds.multiLabel,
+      missingLabels: labelled ? this.missing : 0,
+      missingLabelLines: labelled ? [...this.missingLines] : [],
+      balance,
+      emptyTexts: this.empty,
+      emptyTextLines: [...this.emptyLines],
+      duplicates: {
+        count: this.rows - this.exact.size,
+        groups: this.groups,
+        conflictingLabels: this.conflicting,
+        examples: [...this.listed.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([, g]) => ({ text: g.text, lines: [...g.lines], labels: [...g.labels] })),
+        normalizedCount: this.rows - this.normalized.size,
+      },
+      length: { chars: histogramStats(this.chars), ...(this.options.tokenizer ? { tokens: histogramStats(this.tokens) } : {}) },
+      skipped: { count: this.skippedCount, byReason: { ...this.byReason }, rows: [...this.skippedRows] },
+    };
+  }
+
+  footprint(): InspectorFootprint {
+    let listedTextChars = 0;
+    let listedLines = this.missingLines.length + this.emptyLines.length;
+    for (const g of this.listed.values()) {
+      listedTextChars += g.text.length;
+      listedLines += g.lines.length;
+    }
+    return {
+      distinctTexts: this.exact.size,
+      distinctNormalized: this.normalized.size,
+      hashBytes:
+        this.exact.bytes +
+        this.normalized.bytes +
+        this.count.data.byteLength +
+        this.firstLine.data.byteLength +
+        this.firstLabel.data.byteLength +
+        this.conflict.data.byteLength,
+      listedTexts: this.listed.size,
+      listedTextChars,
+      listedLines,
+      lengthBins: this.chars.size + this.tokens.size,
+    };
+  }
+}
+
 /**
  * Describes a dataset: size, label counts and balance, empty and duplicate texts, and text lengths
  * in characters (Unicode code points, so an emoji counts 1) and, with a tokenizer, in tokens (as
  * `encode` returns them, special tokens included; a text pair counts both texts).
  */
 export function inspectDataset(ds: Dataset, options: InspectOptions = {}): InspectReport {
-  const limit = options.listLimit ?? 20;
-  const labels: Record<string, number> = {};
-  for (const name of ds.labels.names) labels[name] = 0;
-  const missing: SourceLocation[] = [];
-  const emptyLines: SourceLocation[] = [];
-  const byText = new Map<string, { lines: number[]; labels: Set<string> }>();
-  const byNorm = new Map<string, number>();
-  const chars: number[] = [];
-  const tokens: number[] = [];
-  for (const e of ds.examples) {
-    if (e.label === undefined) missing.push(e.source);
-    else for (const l of typeof e.label === 'string' ? [e.label] : e.label) labels[l] = (labels[l] ?? 0) + 1;
-    if (e.text.trim() === '') emptyLines.push(e.source);
-    const key = e.textPair === undefined ? e.text : `${e.text}\u0000${e.textPair}`;
-    const entry = byText.get(key) ?? { lines: [], labels: new Set<string>() };
-    entry.lines.push(e.source.line);
-    entry.labels.add(e.label === undefined ? '' : typeof e.label === 'string' ? e.label : [...e.label].sort().join('|'));
-    byText.set(key, entry);
-    const nk = normalizedKey(e.text, e.textPair);
-    byNorm.set(nk, (byNorm.get(nk) ?? 0) + 1);
-    chars.push(codePoints(e.text) + (e.textPair !== undefined ? codePoints(e.textPair) : 0));
-    if (options.tokenizer) {
-      let n = options.tokenizer.encode(e.text).ids.length;
-      if (e.textPair !== undefined) n += options.tokenizer.encode(e.textPair).ids.length;
-      tokens.push(n);
-    }
-  }
-  const dupGroups = [...byText.entries()].filter(([, v]) => v.lines.length > 1);
-  const counts = Object.values(labels);
-  const total = counts.reduce((a, b) => a + b, 0);
-  const present = counts.filter((c) => c > 0);
-  const balance =
-    total > 0 && counts.length > 0
-      ? {
-          majorityShare: round4(Math.max(...counts) / total),
-          minorityShare: round4(Math.min(...counts) / total),
-          // Ratio of the largest to the smallest class that occurs (a class with no rows would be ∞).
-          imbalanceRatio: round4(Math.max(...present) / Math.min(...present)),
-        }
-      : null;
-  const byReason: Record<string, number> = {};
-  for (const s of ds.skipped) byReason[s.reason] = (byReason[s.reason] ?? 0) + 1;
-  const report: InspectReport = {
-    file: ds.path,
-    ...(ds.labelsFile !== undefined ? { labelsFile: ds.labelsFile } : {}),
-    ...(ds.mappingFile !== undefined ? { mappingFile: ds.mappingFile } : {}),
-    format: ds.format,
-    rows: ds.examples.length,
-    labels,
-    id2label: Object.fromEntries(ds.labels.names.map((n, i) => [String(i), n])),
-    multiLabel: ds.multiLabel,
-    // Unlabelled data (no label column at all) is not "missing" labels.
-    missingLabels: ds.columns.label !== undefined || ds.columns.labels !== undefined ? missing.length : 0,
-    missingLabelLines: ds.columns.label !== undefined || ds.columns.labels !== undefined ? missing.slice(0, limit) : [],
-    balance,
-    emptyTexts: emptyLines.length,
-    emptyTextLines: emptyLines.slice(0, limit),
-    duplicates: {
-      count: ds.examples.length - byText.size,
-      groups: dupGroups.length,
-      conflictingLabels: dupGroups.filter(([, v]) => v.labels.size > 1).length,
-      examples: dupGroups.slice(0, limit).map(([text, v]) => ({
-        text: text.replace('\u0000', ' ‖ '),
-        lines: v.lines,
-        labels: [...v.labels],
-      })),
-      normalizedCount: ds.examples.length - byNorm.size,
-    },
-    length: { chars: stats(chars), ...(options.tokenizer ? { tokens: stats(tokens) } : {}) },
-    skipped: { count: ds.skipped.length, byReason, rows: ds.skipped.slice(0, limit) },
-  };
-  return report;
+  const inspector = new DatasetInspector(options);
+  for (const e of ds.examples) inspector.example(e);
+  for (const s of ds.skipped) inspector.skip(s);
+  return inspector.report(ds);
+}
+
+/**
+ * Inspects a file as it is read (streamDataset): the same report as inspectDataset(loadDataset(path,
+ * loadOptions)), with memory that does not grow with the file's texts.
+ */
+export async function inspectFile(path: string, loadOptions: LoadOptions = {}, options: InspectOptions = {}): Promise<InspectReport> {
+  const inspector = new DatasetInspector(options);
+  const info = await streamDataset(path, loadOptions, inspector);
+  return inspector.report(info);
 }
 
 function codePoints(s: string): number {
@@ -159,6 +322,38 @@ export function stats(xs: readonly number[]): LengthStats | null {
   };
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   return { min: s[0]!, max: s[s.length - 1]!, mean: round4(mean), median: round4(q(0.5)), p95: round4(q(0.95)) };
+}
+
+/**
+ * `stats` of integers given as counts per value (value → how many): the same numbers, from memory
+ * that grows with the distinct values, not the count (sums of integers are exact below 2^53).
+ */
+export function histogramStats(counts: ReadonlyMap<number, number>): LengthStats | null {
+  const values = [...counts.keys()].sort((a, b) => a - b);
+  if (values.length === 0) return null;
+  let n = 0;
+  let sum = 0;
+  for (const v of values) {
+    n += counts.get(v)!;
+    sum += v * counts.get(v)!;
+  }
+  // The value at a position of the sorted list, found on the running counts.
+  const at = (pos: number): number => {
+    let seen = 0;
+    for (const v of values) {
+      seen += counts.get(v)!;
+      if (pos < seen) return v;
+    }
+    return values[values.length - 1]!;
+  };
+  const q = (p: number) => {
+    const pos = (n - 1) * p;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    const a = at(lo);
+    return a + (at(hi) - a) * (pos - lo);
+  };
+  return { min: values[0]!, max: values[values.length - 1]!, mean: round4(sum / n), median: round4(q(0.5)), p95: round4(q(0.95)) };
 }
 
 function round4(x: number): number {

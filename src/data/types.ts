@@ -60,6 +60,9 @@ export interface Dataset {
   layout: DatasetLayout;
 }
 
+/** What a dataset is without its rows: what `streamDataset` returns once it has handed every example on. */
+export type DatasetInfo = Omit<Dataset, 'examples' | 'skipped'>;
+
 export interface LoadOptions {
   /** Defaults from the extension: .csv, .tsv, .jsonl/.ndjson, .json, and `X_text.txt` (parallel). */
   format?: DataFormat;
