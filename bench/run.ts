@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   'train-step': () => import('./train-step.js'),
   strategies: () => import('./strategies.js'),
+  data: () => import('./data.js'),
 };
 
 // Lengua defaults OpenMP to passive waiting (src/torch/native.ts); give the PyTorch side the same
