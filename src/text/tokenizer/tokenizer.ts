@@ -5,6 +5,8 @@ import { LenguaError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { resolveModelDir } from '../../hub/resolve.js';
 import { checkModelFolder, modelFileExists, readModelText } from '../../hub/model-files.js';
+import { checkJsonDepth, preview } from '../../hub/json.js';
+import { checkTokenizerJson } from './validate.js';
 import { AlignedString } from './aligned.js';
 import { appendAddedTokensJson, convertBert, convertByteLevelBpe, parseMerges, parseVocabTxt, tokenContent } from './convert.js';
 import { alignedLowercase, alignedUnicode } from './normalizers.js';
@@ -53,6 +55,7 @@ function readOptionalJson(dir: string, name: string): Json | null {
     throw new LenguaError(`malformed JSON: ${(err as Error).message}`, { file }, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new LenguaError('expected a JSON object', { file });
+  checkJsonDepth(parsed, { file });
   return parsed as Json;
 }
 
@@ -62,24 +65,53 @@ function readJson(dir: string, name: string): Json {
   return json;
 }
 
-function parseTemplate(items: unknown, specials: Json, file: string): TemplateItem[] {
+/** A post-processor's type id: a small non-negative integer (default 0). */
+function typeIdOf(v: unknown, file: string): number {
+  if (v === undefined || v === null) return 0;
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 255) {
+    throw new LenguaError(`type_id must be an integer in [0, 255], got ${preview(v)}`, { file, field: 'post_processor' });
+  }
+  return v as number;
+}
+
+/** A special token of a template: ids (integers) and tokens (strings), as many of each. */
+function templateSpecial(def: unknown, id: string, file: string): { ids: number[]; tokens: string[] } {
+  const d = (typeof def === 'object' && def !== null ? def : {}) as Json;
+  const ids = d.ids;
+  const tokens = d.tokens;
+  if (!Array.isArray(ids) || !Array.isArray(tokens)) {
+    throw new LenguaError(`special token ${preview(id)} is not defined in special_tokens`, { file, field: 'post_processor' });
+  }
+  if (ids.length !== tokens.length || !ids.every((x) => Number.isInteger(x) && (x as number) >= 0) || !tokens.every((t) => typeof t === 'string')) {
+    throw new LenguaError(`special token ${preview(id)}: ids must be non-negative integers and tokens strings, as many of each`, { file, field: 'post_processor' });
+  }
+  return { ids: ids as number[], tokens: tokens as string[] };
+}
+
+function parseTemplate(items: unknown, specials: unknown, file: string): TemplateItem[] {
   if (!Array.isArray(items)) throw new LenguaError('TemplateProcessing template is not a list', { file, field: 'post_processor' });
+  const defs = (typeof specials === 'object' && specials !== null ? specials : {}) as Json;
   return items.map((it: unknown) => {
-    const o = (it ?? {}) as Json;
+    const o = (typeof it === 'object' && it !== null ? it : {}) as Json;
     if (o.SpecialToken) {
       const st = o.SpecialToken as Json;
-      const def = specials[String(st.id)] as Json | undefined;
-      if (!def || !Array.isArray(def.ids) || !Array.isArray(def.tokens)) {
-        throw new LenguaError(`special token ${String(st.id)} is not defined in special_tokens`, { file, field: 'post_processor' });
-      }
-      return { special: { ids: def.ids as number[], tokens: def.tokens as string[] }, typeId: Number(st.type_id ?? 0) };
+      const id = String(st.id);
+      return { special: templateSpecial(Object.hasOwn(defs, id) ? defs[id] : undefined, id, file), typeId: typeIdOf(st.type_id, file) };
     }
     if (o.Sequence) {
       const sq = o.Sequence as Json;
-      return { seq: sq.id === 'B' ? 1 : 0, typeId: Number(sq.type_id ?? 0) };
+      return { seq: sq.id === 'B' ? 1 : 0, typeId: typeIdOf(sq.type_id, file) };
     }
     throw new LenguaError('unknown TemplateProcessing item', { file, field: 'post_processor' });
   });
+}
+
+/** BertProcessing / RobertaProcessing `cls` and `sep`: [token, id]. */
+function tokenIdPair(v: unknown, key: string, file: string): { ids: number[]; tokens: string[] } {
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || !Number.isInteger(v[1]) || (v[1] as number) < 0) {
+    throw new LenguaError(`${key} must be [token, id], got ${preview(v)}`, { file, field: `post_processor.${key}` });
+  }
+  return { ids: [v[1] as number], tokens: [v[0]] };
 }
 
 /** The post-processor semantics of the Rust library, read from tokenizer.json. */
@@ -88,17 +120,14 @@ function parsePostProcessor(pp: unknown, file: string): PostSpec {
   const apply = (p: Json): void => {
     switch (p.type) {
       case 'TemplateProcessing': {
-        const specials = (p.special_tokens ?? {}) as Json;
-        spec.single = parseTemplate(p.single, specials, file);
-        spec.pair = parseTemplate(p.pair, specials, file);
+        spec.single = parseTemplate(p.single, p.special_tokens, file);
+        spec.pair = parseTemplate(p.pair, p.special_tokens, file);
         break;
       }
       case 'BertProcessing':
       case 'RobertaProcessing': {
-        const [clsTok, clsId] = p.cls as [string, number];
-        const [sepTok, sepId] = p.sep as [string, number];
-        const cls = { ids: [clsId], tokens: [clsTok] };
-        const sep = { ids: [sepId], tokens: [sepTok] };
+        const cls = tokenIdPair(p.cls, 'cls', file);
+        const sep = tokenIdPair(p.sep, 'sep', file);
         if (p.type === 'BertProcessing') {
           spec.single = [{ special: cls, typeId: 0 }, { seq: 0, typeId: 0 }, { special: sep, typeId: 0 }];
           spec.pair = [...spec.single, { seq: 1, typeId: 1 }, { special: sep, typeId: 1 }];
@@ -114,13 +143,14 @@ function parsePostProcessor(pp: unknown, file: string): PostSpec {
         if (p.trim_offsets === true) spec.trim = { addPrefixSpace: p.add_prefix_space !== false };
         break;
       case 'Sequence':
-        for (const q of (p.processors ?? []) as Json[]) apply(q);
+        if (!Array.isArray(p.processors ?? [])) throw new LenguaError('Sequence processors must be a list', { file, field: 'post_processor' });
+        for (const q of (p.processors ?? []) as unknown[]) apply((typeof q === 'object' && q !== null ? q : {}) as Json);
         break;
       default:
-        throw new LenguaError(`unsupported post_processor type ${JSON.stringify(p.type)}`, { file, field: 'post_processor' });
+        throw new LenguaError(`unsupported post_processor type ${preview(p.type)}`, { file, field: 'post_processor' });
     }
   };
-  if (pp !== null && pp !== undefined) apply(pp as Json);
+  if (pp !== null && pp !== undefined) apply((typeof pp === 'object' ? pp : {}) as Json);
   return spec;
 }
 
@@ -258,6 +288,9 @@ export class PreTrainedTokenizer {
     this.config = files.config;
     this.specialTokensMap = files.specialTokensMap;
     this.tokenizerClass = files.tokenizerClass;
+    checkTokenizerJson(files.json, file);
+    // Before the library sees it: a malformed post_processor gets a message naming the field.
+    this.post = parsePostProcessor(files.json.post_processor, file);
     try {
       this.lib = new LibTokenizer(files.json, files.config);
     } catch (err) {
@@ -283,7 +316,6 @@ export class PreTrainedTokenizer {
       special: t.special === true,
     }));
     this.pipeline = new AlignedPipeline(this.internals, files.json, added, this.modelInfo);
-    this.post = parsePostProcessor(files.json.post_processor, file);
 
     const cfg = files.config;
     const get = (key: string): string | undefined => tokenContent(cfg[key]) ?? undefined;
@@ -514,6 +546,12 @@ export class PreTrainedTokenizer {
       return { ids: aligned.tokens.map((t) => this.tokenId(t)), tokens: aligned.tokens, offsets: aligned.offsets, wordIds: aligned.wordIds };
     }
     const lib = this.lib.encode(text, { add_special_tokens: false });
+    // The library gives an unknown token the id of unk_token, undefined when unk_token is not in the vocabulary.
+    (lib.tokens as unknown[]).forEach((t: unknown, k: number) => {
+      if (typeof t !== 'string' || !Number.isInteger(lib.ids[k])) {
+        throw new LenguaError(`token ${preview(t)} has no id and the model's unk_token is not in the vocabulary`, { file: this.dir, field: 'model.unk_token' });
+      }
+    });
     return { ids: lib.ids, tokens: lib.tokens, offsets: approximateOffsets(text, lib.tokens, this.modelInfo), wordIds: lib.tokens.map(() => null) };
   }
 
