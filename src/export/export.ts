@@ -1,0 +1,221 @@
+/**
+ * `exportToOnnx(modelDirOrModel, outDir, opts)`: writes the layout Transformers.js and Optimum read —
+ * `config.json`, the model folder's tokenizer files, `onnx/model.onnx` — then validates the written
+ * file in ONNX Runtime against the libtorch forward, and removes what it wrote when they disagree.
+ */
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { modelFromPretrained, readConfigFile, taskOfArchitecture, TOKENIZER_FILES } from '../models/index.js';
+import type { PreTrainedModel, Task } from '../models/index.js';
+import { resolveModelDir } from '../hub/index.js';
+import { LenguaError } from '../errors.js';
+import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
+import { checkProtobufSize } from './graph.js';
+import { baseModelOf, buildGraph, EXPORT_TASKS, EXPORTABLE, taskOfModel, type ExportTask, type GraphValue } from './families.js';
+import { validateExport, type ValidationReport } from './validate.js';
+
+/** The opsets the graphs are written for (LayerNormalization is one node from 17). */
+export const EXPORT_OPSETS = [17, 18] as const;
+export const DEFAULT_OPSET = 17;
+
+/** Where the graph goes inside the output folder (the Transformers.js / Optimum layout). */
+export const ONNX_FILE = join('onnx', 'model.onnx');
+
+export interface ExportOptions {
+  /** `auto` (default): from config.json's architectures (a model object: from its class). */
+  task?: 'auto' | ExportTask;
+  /** ONNX opset (default 17). */
+  opset?: number;
+  /** Replace an earlier export in `outDir` (its config, tokenizer files and onnx/ folder); other files are left alone. */
+  overwrite?: boolean;
+  /** The largest |ONNX Runtime − libtorch| accepted (default 1e-4). */
+  atol?: number;
+  /** ONNX Runtime threads for the validation. */
+  threads?: number;
+  /** Passed to `resolveModelDir` for a Hub id (cache dir, offline, revision, ...). */
+  resolve?: Record<string, unknown>;
+  /** The flag that allows replacing an earlier export, named in errors (default `overwrite: true`; the CLI: `--overwrite`). */
+  overwriteFlag?: string;
+}
+
+export interface ExportResult {
+  outDir: string;
+  task: ExportTask;
+  modelType: string;
+  /** The class the graph computes (config.json's architectures). */
+  architecture: string;
+  opset: number;
+  /** Files written, relative to outDir. */
+  files: string[];
+  onnxFile: string;
+  onnxBytes: number;
+  nodes: number;
+  parameters: number;
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+  validation: ValidationReport;
+  /** Seconds spent loading the model, building and serialising the graph, writing, validating; and in all. */
+  seconds: { load: number; build: number; write: number; validate: number; total: number };
+}
+
+/** Entries an export writes: removed by an overwrite so that nothing of the old export mixes with the new. */
+const EXPORT_ENTRIES = new Set<string>(['config.json', 'onnx', ...TOKENIZER_FILES]);
+
+/**
+ * Refuses an output folder that already holds files (hidden ones aside) unless `overwrite`; with it,
+ * removes what an earlier export wrote and leaves any other file alone (as `prepareOutputDir` does for runs).
+ */
+export function prepareExportDir(dir: string, overwrite: boolean, flag = 'overwrite: true'): void {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir).filter((n) => !n.startsWith('.'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new LenguaError(`${dir} is a file; the export goes into a folder`, { field: 'out' });
+    if (code !== 'ENOENT') throw err;
+  }
+  if (entries.length > 0 && !overwrite) {
+    const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, … (${entries.length} entries)` : '');
+    throw new LenguaError(`output folder ${dir} is not empty (${shown}). Choose another folder, or pass ${flag} to replace an earlier export there.`, { field: 'out' });
+  }
+  for (const name of entries) if (EXPORT_ENTRIES.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  ensureWritableDir(dir, '--out');
+}
+
+function checkOptions(opts: ExportOptions): { task: 'auto' | ExportTask; opset: number; atol: number | undefined } {
+  const task = opts.task ?? 'auto';
+  if (task !== 'auto' && !(EXPORT_TASKS as readonly string[]).includes(task)) {
+    throw new LenguaError(`unknown task ${JSON.stringify(task)} (one of auto, ${EXPORT_TASKS.join(', ')})`, { field: 'task' });
+  }
+  const opset = opts.opset ?? DEFAULT_OPSET;
+  if (!(EXPORT_OPSETS as readonly number[]).includes(opset)) throw new LenguaError(`opset ${opset} is not supported (one of ${EXPORT_OPSETS.join(', ')})`, { field: 'opset' });
+  if (opts.atol !== undefined && !(opts.atol > 0 && Number.isFinite(opts.atol))) throw new LenguaError(`atol must be a positive number, got ${opts.atol}`, { field: 'atol' });
+  return { task, opset, atol: opts.atol };
+}
+
+/** The class to load from a folder for an export task, from config.json's architectures. */
+function loadTaskFor(dir: string, task: 'auto' | ExportTask): { load: Task; task: ExportTask } {
+  const config = readConfigFile(dir);
+  const arch = config.architectures?.[0];
+  const archTask = taskOfArchitecture(arch);
+  if (archTask === null && task === 'auto') {
+    throw new LenguaError(`config.json names no architecture the export knows (${arch ?? 'none'}): pass --task (${EXPORT_TASKS.join(' or ')})`, { file: config.source, field: 'architectures' });
+  }
+  if (task === 'auto') {
+    if (archTask === 'sequence-classification') return { load: archTask, task: 'text-classification' };
+    if (archTask === 'base') return { load: archTask, task: 'feature-extraction' };
+    throw new LenguaError(`${arch} has no ONNX export yet (exported: ${EXPORTABLE}; any of the family's heads as feature-extraction)`, { file: config.source, field: 'architectures' });
+  }
+  if (task === 'text-classification') {
+    if (archTask !== null && archTask !== 'sequence-classification') {
+      throw new LenguaError(`${arch} has no sequence-classification head: its export would hold a random classifier. Export it as feature-extraction`, { file: config.source, field: 'architectures' });
+    }
+    return { load: 'sequence-classification', task };
+  }
+  // feature-extraction: the folder's own class, whose base model is exported (a head's weights need no reloading).
+  return { load: archTask ?? 'base', task };
+}
+
+function paramCount(model: PreTrainedModel): number {
+  return model.parameters().reduce((n, t) => n + t.numel, 0);
+}
+
+const seconds = (t0: number): number => (performance.now() - t0) / 1000;
+
+/**
+ * Exports a model folder (or Hub id), or a loaded model, to ONNX in `outDir` and validates it.
+ * Throws a LenguaError, leaving no file of this export behind, when ONNX Runtime and libtorch disagree.
+ */
+export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, outDir: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  const t0 = performance.now();
+  const { task: asked, opset, atol } = checkOptions(opts);
+  const flag = opts.overwriteFlag ?? 'overwrite: true';
+
+  let sourceDir: string | null;
+  let model: PreTrainedModel;
+  let task: ExportTask;
+  if (typeof modelDirOrModel === 'string') {
+    sourceDir = await resolveModelDir(modelDirOrModel, opts.resolve ?? {});
+    checkOutDir(outDir, sourceDir);
+    prepareExportDir(outDir, opts.overwrite === true, flag);
+    const plan = loadTaskFor(sourceDir, asked);
+    task = plan.task;
+    model = await modelFromPretrained(plan.load, sourceDir);
+  } else {
+    model = modelDirOrModel;
+    sourceDir = model.sourceDir;
+    checkOutDir(outDir, sourceDir);
+    prepareExportDir(outDir, opts.overwrite === true, flag);
+    task = asked === 'auto' ? taskOfModel(model) : asked;
+  }
+  const loadSeconds = seconds(t0);
+
+  const exported = task === 'feature-extraction' ? baseModelOf(model) : model;
+  checkProtobufSize(paramCount(exported) * 4, sourceDir ?? undefined);
+  const t1 = performance.now();
+  const built = buildGraph(model, task);
+  const bytes = built.graph.serialize({
+    opset, producerName: 'lengua', producerVersion: '0.1.0',
+    docString: `${built.model.className} exported by Lengua for ${task}`,
+  });
+  const buildSeconds = seconds(t1);
+
+  const t2 = performance.now();
+  const written: string[] = [];
+  const onnxPath = join(outDir, ONNX_FILE);
+  try {
+    writeFileAtomic(onnxPath, bytes);
+    written.push(ONNX_FILE);
+    const cfg = built.model.config.clone();
+    cfg.architectures = [built.model.className];
+    cfg.set('torch_dtype', 'float32');
+    writeFileAtomic(join(outDir, 'config.json'), cfg.toJSONString());
+    written.push('config.json');
+    if (sourceDir !== null) {
+      for (const f of TOKENIZER_FILES) {
+        const from = join(sourceDir, f);
+        if (existsSync(from) && statSync(from).isFile()) {
+          writeFileAtomic(join(outDir, f), readFileSync(from));
+          written.push(f);
+        }
+      }
+    }
+  } catch (err) {
+    removeWritten(outDir, written);
+    throw err;
+  }
+  const writeSeconds = seconds(t2);
+
+  const t3 = performance.now();
+  let validation: ValidationReport;
+  try {
+    validation = await validateExport(onnxPath, built, { ...(atol !== undefined ? { atol } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
+  } catch (err) {
+    removeWritten(outDir, written);
+    if (err instanceof LenguaError) throw new LenguaError(`${err.message}; nothing of this export was kept`, {}, { cause: err });
+    throw err;
+  }
+  return {
+    outDir, task, modelType: built.model.config.modelType, architecture: built.model.className, opset, files: written, onnxFile: onnxPath,
+    onnxBytes: bytes.byteLength, nodes: built.graph.nodeCount, parameters: paramCount(built.model), inputs: built.inputs, outputs: built.outputs,
+    validation, seconds: { load: loadSeconds, build: buildSeconds, write: writeSeconds, validate: seconds(t3), total: seconds(t0) },
+  };
+}
+
+/** The export must not go into the model's own folder (it would replace its config.json and tokenizer files). */
+function checkOutDir(outDir: string, sourceDir: string | null): void {
+  if (sourceDir !== null && resolve(outDir) === resolve(sourceDir)) {
+    throw new LenguaError(`--out ${outDir} is the model's own folder; export into another folder`, { field: 'out' });
+  }
+}
+
+/** Removes the files of a failed export (and the onnx/ folder when it is left empty). */
+function removeWritten(outDir: string, files: readonly string[]): void {
+  for (const f of files) rmSync(join(outDir, f), { force: true });
+  try {
+    rmdirSync(join(outDir, 'onnx'));
+  } catch {
+    // not empty or not there: leave it
+  }
+}
