@@ -11,12 +11,12 @@ import { GOLDEN } from './testing/task.js';
 const CHILD = fileURLToPath(new URL('./testing/resume-child.ts', import.meta.url));
 const skip = GOLDEN === null ? 'no ../shared/golden' : false;
 
-function start(args: string[]): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>; kill(): void } {
+function start(args: string[]): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>; kill(): void; stderr(): string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) => child.on('exit', (code, signal) => res({ code, signal, stderr })));
-  return { done, kill: () => child.kill('SIGKILL') };
+  return { done, kill: () => child.kill('SIGKILL'), stderr: () => stderr };
 }
 
 test('a run killed with SIGKILL and resumed ends with the same weights, bit for bit, as an uninterrupted run on the same thread count', { skip }, async () => {
@@ -24,13 +24,13 @@ test('a run killed with SIGKILL and resumed ends with the same weights, bit for 
   try {
     const a = join(root, 'a');
     const b = join(root, 'b');
-    const slow = start([b, '--delay-ms', '60']);
     const whole = await start([a]).done;
     assert.equal(whole.code, 0, whole.stderr);
-    // Kill as soon as the first complete checkpoint is there (it may be mid-write of the next one).
-    const deadline = Date.now() + 60_000;
-    while (listCheckpoints(b).length === 0) {
-      if (Date.now() > deadline) throw new Error('no checkpoint appeared');
+    // The child stops after step 6 (checkpoint-4 written, steps 5-6 not yet saved) and says so; kill it there.
+    const slow = start([b, '--hang-after-step', '6']);
+    const deadline = Date.now() + 120_000;
+    while (!slow.stderr().includes('hanging at step 6')) {
+      if (Date.now() > deadline) throw new Error(`the child never reached step 6: ${slow.stderr()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     slow.kill();
