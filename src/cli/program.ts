@@ -13,6 +13,7 @@ import { register as registerEvaluate } from './evaluate.js';
 import { register as registerCv } from './cv.js';
 import { register as registerSearch } from './search.js';
 import { register as registerTrain } from './train.js';
+import { register as registerExport } from './export.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
@@ -25,7 +26,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize, registerTrain, registerEvaluate, registerCv, registerSearch];
+const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize, registerTrain, registerEvaluate, registerCv, registerSearch, registerExport];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();

@@ -105,7 +105,8 @@ function loadTaskFor(dir: string, task: 'auto' | ExportTask): { load: Task; task
   if (task === 'auto') {
     if (archTask === 'sequence-classification') return { load: archTask, task: 'text-classification' };
     if (archTask === 'base') return { load: archTask, task: 'feature-extraction' };
-    throw new LenguaError(`${arch} has no ONNX export yet (exported: ${EXPORTABLE}; any of the family's heads as feature-extraction)`, { file: config.source, field: 'architectures' });
+    const encoder = ['bert', 'roberta', 'distilbert'].includes(config.modelType) ? '; --task feature-extraction exports its base model' : '';
+    throw new LenguaError(`${arch} has no ONNX export yet (exported: ${EXPORTABLE})${encoder}`, { file: config.source, field: 'architectures' });
   }
   if (task === 'text-classification') {
     if (archTask !== null && archTask !== 'sequence-classification') {

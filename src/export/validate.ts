@@ -8,7 +8,7 @@
  * runs it without libtorch.
  */
 import { availableParallelism } from 'node:os';
-import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import * as torch from '../torch/index.js';
 import type { PreTrainedModel } from '../models/index.js';
 import type { BaseModelOutput, ModelOutput } from '../models/index.js';
@@ -86,10 +86,17 @@ export function validationBatches(model: PreTrainedModel): ValidationBatch[] {
   });
 }
 
-function int64Tensor(rows: number[][]): OrtTensor {
+type Ort = typeof import('onnxruntime-node');
+
+/** ONNX Runtime, loaded on first use (its native library is not needed by the commands that never validate). */
+async function loadOrt(): Promise<Ort> {
+  return import('onnxruntime-node');
+}
+
+function int64Tensor(ort: Ort, rows: number[][]): OrtTensor {
   const b = rows.length;
   const s = rows[0]?.length ?? 0;
-  return new OrtTensor('int64', BigInt64Array.from(rows.flat().map((v) => BigInt(v))), [b, s]);
+  return new ort.Tensor('int64', BigInt64Array.from(rows.flat().map((v) => BigInt(v))), [b, s]);
 }
 
 /** The libtorch forward of `model` (eval mode, no grad) on a batch: the exported output as float32, with its shape. */
@@ -125,9 +132,10 @@ export async function validateExport(file: string, built: BuiltGraph, opts: Vali
   const output = built.outputs[0]!.name;
   const inputNames = built.inputs.map((i) => i.name);
   const withTokenTypes = inputNames.includes('token_type_ids');
+  const ort = await loadOrt();
   let session: InferenceSession;
   try {
-    session = await InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] });
+    session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] });
   } catch (err) {
     throw new LenguaError(`ONNX Runtime cannot load the exported graph: ${(err as Error).message}`, { file }, { cause: err });
   }
@@ -144,8 +152,8 @@ export async function validateExport(file: string, built: BuiltGraph, opts: Vali
     }
     const cases: ValidationCase[] = [];
     for (const batch of validationBatches(model)) {
-      const feeds: Record<string, OrtTensor> = { input_ids: int64Tensor(batch.inputIds), attention_mask: int64Tensor(batch.attentionMask) };
-      if (withTokenTypes) feeds.token_type_ids = int64Tensor(batch.tokenTypeIds);
+      const feeds: Record<string, OrtTensor> = { input_ids: int64Tensor(ort, batch.inputIds), attention_mask: int64Tensor(ort, batch.attentionMask) };
+      if (withTokenTypes) feeds.token_type_ids = int64Tensor(ort, batch.tokenTypeIds);
       const result = await session.run(feeds);
       const got = result[output]!;
       const want = torchOutput(model, batch, output, withTokenTypes);

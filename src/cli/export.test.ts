@@ -1,0 +1,60 @@
+// `lengua export` as a real process on the golden fixtures: the Optimum layout, the validation printed,
+// --json, --task, and the refusals (non-empty --out without --overwrite, a bad --task or --opset).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './testing.js';
+import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
+
+const lengua = (...args: string[]) => runCli(args, { timeout: 120_000 });
+const root = mkdtempSync(join(tmpdir(), 'lengua-cli-export-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('export writes config.json, the tokenizer files and onnx/model.onnx and prints the validation', { skip }, () => {
+  const out = join(root, 'bert');
+  const r = lengua('export', '--model', golden('fixtures', 'bert-synth-seqcls'), '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /exported BertForSequenceClassification \(bert\) for text-classification/);
+  assert.match(r.stdout, /inputs: {2}input_ids \[batch_size, sequence_length\], attention_mask \[batch_size, sequence_length\], token_type_ids \[batch_size, sequence_length\]/);
+  assert.match(r.stdout, /outputs: logits \[batch_size, 3\]/);
+  assert.match(r.stdout, /max \|difference\| \S+ \(tolerance 0\.0001\)/);
+  assert.deepEqual(readdirSync(out).sort(), ['config.json', 'onnx', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+  assert.ok(existsSync(join(out, 'onnx', 'model.onnx')));
+
+  // Again into the same folder: refused without --overwrite, naming it; accepted with it.
+  const again = lengua('export', '--model', golden('fixtures', 'bert-synth-seqcls'), '--out', out);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /lengua: .*output folder .* is not empty .*--overwrite/);
+  assert.equal(lengua('export', '--model', golden('fixtures', 'bert-synth-seqcls'), '--out', out, '--overwrite').status, 0);
+});
+
+test('export --json --task feature-extraction on RoBERTa: last_hidden_state, no token_type_ids', { skip }, () => {
+  const out = join(root, 'roberta');
+  const r = lengua('export', '--model', golden('fixtures', 'roberta-synth-seqcls'), '--out', out, '--task', 'feature-extraction', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as { task: string; architecture: string; inputs: Array<{ name: string }>; outputs: Array<{ name: string; dims: unknown[] }>; validation: { maxAbsDiff: number }; files: string[] };
+  assert.equal(res.task, 'feature-extraction');
+  assert.equal(res.architecture, 'RobertaModel');
+  assert.deepEqual(res.inputs.map((i) => i.name), ['input_ids', 'attention_mask']);
+  assert.deepEqual(res.outputs, [{ name: 'last_hidden_state', type: 'float32', dims: ['batch_size', 'sequence_length', 32] }]);
+  assert.ok(res.validation.maxAbsDiff <= 1e-4);
+  assert.ok(res.files.includes('merges.txt') && res.files.includes('vocab.json'));
+});
+
+test('export refuses a bad --task or --opset and a folder holding other files', { skip }, () => {
+  const model = golden('fixtures', 'distilbert-synth-seqcls');
+  const task = lengua('export', '--model', model, '--out', join(root, 'x'), '--task', 'fill-mask');
+  assert.notEqual(task.status, 0);
+  assert.match(task.stderr, /--task.*fill-mask.*choices/s);
+  const opset = lengua('export', '--model', model, '--out', join(root, 'y'), '--opset', '13');
+  assert.notEqual(opset.status, 0);
+  assert.match(opset.stderr, /--opset/);
+  const busy = join(root, 'busy');
+  mkdirSync(busy);
+  writeFileSync(join(busy, 'data.csv'), 'a\n');
+  const r = lengua('export', '--model', model, '--out', busy);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /not empty \(data\.csv\)/);
+});

@@ -1,0 +1,267 @@
+// ONNX export: every encoder fixture (and base models, a Trainer-fine-tuned folder and a checkpoint-N
+// folder) exports; ONNX Runtime matches the libtorch forward within 1e-4 and the transformers goldens
+// within 1e-4; the session has exactly Optimum's inputs and outputs and dynamic axes; Debian's
+// python3-onnx checker accepts every file written; refusals are LenguaErrors.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import * as torch from '../torch/index.js';
+import { LenguaError } from '../errors.js';
+import { readSafetensors } from '../hub/index.js';
+import { AutoModel, AutoModelForSequenceClassification, logger } from '../models/index.js';
+import { AutoTokenizer } from '../text/tokenizer/index.js';
+import { Trainer, encodeTexts, trainingArguments } from '../train/index.js';
+import { keywordTask } from '../train/testing/task.js';
+import { golden, skipWithoutGolden } from '../testing/golden.js';
+import { checkProtobufSize, exportToOnnx, Graph, type ExportResult } from './index.js';
+
+torch.setNumThreads(1);
+const TOL = 1e-4;
+const root = mkdtempSync(join(tmpdir(), 'lengua-export-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const outDir = (name: string): string => join(root, `${name}-${n++}`);
+
+/** Every file exported by the tests of this file, for the independent protobuf check at the end. */
+const exported: string[] = [];
+/** Measured ORT-vs-libtorch differences, printed as diagnostics. */
+const measured: string[] = [];
+
+async function exportOk(model: Parameters<typeof exportToOnnx>[0], name: string, opts: Parameters<typeof exportToOnnx>[2] = {}): Promise<ExportResult> {
+  const out = outDir(name);
+  const r = await exportToOnnx(model, out, { threads: 1, ...opts });
+  exported.push(r.onnxFile);
+  measured.push(`${name} (${r.architecture}, ${r.task}): max |ORT - libtorch| ${r.validation.maxAbsDiff.toExponential(2)}, ${r.seconds.total.toFixed(2)} s`);
+  assert.ok(r.validation.maxAbsDiff <= TOL, `${name}: ${r.validation.maxAbsDiff}`);
+  assert.ok(existsSync(join(out, 'onnx', 'model.onnx')) && existsSync(join(out, 'config.json')));
+  return r;
+}
+
+async function session(file: string): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+}
+
+function int64(rows: number[][]): ort.Tensor {
+  return new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0]!.length]);
+}
+
+const SEQCLS = ['bert-synth-seqcls', 'bert-tiny-seqcls', 'distilbert-synth-seqcls', 'roberta-synth-seqcls'];
+
+test('every encoder fixture exports as text-classification; ORT matches libtorch within 1e-4; the Optimum layout is written', { skip: skipWithoutGolden }, async () => {
+  for (const name of SEQCLS) {
+    const fixture = golden('fixtures', name);
+    const r = await exportOk(fixture, name);
+    assert.equal(r.task, 'text-classification');
+    assert.match(r.architecture, /ForSequenceClassification$/);
+    assert.deepEqual(r.outputs.map((o) => o.name), ['logits']);
+    assert.deepEqual(r.inputs.map((i) => i.name), name.startsWith('bert') ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask']);
+    // Tokenizer files copied as they are; config.json as transformers writes it.
+    for (const f of readdirSync(fixture).filter((f) => /^(tokenizer.*|special_tokens_map|vocab|merges)\.(json|txt)$/.test(f))) {
+      assert.deepEqual(readFileSync(join(r.outDir, f)), readFileSync(join(fixture, f)), `${name}: ${f} differs`);
+    }
+    const cfg = JSON.parse(readFileSync(join(r.outDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const src = JSON.parse(readFileSync(join(fixture, 'config.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(cfg.architectures, src.architectures);
+    assert.equal(cfg.model_type, src.model_type);
+    assert.deepEqual(cfg.id2label ?? null, src.id2label ?? cfg.id2label ?? null);
+    assert.ok(r.validation.cases.length >= 3 && r.validation.cases.some((c) => c.lengths.some((l) => l < c.sequenceLength)), 'validated on padded batches');
+  }
+});
+
+test('base models (BertModel, RobertaModel, DistilBertModel folders) export as feature-extraction with last_hidden_state', { skip: skipWithoutGolden }, async () => {
+  for (const name of ['bert-synth-seqcls', 'roberta-synth-seqcls', 'distilbert-synth-seqcls']) {
+    const dir = outDir(`${name}-base-folder`);
+    const { result: base } = await logger.captureAsync(() => AutoModel.fromPretrained(golden('fixtures', name)));
+    await base.savePretrained(dir);
+    const r = await exportOk(dir, `${name} base model`);
+    assert.equal(r.task, 'feature-extraction');
+    assert.match(r.architecture, /^(Bert|Roberta|DistilBert)Model$/);
+    assert.deepEqual(r.outputs, [{ name: 'last_hidden_state', type: 'float32', dims: ['batch_size', 'sequence_length', 32] }]);
+    assert.ok(existsSync(join(r.outDir, 'tokenizer.json')));
+  }
+  // A classification folder exported as feature-extraction exports its body.
+  const r = await exportOk(golden('fixtures', 'bert-synth-seqcls'), 'bert-synth-seqcls as feature-extraction', { task: 'feature-extraction' });
+  assert.equal(r.architecture, 'BertModel');
+});
+
+test('ORT on the golden inputs reproduces the transformers goldens (logits, last_hidden_state, RoBERTa left padding) within 1e-4', { skip: skipWithoutGolden }, async () => {
+  for (const name of SEQCLS) {
+    const g = readSafetensors(golden('models', name, 'golden.safetensors')).tensors;
+    const ints = (key: string): number[][] => {
+      const e = g.get(key)!;
+      const flat = Array.from(new BigInt64Array(e.data.slice().buffer), Number);
+      return Array.from({ length: e.shape[0]! }, (_, i) => flat.slice(i * e.shape[1]!, (i + 1) * e.shape[1]!));
+    };
+    const floats = (key: string): Float32Array => new Float32Array(g.get(key)!.data.slice().buffer);
+    for (const task of ['text-classification', 'feature-extraction'] as const) {
+      const r = await exportOk(golden('fixtures', name), `${name} ${task} (golden)`, { task });
+      const s = await session(r.onnxFile);
+      try {
+        for (const prefix of name.startsWith('roberta') ? ['', 'leftpad.'] : ['']) {
+          const feeds: Record<string, ort.Tensor> = { input_ids: int64(ints(`${prefix}inputs.input_ids`)), attention_mask: int64(ints(`${prefix}inputs.attention_mask`)) };
+          if (s.inputNames.includes('token_type_ids')) feeds.token_type_ids = int64(ints('inputs.token_type_ids'));
+          const out = (await s.run(feeds))[r.outputs[0]!.name]!;
+          const want = floats(`${prefix}${task === 'text-classification' ? 'logits' : 'last_hidden_state'}`);
+          const got = out.data as Float32Array;
+          assert.equal(got.length, want.length);
+          let d = 0;
+          for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs(got[i]! - want[i]!));
+          measured.push(`${name} ${task} ${prefix}golden: max |ORT - transformers| ${d.toExponential(2)}`);
+          assert.ok(d <= TOL, `${name} ${prefix}${task}: ${d}`);
+        }
+      } finally {
+        await s.release();
+      }
+    }
+  }
+});
+
+test('the session has exactly the named inputs and outputs, and other batch sizes and lengths run (dynamic axes)', { skip: skipWithoutGolden }, async () => {
+  for (const name of SEQCLS) {
+    const r = await exportOk(golden('fixtures', name), `${name} (dynamic axes)`);
+    const s = await session(r.onnxFile);
+    try {
+      assert.deepEqual(s.inputNames, r.inputs.map((i) => i.name));
+      assert.deepEqual(s.outputNames, ['logits']);
+      const labels = r.outputs[0]!.dims[1] as number;
+      for (const [b, len] of [[1, 1], [5, 40], [2, 3]] as const) {
+        const rows = Array.from({ length: b }, (_, i) => Array.from({ length: len }, (_, j) => 5 + ((i * 7 + j * 3) % 50)));
+        const feeds: Record<string, ort.Tensor> = { input_ids: int64(rows), attention_mask: int64(rows.map((row) => row.map(() => 1))) };
+        if (s.inputNames.includes('token_type_ids')) feeds.token_type_ids = int64(rows.map((row) => row.map(() => 0)));
+        const out = (await s.run(feeds)).logits!;
+        assert.deepEqual(out.dims, [b, labels]);
+        assert.ok((out.data as Float32Array).every(Number.isFinite));
+      }
+    } finally {
+      await s.release();
+    }
+    // The declared dims are the symbolic names Optimum uses.
+    const model = onnxProto.onnx.ModelProto.decode(readFileSync(r.onnxFile));
+    for (const input of model.graph!.input!) assert.deepEqual(input.type!.tensorType!.shape!.dim!.map((d) => d.dimParam), ['batch_size', 'sequence_length']);
+    assert.deepEqual(model.opsetImport!.map((o) => [o.domain, Number(o.version)]), [['', 17]]);
+    const ops = new Set(model.graph!.node!.map((nd) => nd.opType));
+    assert.ok(ops.has('LayerNormalization') && ops.has('Erf') && !ops.has('ReduceMean'), [...ops].join(','));
+    // Initializers carry the model's parameter names.
+    const inits = new Set(model.graph!.initializer!.map((i) => i.name));
+    const embed = name.startsWith('distilbert') ? 'distilbert' : name.startsWith('roberta') ? 'roberta' : 'bert';
+    assert.ok(inits.has(`${embed}.embeddings.word_embeddings.weight`), [...inits].slice(0, 5).join(','));
+  }
+});
+
+test('a model fine-tuned by the Trainer, its checkpoint-N folder and a model object export and validate', { skip: skipWithoutGolden }, async () => {
+  for (const name of ['bert-synth-seqcls', 'roberta-synth-seqcls', 'distilbert-synth-seqcls']) {
+    const fixture = golden('fixtures', name);
+    const tokenizer = await AutoTokenizer.fromPretrained(fixture);
+    const model = await AutoModelForSequenceClassification.fromPretrained(fixture);
+    const run = outDir(`${name}-run`);
+    const args = trainingArguments({
+      outputDir: run, learningRate: 5e-3, maxSteps: 4, perDeviceTrainBatchSize: 8, saveStrategy: 'steps', saveSteps: 2, loggingSteps: 2, quiet: true, seed: 3,
+    });
+    const trainer = new Trainer({ model, args, trainDataset: encodeTexts(keywordTask(32, 5), tokenizer, 16), tokenizer });
+    await trainer.train();
+    await trainer.saveModel();
+    assert.ok(existsSync(join(run, 'checkpoint-2', 'model.safetensors')));
+    await exportOk(run, `${name} fine-tuned (Trainer, 4 steps)`);
+    await exportOk(join(run, 'checkpoint-2'), `${name} checkpoint-2`);
+    // The trained model object itself (no folder read back); its source folder's tokenizer files come along.
+    const r = await exportOk(model, `${name} fine-tuned model object`);
+    assert.equal(r.task, 'text-classification');
+  }
+});
+
+test('opset 18 exports validate too', { skip: skipWithoutGolden }, async () => {
+  const r = await exportOk(golden('fixtures', 'roberta-synth-seqcls'), 'roberta-synth-seqcls opset 18', { opset: 18 });
+  assert.equal(r.opset, 18);
+  exported.pop(); // python3-onnx 1.12 knows opsets up to 17
+});
+
+test('refusals: a non-empty --out without overwrite, the model folder itself, a random head, an unexported architecture, a bad opset', { skip: skipWithoutGolden }, async () => {
+  const fixture = golden('fixtures', 'bert-synth-seqcls');
+  const out = outDir('nonempty');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'notes.txt'), 'mine');
+  await assert.rejects(exportToOnnx(fixture, out, { overwriteFlag: '--overwrite' }), (e: unknown) => e instanceof LenguaError && /not empty \(notes\.txt\).*--overwrite/.test(e.message));
+  // --overwrite replaces an earlier export and leaves other files alone.
+  await exportToOnnx(fixture, out, { overwrite: true, threads: 1 });
+  writeFileSync(join(out, 'onnx', 'stale.onnx'), 'old');
+  await exportToOnnx(golden('fixtures', 'distilbert-synth-seqcls'), out, { overwrite: true, threads: 1 });
+  assert.equal(readFileSync(join(out, 'notes.txt'), 'utf8'), 'mine');
+  assert.ok(!existsSync(join(out, 'onnx', 'stale.onnx')) && !existsSync(join(out, 'vocab.json')));
+  assert.equal((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { model_type: string }).model_type, 'distilbert');
+
+  await assert.rejects(exportToOnnx(fixture, fixture), (e: unknown) => e instanceof LenguaError && /model's own folder/.test(e.message));
+  const base = outDir('base-folder');
+  const { result: bm } = await logger.captureAsync(() => AutoModel.fromPretrained(fixture));
+  await bm.savePretrained(base);
+  await assert.rejects(exportToOnnx(base, outDir('x'), { task: 'text-classification' }), (e: unknown) => e instanceof LenguaError && /no sequence-classification head/.test(e.message));
+  await assert.rejects(exportToOnnx(golden('fixtures', 'gpt2-synth-lm'), outDir('gpt2')), (e: unknown) => e instanceof LenguaError && /GPT2LMHeadModel has no ONNX export yet/.test(e.message));
+  await assert.rejects(exportToOnnx(fixture, outDir('opset'), { opset: 11 }), (e: unknown) => e instanceof LenguaError && /opset 11 is not supported/.test(e.message));
+});
+
+test('a validation failure names the output and the difference and leaves no file of the export behind', { skip: skipWithoutGolden }, async () => {
+  const out = outDir('fails');
+  await assert.rejects(
+    exportToOnnx(golden('fixtures', 'bert-synth-seqcls'), out, { atol: 1e-12, threads: 1 }),
+    (e: unknown) => e instanceof LenguaError && /output "logits" of ONNX Runtime differs from the libtorch forward by up to \S+ on a batch of 3 × 16 tokens \(tolerance 1e-12\); nothing of this export was kept/.test(e.message),
+  );
+  assert.deepEqual(existsSync(out) ? readdirSync(out).filter((f) => !f.startsWith('.')) : [], []);
+});
+
+test('weights over protobuf 2 GB are refused with a LenguaError naming external data', () => {
+  assert.doesNotThrow(() => checkProtobufSize(1.5 * 2 ** 30));
+  assert.throws(() => checkProtobufSize(2.5 * 2 ** 30, 'big/model'), (e: unknown) => e instanceof LenguaError && /2\.50 GiB.*at most 2 GB.*external data/.test(e.message));
+});
+
+test('the graph builder: torch.onnx-style names, initializers under parameter names, an output renamed where produced', async () => {
+  const lin = new torch.nn.Linear(3, 2);
+  const g = new Graph('tiny', new Map(lin.namedParameters().map(([k, t]) => [t, k])));
+  g.input('x', 'float32', ['batch_size', 3]);
+  const y = g.op('lin', 'Add', [g.op('lin', 'MatMul', ['x', g.param(lin.weight, { transpose: true })]), g.param(lin.bias!)]);
+  assert.equal(y, '/lin/Add_output_0');
+  g.output(y, 'float32', ['batch_size', 2], 'y');
+  const bytes = g.serialize({ opset: 17, producerName: 'lengua', producerVersion: '0' });
+  const m = onnxProto.onnx.ModelProto.decode(bytes);
+  assert.deepEqual(m.graph!.initializer!.map((i) => i.name).sort(), ['bias', 'weight.T']);
+  assert.deepEqual(m.graph!.node!.map((nd) => nd.name), ['/lin/MatMul', '/lin/Add']);
+  const s = await ort.InferenceSession.create(bytes);
+  const x = [1, -2, 0.5, 3, 0, -1];
+  const got = (await s.run({ x: new ort.Tensor('float32', Float32Array.from(x), [2, 3]) })).y!.data as Float32Array;
+  const want = torch.tidy(() => lin.forward(torch.tensor(x, { shape: [2, 3] })).data() as Float32Array);
+  for (let i = 0; i < 4; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-6);
+  await s.release();
+});
+
+/** Debian's python3-onnx (1.12): an implementation of the ONNX checker independent of onnx-proto and ONNX Runtime. */
+const PY = '/usr/bin/python3';
+const checkerProbe = spawnSync(PY, ['-c', 'import onnx; print(onnx.__version__)'], { encoding: 'utf8' });
+const skipChecker = checkerProbe.status === 0 ? skipWithoutGolden
+  : 'Debian python3-onnx is not installed (apt-get install python3-onnx; scripts/setup.sh installs it with LENGUA_SETUP_REFERENCES=1, as CI does)';
+
+test('python3-onnx onnx.checker (full_check) accepts every exported file', { skip: skipChecker }, (t) => {
+  assert.ok(exported.length >= 20, `only ${exported.length} files exported by the tests above`);
+  const script = [
+    'import json, sys, onnx',
+    'bad = {}',
+    'for p in sys.argv[1:]:',
+    '    try:',
+    '        onnx.checker.check_model(onnx.load(p), full_check=True)',
+    '    except Exception as e:',
+    '        bad[p] = str(e)',
+    'print(json.dumps({"version": onnx.__version__, "checked": len(sys.argv) - 1, "bad": bad}))',
+  ].join('\n');
+  const r = spawnSync(PY, ['-c', script, ...exported], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as { version: string; checked: number; bad: Record<string, string> };
+  assert.deepEqual(res.bad, {});
+  assert.equal(res.checked, exported.length);
+  t.diagnostic(`onnx ${res.version} checker accepted ${res.checked} files`);
+});
+
+test('measured differences (diagnostics)', (t) => {
+  for (const line of measured) t.diagnostic(line);
+});
