@@ -240,7 +240,7 @@ test('the graph builder: torch.onnx-style names, initializers under parameter na
 const PY = '/usr/bin/python3';
 const checkerProbe = spawnSync(PY, ['-c', 'import onnx; print(onnx.__version__)'], { encoding: 'utf8' });
 const skipChecker = checkerProbe.status === 0 ? skipWithoutGolden
-  : 'Debian python3-onnx is not installed (apt-get install python3-onnx; scripts/setup.sh installs it with LENGUA_SETUP_REFERENCES=1, as CI does)';
+  : 'Debian python3-onnx is not installed (apt-get install python3-onnx, or LENGUA_SETUP_TEST_TOOLS=1 bash scripts/setup.sh as .ci/run does)';
 
 test('python3-onnx onnx.checker (full_check) accepts every exported file', { skip: skipChecker }, (t) => {
   assert.ok(exported.length >= 20, `only ${exported.length} files exported by the tests above`);
