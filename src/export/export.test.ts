@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import * as torch from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { readSafetensors } from '../hub/index.js';
-import { AutoModel, AutoModelForSequenceClassification, logger } from '../models/index.js';
+import { AutoConfig, AutoModel, AutoModelForSequenceClassification, logger } from '../models/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
 import { Trainer, encodeTexts, trainingArguments } from '../train/index.js';
 import { keywordTask } from '../train/testing/task.js';
@@ -174,6 +174,15 @@ test('a model fine-tuned by the Trainer, its checkpoint-N folder and a model obj
   }
 });
 
+test('a model built from a config (no source folder) exports config.json and the graph, without tokenizer files', async () => {
+  const config = AutoConfig.forModel('distilbert', { dim: 16, n_heads: 2, n_layers: 1, hidden_dim: 24, vocab_size: 50, max_position_embeddings: 20, num_labels: 4 });
+  const model = AutoModelForSequenceClassification.fromConfig(config, { seed: 1 });
+  model.eval();
+  const r = await exportOk(model, 'distilbert from config');
+  assert.deepEqual(r.files, ['onnx/model.onnx', 'config.json']);
+  assert.deepEqual(r.outputs[0]!.dims, ['batch_size', 4]);
+});
+
 test('opset 18 exports validate too', { skip: skipWithoutGolden }, async () => {
   const r = await exportOk(golden('fixtures', 'roberta-synth-seqcls'), 'roberta-synth-seqcls opset 18', { opset: 18 });
   assert.equal(r.opset, 18);
@@ -199,6 +208,11 @@ test('refusals: a non-empty --out without overwrite, the model folder itself, a 
   const { result: bm } = await logger.captureAsync(() => AutoModel.fromPretrained(fixture));
   await bm.savePretrained(base);
   await assert.rejects(exportToOnnx(base, outDir('x'), { task: 'text-classification' }), (e: unknown) => e instanceof LenguaError && /no sequence-classification head/.test(e.message));
+  const kept = outDir('kept');
+  mkdirSync(join(kept, 'onnx'), { recursive: true });
+  writeFileSync(join(kept, 'onnx', 'model.onnx'), 'earlier');
+  await assert.rejects(exportToOnnx(bm, kept, { task: 'text-classification', overwrite: true }), (e: unknown) => e instanceof LenguaError && /BertModel has no sequence-classification head/.test(e.message));
+  assert.equal(readFileSync(join(kept, 'onnx', 'model.onnx'), 'utf8'), 'earlier', 'a refused export leaves an earlier one alone');
   await assert.rejects(exportToOnnx(golden('fixtures', 'gpt2-synth-lm'), outDir('gpt2')), (e: unknown) => e instanceof LenguaError && /GPT2LMHeadModel has no ONNX export yet/.test(e.message));
   await assert.rejects(exportToOnnx(fixture, outDir('opset'), { opset: 11 }), (e: unknown) => e instanceof LenguaError && /opset 11 is not supported/.test(e.message));
 });

@@ -12,7 +12,7 @@ import { resolveModelDir } from '../hub/index.js';
 import { LenguaError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { checkProtobufSize } from './graph.js';
-import { baseModelOf, buildGraph, EXPORT_TASKS, EXPORTABLE, taskOfModel, type ExportTask, type GraphValue } from './families.js';
+import { buildGraph, exportedModule, EXPORT_TASKS, EXPORTABLE, taskOfModel, type ExportTask, type GraphValue } from './families.js';
 import { validateExport, type ValidationReport } from './validate.js';
 
 /** The opsets the graphs are written for (LayerNormalization is one node from 17). */
@@ -139,20 +139,21 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
   if (typeof modelDirOrModel === 'string') {
     sourceDir = await resolveModelDir(modelDirOrModel, opts.resolve ?? {});
     checkOutDir(outDir, sourceDir);
-    prepareExportDir(outDir, opts.overwrite === true, flag);
     const plan = loadTaskFor(sourceDir, asked);
     task = plan.task;
+    prepareExportDir(outDir, opts.overwrite === true, flag);
     model = await modelFromPretrained(plan.load, sourceDir);
   } else {
     model = modelDirOrModel;
     sourceDir = model.sourceDir;
     checkOutDir(outDir, sourceDir);
-    prepareExportDir(outDir, opts.overwrite === true, flag);
     task = asked === 'auto' ? taskOfModel(model) : asked;
+    exportedModule(model, task);
+    prepareExportDir(outDir, opts.overwrite === true, flag);
   }
   const loadSeconds = seconds(t0);
 
-  const exported = task === 'feature-extraction' ? baseModelOf(model) : model;
+  const exported = exportedModule(model, task);
   checkProtobufSize(paramCount(exported) * 4, sourceDir ?? undefined);
   const t1 = performance.now();
   const built = buildGraph(model, task);

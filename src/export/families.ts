@@ -55,12 +55,18 @@ export function baseModelOf(model: PreTrainedModel): BertModel | DistilBertModel
   throw new LenguaError(`${model.className} has no ONNX export yet (exported: ${EXPORTABLE})`, { field: 'task' });
 }
 
-/** The ONNX graph of `model` for `task` (feature-extraction of a head model exports its base model). */
-export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph {
-  const exported = task === 'feature-extraction' ? baseModelOf(model) : model;
-  if (task === 'text-classification' && taskOfModel(model) !== 'text-classification') {
+/** The module the graph of `task` computes: the model, or its base model for feature-extraction. Throws when there is no export. */
+export function exportedModule(model: PreTrainedModel, task: ExportTask): PreTrainedModel {
+  if (task === 'feature-extraction') return baseModelOf(model);
+  if (taskOfModel(model) !== 'text-classification') {
     throw new LenguaError(`${model.className} has no sequence-classification head; export it as feature-extraction or load a *ForSequenceClassification model`, { field: 'task' });
   }
+  return model;
+}
+
+/** The ONNX graph of `model` for `task` (feature-extraction of a head model exports its base model). */
+export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph {
+  const exported = exportedModule(model, task);
   const graph = new Graph(`${exported.className} (${task})`, new Map(exported.namedParameters().map(([name, t]) => [t, name])));
   const withTokenTypes = exported.config.modelType === 'bert';
   const inputs: GraphValue[] = [
