@@ -146,7 +146,7 @@ export class Graph {
     if (this.values.has(name)) return name;
     const src = t.to({ dtype: 'float32', device: 'cpu' });
     const view = opts.transpose === true ? src.transpose(0, 1).contiguous() : src.contiguous();
-    const data = new Float32Array(view.data() as Float32Array);
+    const data = view.toBytes(); // float32, little-endian, row-major: ONNX raw_data as is
     const dims = [...view.shape];
     if (view !== src) view.dispose();
     if (src !== t) src.dispose();
