@@ -139,3 +139,20 @@ test('readTextChunks streams a file in pieces that join to readTextFile', async 
     for await (const _ of readTextChunks(join(dir, 'nope.txt'))) void _;
   }, /nope\.txt: file not found/);
 });
+
+test('the encoding is decided on the first 512 bytes however they arrive (BOM-less UTF-16 with an emoji included)', () => {
+  // "text,label" in UTF-16LE without a BOM, then a line holding an emoji (whose low surrogate has a 0 byte
+  // at an even offset). Cut into 1-byte pieces, the first 4 bytes alone used to decide differently.
+  const bytes = Buffer.from('text,label\n"😀 hola",pos\n', 'utf16le');
+  for (const step of [1, 3, 4, 64, bytes.length]) {
+    const d = new TextChunkDecoder('f');
+    assert.throws(
+      () => {
+        for (let i = 0; i < bytes.length; i += step) d.write(bytes.subarray(i, i + step));
+        d.end();
+      },
+      /looks like UTF-16LE without a byte-order mark/,
+      `step ${step}`,
+    );
+  }
+});

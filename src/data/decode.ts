@@ -64,8 +64,9 @@ export class TextChunkDecoder {
   private decode(bytes: Uint8Array, final: boolean): string {
     let piece = this.carry.length === 0 ? bytes : concat(this.carry, bytes);
     if (this.decoding === undefined) {
-      // A BOM is at most 4 bytes: wait for them unless the file is shorter.
-      if (piece.length < 4 && !final) {
+      // The BOM (at most 4 bytes) and the BOM-less UTF-16 check look at the first HEAD_BYTES: wait for
+      // them (unless the file is shorter), so the outcome does not depend on how the bytes arrive.
+      if (piece.length < HEAD_BYTES && !final) {
         this.carry = piece.slice();
         return '';
       }
@@ -91,7 +92,7 @@ export class TextChunkDecoder {
 
   /** Reads the BOM (or its absence) and returns the bytes after it. */
   private start(piece: Uint8Array): Uint8Array {
-    this.head = piece.slice(0, 512);
+    this.head = piece.slice(0, HEAD_BYTES);
     const bom = BOMS.find((b) => b.bytes.every((x, i) => piece[i] === x));
     if (bom?.decoding === 'UTF-32LE' || bom?.decoding === 'UTF-32BE') {
       throw new LenguaError(
@@ -208,12 +209,16 @@ function completeLength(b: Uint8Array, decoding: Decoding): number {
   return n; // only continuation bytes: invalid, and the decoder will say where
 }
 
+/** How much of the start of a file decides its encoding (BOM, or BOM-less UTF-16). */
+const HEAD_BYTES = 512;
+
 /**
- * UTF-16 without a BOM: among the first bytes, (nearly) every byte at odd offsets is 0 and none at
- * even ones (little-endian ASCII-range text), or the reverse. Real UTF-8 and ISO-8859-1 text has no NULs.
+ * UTF-16 without a BOM: among the first bytes, at least half of those at odd offsets are 0 and hardly
+ * any at even ones (little-endian text that is mostly ASCII-range; a few characters such as the halves
+ * of an emoji have a 0 byte on the other side), or the reverse. Real UTF-8 and ISO-8859-1 text has no NULs.
  */
 function bomlessUtf16(b: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | undefined {
-  const pairs = Math.min(b.length, 512) >> 1;
+  const pairs = Math.min(b.length, HEAD_BYTES) >> 1;
   if (pairs < 2) return undefined;
   let evenZeros = 0;
   let oddZeros = 0;
@@ -221,8 +226,8 @@ function bomlessUtf16(b: Uint8Array): 'UTF-16LE' | 'UTF-16BE' | undefined {
     if (b[2 * i] === 0) evenZeros++;
     if (b[2 * i + 1] === 0) oddZeros++;
   }
-  if (oddZeros >= pairs * 0.75 && evenZeros === 0) return 'UTF-16LE';
-  if (evenZeros >= pairs * 0.75 && oddZeros === 0) return 'UTF-16BE';
+  if (oddZeros >= pairs / 2 && evenZeros <= oddZeros / 8) return 'UTF-16LE';
+  if (evenZeros >= pairs / 2 && oddZeros <= evenZeros / 8) return 'UTF-16BE';
   return undefined;
 }
 

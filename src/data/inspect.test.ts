@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import { DatasetInspector, formatReport, histogramStats, inspectDataset, inspectFile, stats } from './inspect.js';
+import { DatasetInspector, formatReport, histogramStats, inspectDataset, inspectFile, labelBalance, stats } from './inspect.js';
 import { LabelSet } from './labels.js';
 import { loadDataset } from './load.js';
 import { streamDataset } from './stream.js';
@@ -186,3 +186,17 @@ test('the inspector keeps hashes and counts, not texts: 40,000 distinct 500-char
   const r = inspector.report({ labels: new LabelSet(['0', '1', '2']), format: 'csv', path: 'mem', multiLabel: false, columns: { text: 'text', label: 'label' }, layout: {} });
   assert.deepEqual([r.rows, r.duplicates.count, r.duplicates.groups], [rows, 4_000, 4_000]);
 });
+
+test('label balance of a million labels (an id column taken as the label) is computed, not a stack overflow', () => {
+  // Math.max(...counts) overflowed the call stack from about 130,000 labels.
+  const counts = Array.from({ length: 1_000_000 }, (_, i): number => (i === 7 ? 0 : i % 2 === 0 ? 2 : 1));
+  const total = counts.reduce((a, b) => a + b, 0);
+  assert.deepEqual(labelBalance(counts), { majorityShare: round(2 / total), minorityShare: 0, imbalanceRatio: 2 });
+  assert.deepEqual(labelBalance([3, 1, 0]), { majorityShare: 0.75, minorityShare: 0, imbalanceRatio: 3 });
+  assert.equal(labelBalance([0, 0]), null);
+  assert.equal(labelBalance([]), null);
+});
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}

@@ -75,8 +75,8 @@ export interface InspectorFootprint {
 interface ListedGroup {
   text: string;
   lines: number[];
-  labels: string[];
-  labelIds: number[];
+  /** Label keys in first-seen order (a Set: a group may carry very many labels). */
+  labelIds: Set<number>;
 }
 
 /**
@@ -158,10 +158,7 @@ export class DatasetInspector implements RowSink {
         const g = this.listed.get(id);
         if (g !== undefined) {
           g.lines.push(line);
-          if (!g.labelIds.includes(lk)) {
-            g.labelIds.push(lk);
-            g.labels.push(labelKey);
-          }
+          g.labelIds.add(lk);
         }
       }
     }
@@ -186,13 +183,10 @@ export class DatasetInspector implements RowSink {
       if (last < id) return;
       this.listed.delete(last);
     }
-    const first = this.firstLabel.data[id]!;
-    const labelIds = lk === first ? [first] : [first, lk];
     this.listed.set(id, {
       text: key.replace('\u0000', ' ‖ '),
       lines: [this.firstLine.data[id]!, line],
-      labels: labelIds.map((i) => this.labelKeyNames[i]!),
-      labelIds,
+      labelIds: new Set([this.firstLabel.data[id]!, lk]),
     });
   }
 
@@ -207,18 +201,7 @@ export class DatasetInspector implements RowSink {
     const labels: Record<string, number> = {};
     for (const name of ds.labels.names) labels[name] = 0;
     for (const [l, n] of this.labelCounts) labels[l] = (labels[l] ?? 0) + n;
-    const counts = Object.values(labels);
-    const total = counts.reduce((a, b) => a + b, 0);
-    const present = counts.filter((c) => c > 0);
-    const balance =
-      total > 0 && counts.length > 0
-        ? {
-            majorityShare: round4(Math.max(...counts) / total),
-            minorityShare: round4(Math.min(...counts) / total),
-            // Ratio of the largest to the smallest class that occurs (a class with no rows would be ∞).
-            imbalanceRatio: round4(Math.max(...present) / Math.min(...present)),
-          }
-        : null;
+    const balance = labelBalance(Object.values(labels));
     // Unlabelled data (no label column at all) is not "missing" labels.
     const labelled = ds.columns.label !== undefined || ds.columns.labels !== undefined;
     return {
@@ -241,7 +224,7 @@ export class DatasetInspector implements RowSink {
         conflictingLabels: this.conflicting,
         examples: [...this.listed.entries()]
           .sort((a, b) => a[0] - b[0])
-          .map(([, g]) => ({ text: g.text, lines: [...g.lines], labels: [...g.labels] })),
+          .map(([, g]) => ({ text: g.text, lines: [...g.lines], labels: [...g.labelIds].map((i) => this.labelKeyNames[i]!) })),
         normalizedCount: this.rows - this.normalized.size,
       },
       length: { chars: histogramStats(this.chars), ...(this.options.tokenizer ? { tokens: histogramStats(this.tokens) } : {}) },
@@ -272,6 +255,25 @@ export class DatasetInspector implements RowSink {
       lengthBins: this.chars.size + this.tokens.size,
     };
   }
+}
+
+/**
+ * Majority and minority shares and the ratio of the largest to the smallest class that occurs (a class
+ * with no rows would make it ∞); null without labelled rows. Loops, not Math.max(...counts): spreading
+ * hundreds of thousands of counts (an id column taken as the label) overflows the call stack.
+ */
+export function labelBalance(counts: Iterable<number>): InspectReport['balance'] {
+  let total = 0;
+  let max = 0;
+  let min = Infinity;
+  let minPresent = Infinity;
+  for (const c of counts) {
+    total += c;
+    if (c > max) max = c;
+    if (c < min) min = c;
+    if (c > 0 && c < minPresent) minPresent = c;
+  }
+  return total > 0 ? { majorityShare: round4(max / total), minorityShare: round4(min / total), imbalanceRatio: round4(max / minPresent) } : null;
 }
 
 /**

@@ -339,3 +339,18 @@ test('a UTF-16 CSV (Excel "Unicode text" style, with BOM) loads with the right l
     );
   }
 });
+
+test('a header of 200,000 columns: errors list 20 column names and how many more; a duplicate is found without comparing every pair', { timeout: 30_000 }, () => {
+  const names = Array.from({ length: 200_000 }, (_, i) => `c${i}`);
+  const p = file('wide.csv', `${names.join(',')}\n${names.map(() => 'x').join(',')}\n`);
+  assert.throws(
+    () => loadDataset(p),
+    (e: unknown) =>
+      e instanceof LenguaError &&
+      /columns are: "c0", "c1", .*"c19", … 199980 more; name one with --text-column$/.test(e.message) &&
+      e.message.length < 1000,
+  );
+  // The same name at the very end: found by a set, not by 2·10^10 comparisons.
+  const q = file('wide-dup.csv', `${[...names, 'c0'].join(',')}\n`);
+  throwsAt(() => loadDataset(q), { file: q, line: 1, field: 'c0' }, /column "c0" appears twice in the header/);
+});

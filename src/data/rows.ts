@@ -90,10 +90,12 @@ export class Collector {
 
 /** Every label outside the fixed set, with where it first appears. */
 export function unknownLabelsError(unknown: ReadonlyMap<string, SourceLocation>, labels: LabelSet): LenguaError {
-  const list = [...unknown.entries()].map(([l, at]) => `"${l}" (first at ${at.file}:${at.line})`).join(', ');
-  const first = [...unknown.values()][0]!;
+  const entries = [...unknown.entries()];
+  const list = entries.slice(0, 20).map(([l, at]) => `"${clip(l, 60)}" (first at ${at.file}:${at.line})`);
+  if (entries.length > 20) list.push(`… ${entries.length - 20} more`);
+  const first = entries[0]![1];
   return new LenguaError(
-    `${unknown.size} unknown label${unknown.size === 1 ? '' : 's'}: ${list}; known labels: ${labels.names.map((n) => `"${n}"`).join(', ')}`,
+    `${unknown.size} unknown label${unknown.size === 1 ? '' : 's'}: ${list.join(', ')}; known labels: ${quoteNames(labels.names)}`,
     { file: first.file, line: first.line, field: 'label' },
   );
 }
@@ -106,11 +108,18 @@ export interface Columns {
   id?: string;
 }
 
+/** `"a", "b", …` for an error message: the first 20 names (each clipped), then how many more. */
+export function quoteNames(names: readonly string[]): string {
+  const shown = names.slice(0, 20).map((n) => `"${clip(n, 60)}"`);
+  if (names.length > 20) shown.push(`… ${names.length - 20} more`);
+  return shown.join(', ');
+}
+
 /** Applies the defaults for text/label columns against the names a file offers. */
 export function resolveColumns(available: readonly string[], opts: LoadOptions, file: string, line: number): Columns {
   const has = (c: string) => available.includes(c);
   const unknown = (c: string, what: string): never => {
-    throw new LenguaError(`unknown ${what} column "${c}"; columns are: ${available.map((a) => `"${a}"`).join(', ')}`, {
+    throw new LenguaError(`unknown ${what} column "${c}"; columns are: ${quoteNames(available)}`, {
       file,
       line,
       field: c,
@@ -126,7 +135,7 @@ export function resolveColumns(available: readonly string[], opts: LoadOptions, 
       text = TEXT_COLUMNS.find(has);
       if (text === undefined) {
         throw new LenguaError(
-          `no text column found (looked for ${TEXT_COLUMNS.join(', ')}); columns are: ${available.map((a) => `"${a}"`).join(', ')}; name one with --text-column`,
+          `no text column found (looked for ${TEXT_COLUMNS.join(', ')}); columns are: ${quoteNames(available)}; name one with --text-column`,
           { file, line },
         );
       }
@@ -146,7 +155,7 @@ export function resolveColumns(available: readonly string[], opts: LoadOptions, 
     else if (opts.requireLabel) {
       // Said here, where the columns are known, rather than later as "example without a label".
       throw new LenguaError(
-        `no label column found (looked for ${LABEL_COLUMNS.join(', ')}); columns are: ${available.map((a) => `"${a}"`).join(', ')}; name one with --label-column (or --label-columns for 0/1 columns)`,
+        `no label column found (looked for ${LABEL_COLUMNS.join(', ')}); columns are: ${quoteNames(available)}; name one with --label-column (or --label-columns for 0/1 columns)`,
         { file, line },
       );
     }
@@ -349,8 +358,9 @@ export class DelimitedRows {
       this.started = true;
       if (headerWanted) {
         const header = fields.map((h) => h.trim());
-        const dup = header.find((h, i) => header.indexOf(h) !== i);
-        if (dup !== undefined) throw new LenguaError(`column "${dup}" appears twice in the header`, { file: this.path, line: 1, field: dup });
+        const seen = new Set<string>();
+        const dup = header.find((h) => seen.size === seen.add(h).size);
+        if (dup !== undefined) throw new LenguaError(`column "${clip(dup, 60)}" appears twice in the header`, { file: this.path, line: 1, field: clip(dup, 60) });
         this.header = header;
         this.resolve(header, 1);
         return;
@@ -645,7 +655,7 @@ export class ParallelRows {
       } else if (mapping !== undefined) {
         label = mapping.get(id);
         if (label === undefined) {
-          return this.c.bad(line, 'label', `label id "${clip(id)}" is not in ${mappingFile} (ids: ${[...mapping.keys()].join(', ')})`, labelsFile);
+          return this.c.bad(line, 'label', `label id "${clip(id, 60)}" is not in ${mappingFile} (ids: ${quoteNames([...mapping.keys()])})`, labelsFile);
         }
       } else label = id;
     }

@@ -16,6 +16,7 @@ import {
   ParallelRows,
   csvOptions,
   csvSyntaxError,
+  headerOf,
   isCsvError,
   jsonArrayRows,
   lengthMismatch,
@@ -39,8 +40,10 @@ export interface LongLine {
  * parallel files are read in pieces of about `chunkBytes` (memory stays flat however large the file);
  * a JSON array has to be parsed whole, so it is held while its elements are handed on.
  *
- * Errors are those of loadDataset, with one difference of order: a CSV syntax error is found where the
- * parser reaches it, so a bad row before it (with onBadRow 'error') is reported first.
+ * Errors are those of loadDataset, with one difference of order: a CSV syntax error or bytes that do not
+ * decode are found where the reader reaches them, so a problem before them (a bad row with onBadRow
+ * 'error', an unknown column in the header) is reported first; loadDataset decodes and parses the whole
+ * file before it looks at any row.
  */
 export async function streamDataset(path: string, options: LoadOptions, sink: RowSink, chunkBytes = 1 << 20): Promise<DatasetInfo> {
   const format = formatOf(path, options);
@@ -91,10 +94,18 @@ async function streamDelimited(c: Collector, path: string, format: 'csv' | 'tsv'
       for await (const r of records) rows.record(r);
     });
   } catch (err) {
-    if (isCsvError(err)) throw csvSyntaxError(err, path, format, () => rows.headerNames);
-    throw err;
+    if (!isCsvError(err)) throw err;
+    // The header names the field; records parsed before the error may not have reached `rows` yet.
+    const header = rows.headerNames ?? ((c.opts.header ?? true) ? await headerAtStart(path, encoding, format) : undefined);
+    throw csvSyntaxError(err, path, format, () => header);
   }
   return rows.end();
+}
+
+/** The header of a CSV/TSV file, read from its first piece (undefined if it does not parse there). */
+async function headerAtStart(path: string, encoding: TextEncoding | undefined, format: 'csv' | 'tsv'): Promise<string[] | undefined> {
+  for await (const piece of readTextChunks(path, encoding)) return headerOf(piece.replace(/\r\n/g, '\n'), format);
+  return undefined;
 }
 
 async function streamParallel(c: Collector, path: string, opts: LoadOptions, chunkBytes: number): Promise<DatasetInfo> {
