@@ -49,5 +49,5 @@ test('hub download prints a local folder as is', { skip }, async () => {
 
 test('hub download fails offline naming what is missing', async () => {
   const cache = mkdtempSync(join(tmpdir(), 'lengua-cli-hub-'));
-  await assert.rejects(run(['hub', 'download', 'org/model', '--offline', '--cache-dir', cache]), /offline mode.*org\/model.*Missing: config\.json, model\.safetensors/);
+  await assert.rejects(run(['hub', 'download', 'org/model', '--offline', '--cache-dir', cache]), /offline mode.*org\/model.*is not in the Hugging Face cache.*Looked for config\.json, model\.safetensors.*lengua hub download org\/model/);
 });
