@@ -1,9 +1,9 @@
 // Fuzz: config.json text and bytes read by parseConfigJson / readConfigJson give a JSON object or a
 // LenguaError naming the file, never another exception. The family configs built from these objects
 // are fuzzed in src/models/config.fuzz.test.ts.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -12,6 +12,8 @@ import { fuzzRuns, fuzzSeed, resultOrLenguaError } from '../testing/fuzz.js';
 import { parseConfigJson, readConfigJson } from './config.js';
 
 const params = (fast: number): fc.Parameters<unknown> => ({ numRuns: fuzzRuns(fast), seed: fuzzSeed() });
+const dir = mkdtempSync(join(tmpdir(), 'lengua-cfgfuzz-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** JSON-ish text: real JSON, JSON with number tokens JSON.stringify never writes, near-JSON, noise. */
 const textArb = fc.oneof(
@@ -37,7 +39,6 @@ test('fuzz: parseConfigJson on arbitrary and near-valid text', () => {
 });
 
 test('fuzz: readConfigJson on arbitrary bytes in a model folder', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lengua-cfgfuzz-'));
   const bytes = fc.oneof(textArb.map((t) => Buffer.from(t)), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)));
   fc.assert(
     fc.property(bytes, (b) => {

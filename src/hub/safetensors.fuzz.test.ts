@@ -1,9 +1,9 @@
 // Fuzz: any bytes given to the safetensors reader give tensors or a LenguaError — never a TypeError,
 // RangeError or a hang — and whatever is accepted is self-consistent (every tensor's bytes match its
 // shape and dtype; the header-only reader agrees). `npm run fuzz -- safetensors` runs many more cases.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -25,6 +25,8 @@ import {
 
 const DTYPES = Object.keys(DTYPE_SIZE) as SafetensorsDType[];
 const params = (fast: number): fc.Parameters<unknown> => ({ numRuns: fuzzRuns(fast), seed: fuzzSeed() });
+const ROOT = mkdtempSync(join(tmpdir(), 'lengua-stfuzz-'));
+after(() => rmSync(ROOT, { recursive: true, force: true }));
 
 /** Bytes = 8-byte little-endian length prefix + header text + data. */
 function file(prefix: bigint, header: string | Uint8Array, data: Uint8Array): Uint8Array {
@@ -157,8 +159,7 @@ test('fuzz: valid files truncated, extended, or with bytes changed', () => {
 });
 
 test('fuzz: the file readers agree with the buffer parser on the same bytes', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lengua-stfuzz-'));
-  const path = join(dir, 'fuzz.safetensors');
+  const path = join(ROOT, 'fuzz.safetensors');
   const bytes = fc.oneof(
     validFile,
     fc.tuple(validFile, fc.nat()).map(([b, n]) => b.subarray(0, n % (b.byteLength + 1))),
@@ -182,7 +183,6 @@ test('fuzz: the file readers agree with the buffer parser on the same bytes', ()
 });
 
 test('fuzz: model.safetensors.index.json and the shards it names', () => {
-  const root = mkdtempSync(join(tmpdir(), 'lengua-idxfuzz-'));
   const shard = serializeSafetensors(new Map([['w', makeEntry('F32', [1], [1])]]));
   const shardName = fc.oneof(fc.constantFrom('model-00001-of-00001.safetensors', '../x', '/etc/passwd', '.', '..', 'a/b', ''), fc.string({ maxLength: 8 }), weirdValue);
   const index = fc.oneof(
@@ -193,12 +193,13 @@ test('fuzz: model.safetensors.index.json and the shards it names', () => {
   let n = 0;
   fc.assert(
     fc.property(index, (text) => {
-      const dir = join(root, String(n++));
+      const dir = join(ROOT, `index-${n++}`);
       mkdirSync(dir);
       writeFileSync(join(dir, 'model.safetensors.index.json'), text);
       writeFileSync(join(dir, 'model-00001-of-00001.safetensors'), shard);
       resultOrLenguaError(() => readSafetensorsIndex(join(dir, 'model.safetensors.index.json')));
       const r = resultOrLenguaError(() => loadCheckpoint(dir));
+      rmSync(dir, { recursive: true, force: true });
       if (!(r instanceof LenguaError)) consistent(r);
     }),
     params(150),

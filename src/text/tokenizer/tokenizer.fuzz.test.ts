@@ -2,7 +2,7 @@
 // special_tokens_map.json, added_tokens.json) with arbitrary and near-valid content load into a
 // tokenizer or fail with a LenguaError naming the folder's file — never a TypeError, RangeError or a
 // hang — and a tokenizer that loads encodes, decodes and saves or fails with a LenguaError too.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ const params = (fast: number): fc.Parameters<unknown> => ({ numRuns: fuzzRuns(fa
 const ROOT = mkdtempSync(join(tmpdir(), 'lengua-tokfuzz-'));
 let folders = 0;
 let exercised = 0;
+after(() => rmSync(ROOT, { recursive: true, force: true }));
 
 /** A fresh folder holding `files` (string or bytes each). */
 function folder(files: Record<string, string | Uint8Array>): string {
@@ -68,9 +69,13 @@ function exercise(tok: PreTrainedTokenizer): void {
 
 /** Loads a folder; a LenguaError must name a file or the folder. */
 function load(dir: string): void {
-  const r = resultOrLenguaError(() => PreTrainedTokenizer.fromDir(dir));
-  if (r instanceof LenguaError) assert.ok(r.message.includes(dir) || r.file === undefined || r.file.startsWith(dir), r.message);
-  else exercise(r);
+  try {
+    const r = resultOrLenguaError(() => PreTrainedTokenizer.fromDir(dir));
+    if (r instanceof LenguaError) assert.ok(r.message.includes(dir) || r.file === undefined || r.file.startsWith(dir), r.message);
+    else exercise(r);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // Values a hostile or broken file holds in place of a valid one: other component types of the
