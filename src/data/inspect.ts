@@ -1,4 +1,6 @@
+import { Worker } from 'node:worker_threads';
 import { Column, TextHashIndex } from './hash.js';
+import type { NormalizeReply, NormalizeRequest } from './normalize-worker.js';
 import type { RowSink } from './rows.js';
 import { normalizedKey } from './split.js';
 import { streamDataset } from './stream.js';
@@ -72,6 +74,10 @@ export interface InspectorFootprint {
   lengthBins: number;
 }
 
+/** Texts per message to the normalizing worker, and how many messages may wait for it. */
+const BATCH = 2048;
+const MAX_PENDING = 8;
+
 interface ListedGroup {
   text: string;
   lines: number[];
@@ -107,6 +113,13 @@ export class DatasetInspector implements RowSink {
   /** The duplicate groups with the smallest member numbers (the first to appear), at most `limit`. */
   private readonly listed = new Map<number, ListedGroup>();
   private readonly normalized = new TextHashIndex();
+  /** With a worker, new texts go to it in batches and it counts the distinct normalized keys. */
+  private worker: Worker | undefined;
+  private batch: { texts: string[]; pairs: Array<string | null> } = { texts: [], pairs: [] };
+  private pending = 0;
+  private wake: (() => void) | undefined;
+  private failure: Error | undefined;
+  private normalizedDistinct: number | undefined;
   private readonly chars = new Map<number, number>();
   private readonly tokens = new Map<number, number>();
   private skippedCount = 0;
@@ -144,7 +157,12 @@ export class DatasetInspector implements RowSink {
       this.firstLine.data[id] = line;
       this.firstLabel.data[id] = lk;
       // Copies of a text seen before have its normalized key too: only new texts need normalizing.
-      this.normalized.add(normalizedKey(e.text, e.textPair));
+      if (this.worker === undefined) this.normalized.add(normalizedKey(e.text, e.textPair));
+      else {
+        this.batch.texts.push(e.text);
+        this.batch.pairs.push(e.textPair ?? null);
+        if (this.batch.texts.length >= BATCH) this.send();
+      }
     } else {
       const n = ++this.count.data[id]!;
       if (lk !== this.firstLabel.data[id] && this.conflict.data[id] === 0) {
@@ -190,6 +208,77 @@ export class DatasetInspector implements RowSink {
     });
   }
 
+  /**
+   * Normalizes on a worker thread from now on (inspectFile does this): the main thread only parses and
+   * counts. Call `finish()` before `report()`, and `close()` in any case.
+   */
+  async startWorker(): Promise<void> {
+    const ts = import.meta.url.endsWith('.ts');
+    const url = new URL(`./normalize-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
+    // From the sources the worker loads TypeScript through tsx's API (bin/lengua.js registers tsx in the
+    // main thread only; a worker gets no module hooks from it nor from --import).
+    const worker = ts
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true })
+      : new Worker(url);
+    this.worker = worker;
+    let ready = false;
+    worker.on('message', (m: NormalizeReply) => {
+      if ('ready' in m) ready = true;
+      else if ('done' in m) this.pending--;
+      else this.normalizedDistinct = m.distinct;
+      this.wake?.();
+    });
+    worker.on('error', (err) => {
+      this.failure = err;
+      this.wake?.();
+    });
+    worker.on('exit', (code) => {
+      this.failure ??= new Error(`the normalizing worker stopped (exit code ${code})`);
+      this.wake?.();
+    });
+    await this.until(() => ready);
+  }
+
+  private send(): void {
+    if (this.batch.texts.length === 0) return;
+    this.worker!.postMessage(this.batch satisfies NormalizeRequest);
+    this.pending++;
+    this.batch = { texts: [], pairs: [] };
+  }
+
+  /**
+   * Backpressure for a reader: a promise to wait on while the worker is several batches behind (so the
+   * texts waiting for it stay few), else undefined.
+   */
+  pause(): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    if (this.worker === undefined || this.pending < MAX_PENDING) return undefined;
+    return this.until(() => this.pending < MAX_PENDING);
+  }
+
+  private async until(done: () => boolean): Promise<void> {
+    while (!done()) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for the worker's count (after the last example). */
+  async finish(): Promise<void> {
+    if (this.worker === undefined) return;
+    this.send();
+    this.worker.postMessage('end' satisfies NormalizeRequest);
+    await this.until(() => this.normalizedDistinct !== undefined);
+  }
+
+  /** Stops the worker, if any. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w !== undefined) await w.terminate();
+  }
+
   skip(row: SkippedRow): void {
     this.skippedCount++;
     this.byReason[row.reason] = (this.byReason[row.reason] ?? 0) + 1;
@@ -225,7 +314,7 @@ export class DatasetInspector implements RowSink {
         examples: [...this.listed.entries()]
           .sort((a, b) => a[0] - b[0])
           .map(([, g]) => ({ text: g.text, lines: [...g.lines], labels: [...g.labelIds].map((i) => this.labelKeyNames[i]!) })),
-        normalizedCount: this.rows - this.normalized.size,
+        normalizedCount: this.rows - (this.normalizedDistinct ?? this.normalized.size),
       },
       length: { chars: histogramStats(this.chars), ...(this.options.tokenizer ? { tokens: histogramStats(this.tokens) } : {}) },
       skipped: { count: this.skippedCount, byReason: { ...this.byReason }, rows: [...this.skippedRows] },
@@ -294,8 +383,14 @@ export function inspectDataset(ds: Dataset, options: InspectOptions = {}): Inspe
  */
 export async function inspectFile(path: string, loadOptions: LoadOptions = {}, options: InspectOptions = {}): Promise<InspectReport> {
   const inspector = new DatasetInspector(options);
-  const info = await streamDataset(path, loadOptions, inspector);
-  return inspector.report(info);
+  try {
+    await inspector.startWorker();
+    const info = await streamDataset(path, loadOptions, inspector);
+    await inspector.finish();
+    return inspector.report(info);
+  } finally {
+    await inspector.close();
+  }
 }
 
 function codePoints(s: string): number {

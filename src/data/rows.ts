@@ -25,6 +25,8 @@ export const MAX_LINE_CHARS = 8 * MAX_FIELD_CHARS;
 export interface RowSink {
   example(e: Example): void;
   skip(row: SkippedRow): void;
+  /** A streaming reader waits on the promise this returns before reading on (backpressure). */
+  pause?(): Promise<void> | undefined;
 }
 
 /** Examples and skipped rows kept in arrays: what loadDataset returns. */

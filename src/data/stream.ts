@@ -62,6 +62,8 @@ export async function streamDataset(path: string, options: LoadOptions, sink: Ro
           if (typeof l === 'string') rows.line(l, line);
           else rows.overlong(line, l.length);
         }
+        const wait = sink.pause?.();
+        if (wait !== undefined) await wait;
       }
       return rows.end();
     }
@@ -91,7 +93,11 @@ async function streamDelimited(c: Collector, path: string, format: 'csv' | 'tsv'
   }
   try {
     await pipeline(lf, parseCsvStream(csvOptions(format)), async (records: AsyncIterable<CsvRecord>) => {
-      for await (const r of records) rows.record(r);
+      for await (const r of records) {
+        rows.record(r);
+        const wait = c.sink.pause?.();
+        if (wait !== undefined) await wait;
+      }
     });
   } catch (err) {
     if (!isCsvError(err)) throw err;
@@ -128,6 +134,8 @@ async function streamParallel(c: Collector, path: string, opts: LoadOptions, chu
       continue;
     }
     rows.row(line, t, l);
+    const wait = c.sink.pause?.();
+    if (wait !== undefined) await wait;
   }
   return rows.end();
 }
