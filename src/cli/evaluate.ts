@@ -61,7 +61,7 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   const inferred = inferSplit(flags.data);
   const split = flags.split ?? inferred ?? 'unspecified';
   const clf = await loadClassifier(flags.model, { batchSize, ...(maxLength !== undefined ? { maxLength } : {}) });
-  const ds = loadDataset(flags.data, dataLoadOptions(flags));
+  const ds = loadDataset(flags.data, dataLoadOptions(flags, { requireLabel: true }));
   // Before any prediction: a second look at a test set — by split name or by content — is refused, not merely recorded.
   const earlier = checkTestDiscipline(clf.dir, split, { force: flags.force === true, dataSha256: hashDataset(ds).dataSha256 });
   const out = resolve(flags.out ?? join(clf.dir ?? '.', `eval-${split}`));

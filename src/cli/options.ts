@@ -66,7 +66,7 @@ export function addDataOptions(cmd: Command, groups: DataOptionGroups = {}): Com
  * The flags as `loadDataset` options. `lenient` (data inspection) reports empty texts and missing labels
  * instead of stopping at them; left out, those stay errors.
  */
-export function dataLoadOptions(f: DataFlags, opts: { lenient?: boolean } = {}): LoadOptions {
+export function dataLoadOptions(f: DataFlags, opts: { lenient?: boolean; requireLabel?: boolean } = {}): LoadOptions {
   return {
     ...(f.format ? { format: f.format } : {}),
     ...(f.textColumn !== undefined ? { textColumn: f.textColumn } : {}),
@@ -82,6 +82,8 @@ export function dataLoadOptions(f: DataFlags, opts: { lenient?: boolean } = {}):
     onBadRow: f.skipBadRows ? 'skip' : 'error',
     ...(f.labelSet !== undefined ? { labels: readLabelSet(f.labelSet) } : {}),
     ...(opts.lenient !== undefined ? { allowEmptyText: opts.lenient, allowMissingLabel: opts.lenient } : {}),
+    // Training and evaluation need labels: say which columns exist instead of loading unlabelled rows.
+    ...(opts.requireLabel ? { requireLabel: true } : {}),
   };
 }
 

@@ -246,3 +246,23 @@ test('predict streams --input files (text lines, CSV with ids, JSONL) and stdin 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('train and evaluate on a file without a label column name the columns found and the flag to use', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-cli-nolabel-'));
+  try {
+    const T = join(dir, 'train.csv');
+    writeFileSync(T, 'id,tweet,polarity\n1,good day,pos\n2,bad day,neg\n3,fine day,pos\n4,awful day,neg\n');
+    const t = lengua('train', '--model', 'baseline:tfidf-logreg', '--train', T, '--text-column', 'tweet', '--out', join(dir, 'run'));
+    assert.equal(t.status, 1);
+    assertOneLineError(t.stderr);
+    assert.match(t.stderr, /train\.csv.*no label column found .*columns are: .*"id".*"tweet".*"polarity".*--label-column/);
+    // With the column named, the same file trains: the refusal was about the missing name, not the data.
+    const ok = lengua('train', '--model', 'baseline:tfidf-logreg', '--train', T, '--text-column', 'tweet', '--label-column', 'polarity', '--out', join(dir, 'run'), '--quiet');
+    assert.equal(ok.status, 0, ok.stderr);
+    const e = lengua('evaluate', '--model', join(dir, 'run'), '--data', T, '--text-column', 'tweet', '--split', 'validation');
+    assert.equal(e.status, 1);
+    assert.match(e.stderr, /no label column found .*--label-column/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -102,7 +102,7 @@ async function runLocked(flags: TrainFlags, args: TrainingArguments, threads: nu
   if (inferSplit(flags.train) === 'test' && !args.quiet) {
     process.stderr.write(`warning: --train ${flags.train} is named like a test split. A held-out test set is never trained on (lengua cv refuses it); train on the training split.\n`);
   }
-  const lo = dataLoadOptions(flags);
+  const lo = dataLoadOptions(flags, { requireLabel: true });
   const trainDs = loadDataset(flags.train, lo);
   if (trainDs.examples.length === 0) throw new LenguaError('no examples', { file: flags.train });
   if (trainDs.examples.some((e) => e.label === undefined)) throw new LenguaError('the training data has no label column', { file: flags.train });
