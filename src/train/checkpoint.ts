@@ -7,13 +7,14 @@
  * renamed to its final name, so a crash (even SIGKILL) leaves either a complete checkpoint or none;
  * a complete checkpoint is never touched by a later failed write.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as torch from '../torch/index.js';
 import type { AdamW, AdamWStateDict, Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../hub/safetensors.js';
+import { readModelText } from '../hub/model-files.js';
 import type { SafetensorsEntry } from '../hub/safetensors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -156,11 +157,12 @@ export function saveOptimizer(dir: string, opt: AdamW, groupNames: string[][]): 
 }
 
 export function readJson<T>(path: string, maxBytes = 200_000_000): T {
-  if (!existsSync(path)) throw new LenguaError('missing from the checkpoint', { file: path });
-  const size = statSync(path).size;
-  if (size > maxBytes) throw new LenguaError(`${size} bytes, over the ${maxBytes}-byte limit`, { file: path });
+  // Through hub's model-file door: a checkpoint folder may come from elsewhere (--resume-from-checkpoint),
+  // and a symlink in it must not make resume read (and quote in errors) a file outside the folder.
+  const text = readModelText(dirname(path), basename(path), maxBytes);
+  if (text === undefined) throw new LenguaError('missing from the checkpoint', { file: path });
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    return JSON.parse(text) as T;
   } catch (err) {
     throw new LenguaError(`not valid JSON: ${(err as Error).message}`, { file: path }, { cause: err });
   }

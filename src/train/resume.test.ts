@@ -84,3 +84,22 @@ test('a failed checkpoint write leaves the previous checkpoint untouched and no 
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('resume refuses checkpoint state that is a symlink leaving the checkpoint folder, naming it', async () => {
+  const { readJson } = await import('./checkpoint.js');
+  const { symlinkSync } = await import('node:fs');
+  const root = mkdtempSync(join(tmpdir(), 'lengua-ckpt-link-'));
+  try {
+    const ckpt = join(root, 'checkpoint-2');
+    mkdirSync(ckpt);
+    writeFileSync(join(root, 'secret.json'), '{"token":"do-not-read"}');
+    symlinkSync(join(root, 'secret.json'), join(ckpt, 'trainer_state.json'));
+    assert.throws(() => readJson(join(ckpt, 'trainer_state.json')), (e: Error) => /trainer_state\.json/.test(e.message) && /outside|leav|link/i.test(e.message) && !/do-not-read/.test(e.message));
+    // A regular file in the same place is read.
+    rmSync(join(ckpt, 'trainer_state.json'));
+    writeFileSync(join(ckpt, 'trainer_state.json'), '{"global_step":2}');
+    assert.deepEqual(readJson(join(ckpt, 'trainer_state.json')), { global_step: 2 });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

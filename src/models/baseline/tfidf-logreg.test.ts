@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDataset } from '../../data/index.js';
@@ -83,6 +83,15 @@ test('save and load round-trip: same probabilities, no executable content, clear
     assert.throws(() => TfidfLogReg.load(dir), /lengua-baseline\.json.*field "version".*unsupported version 7/);
     rmSync(join(dir, 'lengua-baseline.json'));
     assert.throws(() => TfidfLogReg.load(dir), /not a baseline folder/);
+    // A folder from elsewhere whose baseline file links out of it is refused, not read.
+    const outside = mkdtempSync(join(tmpdir(), 'lengua-baseline-outside-'));
+    try {
+      writeFileSync(join(outside, 'x.json'), JSON.stringify({ ...json, version: 1 }));
+      symlinkSync(join(outside, 'x.json'), join(dir, 'lengua-baseline.json'));
+      assert.throws(() => TfidfLogReg.load(dir), /lengua-baseline\.json.*(outside|link)/i);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,11 +8,12 @@
  * Saved as a folder: `lengua-baseline.json` (config, labels, vocabularies) and `model.safetensors`
  * (idf vectors, coefficients, intercepts; float64). Nothing in it is executed on load.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LenguaError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { makeEntry, readSafetensors, writeSafetensors, type SafetensorsEntry } from '../../hub/safetensors.js';
+import { readModelText } from '../../hub/model-files.js';
 import { normalize, type NormalizeOptions, type NormalizePreset } from '../../text/normalize.js';
 import { tokenizeWords } from '../../text/words.js';
 import { charNgrams, wordNgrams } from '../../text/ngrams.js';
@@ -235,12 +236,12 @@ export class TfidfLogReg {
 
   static load(dir: string): TfidfLogReg {
     const file = join(dir, BASELINE_FILE);
-    if (!existsSync(file)) throw new LenguaError(`not a baseline folder: no ${BASELINE_FILE}`, { file: dir });
-    const size = statSync(file).size;
-    if (size > MAX_JSON_BYTES) throw new LenguaError(`file is ${size} bytes, more than the ${MAX_JSON_BYTES} allowed`, { file });
+    // The model-file door: bounded, and a symlink leaving the folder is refused.
+    const text = readModelText(dir, BASELINE_FILE, MAX_JSON_BYTES);
+    if (text === undefined) throw new LenguaError(`not a baseline folder: no ${BASELINE_FILE}`, { file: dir });
     let json: Record<string, unknown>;
     try {
-      json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      json = JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
       throw new LenguaError(`invalid JSON: ${(err as Error).message}`, { file }, { cause: err });
     }
