@@ -3,11 +3,11 @@
  * `modeling_bert.py`) computes it. RoBERTa (`roberta.ts`) reuses the body with its own position ids
  * and head, as its modeling does.
  */
-import type { BertConfig, BertForSequenceClassification, BertModel } from '../models/index.js';
+import type { BertConfig, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel } from '../models/index.js';
 import type { Graph } from './graph.js';
 import { int } from './graph.js';
 import {
-  activation, additiveAttentionMask, defaultPositionIds, embedding, firstToken, layerNorm, linear, mergeHeads, splitHeads,
+  activation, additiveAttentionMask, defaultPositionIds, embedding, firstToken, layerNorm, linear, mergeHeads, splitHeads, tiedLinear,
 } from './layers.js';
 
 type BertEmbeddings = BertModel['embeddings'];
@@ -94,4 +94,22 @@ export function bertSequenceClassification(g: Graph, model: BertForSequenceClass
   const poolScope = sub(scope, 'pooler');
   const pooled = g.op(poolScope, 'Tanh', [linear(g, sub(poolScope, 'dense'), firstToken(g, poolScope, h), pooler.dense)]);
   return linear(g, 'classifier', pooled, model.classifier);
+}
+
+/**
+ * `BertForTokenClassification` (and RoBERTa's, given its body's output `h`): classifier on every token,
+ * [batch, seq, num_labels].
+ */
+export function tokenClassifier(g: Graph, model: BertForTokenClassification, h: string): string {
+  return linear(g, 'classifier', h, model.classifier);
+}
+
+/** `BertForMaskedLM`: cls.predictions — transform (dense → act → LayerNorm), then the decoder tied to the word embeddings + bias. */
+export function bertMaskedLM(g: Graph, model: BertForMaskedLM, inputs: BertInputs): string {
+  const h = bertBody(g, model.baseModelPrefix, model.body, inputs);
+  const p = model.cls.predictions;
+  const scope = 'cls.predictions';
+  const tScope = sub(scope, 'transform');
+  const t = layerNorm(g, sub(tScope, 'LayerNorm'), activation(g, tScope, linear(g, sub(tScope, 'dense'), h, p.transform.dense), model.config.hiddenAct), p.transform.LayerNorm);
+  return tiedLinear(g, sub(scope, 'decoder'), t, p.decoder?.weight ?? model.body.embeddings.word_embeddings.weight, p.bias);
 }

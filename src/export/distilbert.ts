@@ -3,10 +3,14 @@
  * `modeling_distilbert.py`) computes it: no token types, q scaled before the product, padding masked
  * with Where (masked_fill), post-LayerNorm blocks.
  */
-import type { DistilBertConfig, DistilBertForSequenceClassification, DistilBertModel } from '../models/index.js';
+import type {
+  DistilBertConfig, DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
+} from '../models/index.js';
 import { int, type Graph } from './graph.js';
 import { sub } from './bert.js';
-import { activation, defaultPositionIds, embedding, FLOAT32_MIN, firstToken, layerNorm, linear, mergeHeads, splitHeads } from './layers.js';
+import {
+  activation, defaultPositionIds, embedding, FLOAT32_MIN, firstToken, layerNorm, linear, mergeHeads, splitHeads, tiedLinear,
+} from './layers.js';
 
 type DistilEmbeddings = DistilBertModel['embeddings'];
 type TransformerBlock = DistilBertModel['layers'][number];
@@ -61,4 +65,18 @@ export function distilSequenceClassification(g: Graph, model: DistilBertForSeque
   const h = distilBody(g, model.baseModelPrefix, model.distilbert, inputs);
   const pooled = g.op('pre_classifier', 'Relu', [linear(g, 'pre_classifier', firstToken(g, 'pre_classifier', h), model.pre_classifier)]);
   return linear(g, 'classifier', pooled, model.classifier);
+}
+
+/** `DistilBertForTokenClassification`: classifier on every token, [batch, seq, num_labels]. */
+export function distilTokenClassification(g: Graph, model: DistilBertForTokenClassification, inputs: DistilBertInputs): string {
+  return linear(g, 'classifier', distilBody(g, model.baseModelPrefix, model.distilbert, inputs), model.classifier);
+}
+
+/** `DistilBertForMaskedLM`: vocab_transform → act → vocab_layer_norm → vocab_projector (weight tied to the word embeddings, own bias). */
+export function distilMaskedLM(g: Graph, model: DistilBertForMaskedLM, inputs: DistilBertInputs): string {
+  const h = distilBody(g, model.baseModelPrefix, model.distilbert, inputs);
+  const t = activation(g, 'vocab_transform', linear(g, 'vocab_transform', h, model.vocab_transform), model.config.activation);
+  const x = layerNorm(g, 'vocab_layer_norm', t, model.vocab_layer_norm);
+  const p = model.vocab_projector;
+  return tiedLinear(g, 'vocab_projector', x, p.weight ?? model.distilbert.embeddings.word_embeddings.weight, p.bias);
 }

@@ -12,14 +12,14 @@ import { resolveModelDir } from '../hub/index.js';
 import { LenguaError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { checkProtobufSize } from './graph.js';
-import { buildGraph, exportedModule, EXPORT_TASKS, EXPORTABLE, taskOfModel, type ExportTask, type GraphValue } from './families.js';
+import { buildGraph, exportedModule, exportTaskOf, EXPORT_TASKS, MODEL_TASK, onnxFileOf, taskOfModel, type ExportTask, type GraphValue } from './families.js';
 import { validateExport, type ValidationReport } from './validate.js';
 
 /** The opsets the graphs are written for (LayerNormalization is one node from 17). */
 export const EXPORT_OPSETS = [17, 18] as const;
 export const DEFAULT_OPSET = 17;
 
-/** Where the graph goes inside the output folder (the Transformers.js / Optimum layout). */
+/** Where the graph goes inside the output folder (the Transformers.js / Optimum layout); text-generation: `onnxFileOf`. */
 export const ONNX_FILE = join('onnx', 'model.onnx');
 
 export interface ExportOptions {
@@ -102,20 +102,19 @@ function loadTaskFor(dir: string, task: 'auto' | ExportTask): { load: Task; task
   if (archTask === null && task === 'auto') {
     throw new LenguaError(`config.json names no architecture the export knows (${arch ?? 'none'}): pass --task (${EXPORT_TASKS.join(' or ')})`, { file: config.source, field: 'architectures' });
   }
-  if (task === 'auto') {
-    if (archTask === 'sequence-classification') return { load: archTask, task: 'text-classification' };
-    if (archTask === 'base') return { load: archTask, task: 'feature-extraction' };
-    const encoder = ['bert', 'roberta', 'distilbert'].includes(config.modelType) ? '; --task feature-extraction exports its base model' : '';
-    throw new LenguaError(`${arch} has no ONNX export yet (exported: ${EXPORTABLE})${encoder}`, { file: config.source, field: 'architectures' });
-  }
-  if (task === 'text-classification') {
-    if (archTask !== null && archTask !== 'sequence-classification') {
-      throw new LenguaError(`${arch} has no sequence-classification head: its export would hold a random classifier. Export it as feature-extraction`, { file: config.source, field: 'architectures' });
-    }
-    return { load: 'sequence-classification', task };
-  }
+  if (task === 'auto') return { load: archTask!, task: exportTaskOf(archTask!) };
   // feature-extraction: the folder's own class, whose base model is exported (a head's weights need no reloading).
-  return { load: archTask ?? 'base', task };
+  if (task === 'feature-extraction') return { load: archTask ?? 'base', task };
+  // GPT-2's LM head is wte itself (tied), so a GPT2Model folder holds every weight of GPT2LMHeadModel, as transformers loads it.
+  const tiedLm = task === 'text-generation' && archTask === 'base' && config.modelType === 'gpt2' && config.toJSON().tie_word_embeddings !== false;
+  if (archTask !== null && archTask !== MODEL_TASK[task] && !tiedLm) {
+    const head = task === 'text-classification' ? 'sequence-classification' : MODEL_TASK[task];
+    throw new LenguaError(
+      `${arch} has no ${head} head: its export would hold a random ${head} head. Export it as ${exportTaskOf(archTask)} (or feature-extraction)`,
+      { file: config.source, field: 'architectures' },
+    );
+  }
+  return { load: MODEL_TASK[task], task };
 }
 
 function paramCount(model: PreTrainedModel): number {
@@ -165,10 +164,11 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
 
   const t2 = performance.now();
   const written: string[] = [];
-  const onnxPath = join(outDir, ONNX_FILE);
+  const onnxFile = onnxFileOf(task);
+  const onnxPath = join(outDir, onnxFile);
   try {
     writeFileAtomic(onnxPath, bytes);
-    written.push(ONNX_FILE);
+    written.push(onnxFile);
     const cfg = built.model.config.clone();
     cfg.architectures = [built.model.className];
     cfg.set('torch_dtype', 'float32');

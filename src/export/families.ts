@@ -3,18 +3,41 @@
  * outputs as Optimum's task configs declare them, and the family builder for each model class.
  */
 import {
-  BertForSequenceClassification, BertModel, DistilBertForSequenceClassification, DistilBertModel, RobertaForSequenceClassification, RobertaModel,
+  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel,
+  DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
+  GPT2LMHeadModel, GPT2Model,
+  RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
 } from '../models/index.js';
-import type { PreTrainedModel } from '../models/index.js';
+import type { PreTrainedModel, Task } from '../models/index.js';
 import { LenguaError } from '../errors.js';
 import { Graph, type Dim, type ElemType } from './graph.js';
-import { bertBody, bertSequenceClassification, type BertInputs } from './bert.js';
-import { robertaBody, robertaSequenceClassification } from './roberta.js';
-import { distilBody, distilSequenceClassification } from './distilbert.js';
+import { bertBody, bertMaskedLM, bertSequenceClassification, tokenClassifier, type BertInputs } from './bert.js';
+import { robertaBody, robertaMaskedLM, robertaSequenceClassification } from './roberta.js';
+import { distilBody, distilMaskedLM, distilSequenceClassification, distilTokenClassification } from './distilbert.js';
+import { gpt2Decoder, gpt2FeatureExtraction, GPT2_MASK_DIM, GPT2_PAST_DIM } from './gpt2.js';
 
-/** Optimum's task names for what is exported so far. */
-export const EXPORT_TASKS = ['text-classification', 'feature-extraction'] as const;
+/** Optimum's task names for what is exported. */
+export const EXPORT_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'text-generation'] as const;
 export type ExportTask = (typeof EXPORT_TASKS)[number];
+
+/** The Lengua model task (`AutoModelFor…`) whose class each export task computes. */
+export const MODEL_TASK: Record<ExportTask, Task> = {
+  'text-classification': 'sequence-classification',
+  'token-classification': 'token-classification',
+  'fill-mask': 'masked-lm',
+  'feature-extraction': 'base',
+  'text-generation': 'causal-lm',
+};
+
+/** The export task of a Lengua model task (config.json's architectures), or null. */
+export function exportTaskOf(task: Task): ExportTask {
+  return (Object.keys(MODEL_TASK) as ExportTask[]).find((t) => MODEL_TASK[t] === task)!;
+}
+
+/** Where the graph goes inside the output folder: Optimum's and Transformers.js' file names. */
+export function onnxFileOf(task: ExportTask): string {
+  return task === 'text-generation' ? 'onnx/decoder_model_merged.onnx' : 'onnx/model.onnx';
+}
 
 /** A graph input or output: name, element type, dims (symbolic where dynamic). */
 export interface GraphValue {
@@ -33,33 +56,46 @@ export interface BuiltGraph {
 }
 
 /** The families and classes that export, for error messages. */
-export const EXPORTABLE = 'BertModel, BertForSequenceClassification, RobertaModel, RobertaForSequenceClassification, DistilBertModel, DistilBertForSequenceClassification';
+export const EXPORTABLE = 'BERT, RoBERTa, DistilBERT (*Model, *ForSequenceClassification, *ForTokenClassification, *ForMaskedLM), GPT-2 (GPT2Model, GPT2LMHeadModel)';
 
 const TEXT_DIMS: Dim[] = ['batch_size', 'sequence_length'];
 
+/** What a head is called in errors (`… has no token-classification head`). */
+const HEAD_NAME: Record<ExportTask, string> = {
+  'text-classification': 'sequence-classification', 'token-classification': 'token-classification', 'fill-mask': 'masked-LM',
+  'feature-extraction': 'base-model', 'text-generation': 'causal-LM',
+};
+
 /** The task a model object exports to by default: its head's, or feature-extraction for a base model. */
 export function taskOfModel(model: PreTrainedModel): ExportTask {
-  if (model instanceof BertModel || model instanceof DistilBertModel) return 'feature-extraction';
+  if (model instanceof BertModel || model instanceof DistilBertModel || model instanceof GPT2Model) return 'feature-extraction';
   if (model instanceof BertForSequenceClassification || model instanceof RobertaForSequenceClassification || model instanceof DistilBertForSequenceClassification) {
     return 'text-classification';
   }
+  if (model instanceof BertForTokenClassification || model instanceof DistilBertForTokenClassification) return 'token-classification';
+  if (model instanceof BertForMaskedLM || model instanceof RobertaForMaskedLM || model instanceof DistilBertForMaskedLM) return 'fill-mask';
+  if (model instanceof GPT2LMHeadModel) return 'text-generation';
   throw new LenguaError(`${model.className} has no ONNX export yet (exported: ${EXPORTABLE})`, { field: 'task' });
 }
 
 /** The base model inside a model (itself for a base model; the body of a head). */
-export function baseModelOf(model: PreTrainedModel): BertModel | DistilBertModel {
-  if (model instanceof BertModel || model instanceof DistilBertModel) return model;
-  const m = model as unknown as { body?: unknown; distilbert?: unknown };
+export function baseModelOf(model: PreTrainedModel): BertModel | DistilBertModel | GPT2Model {
+  if (model instanceof BertModel || model instanceof DistilBertModel || model instanceof GPT2Model) return model;
+  const m = model as unknown as { body?: unknown; distilbert?: unknown; transformer?: unknown };
   if (m.body instanceof BertModel) return m.body;
   if (m.distilbert instanceof DistilBertModel) return m.distilbert;
+  if (m.transformer instanceof GPT2Model) return m.transformer;
   throw new LenguaError(`${model.className} has no ONNX export yet (exported: ${EXPORTABLE})`, { field: 'task' });
 }
 
 /** The module the graph of `task` computes: the model, or its base model for feature-extraction. Throws when there is no export. */
 export function exportedModule(model: PreTrainedModel, task: ExportTask): PreTrainedModel {
   if (task === 'feature-extraction') return baseModelOf(model);
-  if (taskOfModel(model) !== 'text-classification') {
-    throw new LenguaError(`${model.className} has no sequence-classification head; export it as feature-extraction or load a *ForSequenceClassification model`, { field: 'task' });
+  if (taskOfModel(model) !== task) {
+    throw new LenguaError(
+      `${model.className} has no ${HEAD_NAME[task]} head; export it as ${taskOfModel(model)} (or feature-extraction), or load a model with that head`,
+      { field: 'task' },
+    );
   }
   return model;
 }
@@ -68,6 +104,7 @@ export function exportedModule(model: PreTrainedModel, task: ExportTask): PreTra
 export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph {
   const exported = exportedModule(model, task);
   const graph = new Graph(`${exported.className} (${task})`, new Map(exported.namedParameters().map(([name, t]) => [t, name])));
+  if (exported instanceof GPT2LMHeadModel || exported instanceof GPT2Model) return buildGpt2(graph, exported, task);
   const withTokenTypes = exported.config.modelType === 'bert';
   const inputs: GraphValue[] = [
     { name: 'input_ids', type: 'int64', dims: TEXT_DIMS },
@@ -76,6 +113,9 @@ export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph
   ];
   for (const i of inputs) graph.input(i.name, i.type, i.dims);
   const bertInputs: BertInputs = { inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: withTokenTypes ? 'token_type_ids' : null };
+  const unexported = (): never => {
+    throw new LenguaError(`${exported.className} has no ONNX export yet (exported: ${EXPORTABLE})`, { field: 'task' });
+  };
 
   let value: string;
   let output: GraphValue;
@@ -83,15 +123,76 @@ export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph
     if (exported instanceof RobertaForSequenceClassification) value = robertaSequenceClassification(graph, exported, bertInputs);
     else if (exported instanceof BertForSequenceClassification) value = bertSequenceClassification(graph, exported, bertInputs);
     else if (exported instanceof DistilBertForSequenceClassification) value = distilSequenceClassification(graph, exported, bertInputs);
-    else throw new LenguaError(`${exported.className} has no ONNX export yet (exported: ${EXPORTABLE})`, { field: 'task' });
+    else return unexported();
     output = { name: 'logits', type: 'float32', dims: ['batch_size', exported.config.numLabels] };
-  } else {
+  } else if (task === 'token-classification') {
+    // RobertaForTokenClassification is a BertForTokenClassification on a RobertaModel body: only the body differs.
+    if (exported instanceof RobertaForTokenClassification) value = tokenClassifier(graph, exported, robertaBody(graph, exported.baseModelPrefix, exported.body as RobertaModel, bertInputs));
+    else if (exported instanceof BertForTokenClassification) value = tokenClassifier(graph, exported, bertBody(graph, exported.baseModelPrefix, exported.body, bertInputs));
+    else if (exported instanceof DistilBertForTokenClassification) value = distilTokenClassification(graph, exported, bertInputs);
+    else return unexported();
+    output = { name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', exported.config.numLabels] };
+  } else if (task === 'fill-mask') {
+    if (exported instanceof RobertaForMaskedLM) value = robertaMaskedLM(graph, exported, bertInputs);
+    else if (exported instanceof BertForMaskedLM) value = bertMaskedLM(graph, exported, bertInputs);
+    else if (exported instanceof DistilBertForMaskedLM) value = distilMaskedLM(graph, exported, bertInputs);
+    else return unexported();
+    output = { name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', exported.config.vocabSize] };
+  } else if (task === 'feature-extraction') {
     const base = baseModelOf(exported);
     if (base instanceof RobertaModel) value = robertaBody(graph, '', base, bertInputs);
     else if (base instanceof BertModel) value = bertBody(graph, '', base, bertInputs);
-    else value = distilBody(graph, '', base, bertInputs);
+    else if (base instanceof DistilBertModel) value = distilBody(graph, '', base, bertInputs);
+    else return unexported();
     output = { name: 'last_hidden_state', type: 'float32', dims: ['batch_size', 'sequence_length', exported.config.hiddenSize] };
+  } else {
+    return unexported();
   }
   graph.output(value, output.type, output.dims, output.name);
   return { graph, inputs, outputs: [output], model: exported, task };
+}
+
+/**
+ * GPT-2: feature-extraction (GPT2Model → last_hidden_state, inputs input_ids and attention_mask, positions
+ * 0…s-1 as the model's default) or text-generation with a KV cache, as Optimum's merged decoder names it
+ * (see gpt2.ts and the README for the contract).
+ */
+function buildGpt2(graph: Graph, model: GPT2Model | GPT2LMHeadModel, task: ExportTask): BuiltGraph {
+  const config = model.config;
+  if (task === 'feature-extraction') {
+    const inputs: GraphValue[] = [
+      { name: 'input_ids', type: 'int64', dims: TEXT_DIMS },
+      { name: 'attention_mask', type: 'int64', dims: TEXT_DIMS },
+    ];
+    for (const i of inputs) graph.input(i.name, i.type, i.dims);
+    const output: GraphValue = { name: 'last_hidden_state', type: 'float32', dims: ['batch_size', 'sequence_length', config.hiddenSize] };
+    graph.output(gpt2FeatureExtraction(graph, baseModelOf(model) as GPT2Model, 'input_ids', 'attention_mask'), output.type, output.dims, output.name);
+    return { graph, inputs, outputs: [output], model, task };
+  }
+  const lm = model as GPT2LMHeadModel;
+  const heads = config.numAttentionHeads;
+  const headDim = config.hiddenSize / heads;
+  const layers = config.numHiddenLayers;
+  const inputs: GraphValue[] = [
+    { name: 'input_ids', type: 'int64', dims: TEXT_DIMS },
+    { name: 'attention_mask', type: 'int64', dims: ['batch_size', GPT2_MASK_DIM] },
+    { name: 'position_ids', type: 'int64', dims: TEXT_DIMS },
+  ];
+  for (let i = 0; i < layers; i++) {
+    for (const kv of ['key', 'value']) inputs.push({ name: `past_key_values.${i}.${kv}`, type: 'float32', dims: ['batch_size', heads, GPT2_PAST_DIM, headDim] });
+  }
+  inputs.push({ name: 'use_cache_branch', type: 'bool', dims: [1] });
+  for (const i of inputs) graph.input(i.name, i.type, i.dims);
+  const past = Array.from({ length: layers }, (_, i) => ({ key: `past_key_values.${i}.key`, value: `past_key_values.${i}.value` }));
+  const built = gpt2Decoder(graph, lm, { inputIds: 'input_ids', attentionMask: 'attention_mask', positionIds: 'position_ids', past });
+  const outputs: GraphValue[] = [{ name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', config.vocabSize] }];
+  graph.output(built.logits, 'float32', outputs[0]!.dims, 'logits');
+  built.presents.forEach((p, i) => {
+    for (const kv of ['key', 'value'] as const) {
+      const o: GraphValue = { name: `present.${i}.${kv}`, type: 'float32', dims: ['batch_size', heads, GPT2_MASK_DIM, headDim] };
+      graph.output(p[kv], o.type, o.dims, o.name);
+      outputs.push(o);
+    }
+  });
+  return { graph, inputs, outputs, model, task };
 }

@@ -3,7 +3,7 @@
  * `src/models/modeling/`: Linear, LayerNorm, the activations of transformers' ACT2FN, the additive
  * attention mask, position ids, splitting and merging attention heads.
  */
-import type { nn } from '../torch/index.js';
+import type { nn, Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { float, int, ints, type Graph } from './graph.js';
 
@@ -14,6 +14,22 @@ export const FLOAT32_MIN = -3.4028234663852886e38;
 export function linear(g: Graph, scope: string, x: string, m: nn.Linear): string {
   const y = g.op(scope, 'MatMul', [x, g.param(m.weight, { transpose: true })]);
   return m.bias === null ? y : g.op(scope, 'Add', [y, g.param(m.bias)]);
+}
+
+/**
+ * `F.linear(x, W, b)` where W [out, in] is also another module's weight (an LM decoder tied to the word
+ * embeddings): MatMul by Transpose(W) so the file holds the table once; ONNX Runtime folds the
+ * Transpose of the initializer when it loads the session.
+ */
+export function tiedLinear(g: Graph, scope: string, x: string, weight: Tensor, bias: Tensor | null): string {
+  const wT = g.op(scope, 'Transpose', [g.param(weight)], { attrs: { perm: ints([1, 0]) } });
+  const y = g.op(scope, 'MatMul', [x, wT]);
+  return bias === null ? y : g.op(scope, 'Add', [y, g.param(bias)]);
+}
+
+/** GPT-2's `Conv1D`: x @ W + b with W stored [in, out] already, as MatMul wants it. */
+export function conv1d(g: Graph, scope: string, x: string, m: { weight: Tensor; bias: Tensor }): string {
+  return g.op(scope, 'Add', [g.op(scope, 'MatMul', [x, g.param(m.weight)]), g.param(m.bias)]);
 }
 
 /** `nn.LayerNorm` over the last dimension: one LayerNormalization node (opset 17). */

@@ -2,10 +2,10 @@
  * RoBERTa as an ONNX graph (`models/roberta/modeling.ts`, transformers' `modeling_roberta.py`): BERT's
  * body with padding-aware position ids and no token types, and RoBERTa's classification head.
  */
-import type { RobertaForSequenceClassification, RobertaModel } from '../models/index.js';
+import type { RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel } from '../models/index.js';
 import { int, type Graph } from './graph.js';
 import { bertBody, sub, type BertInputs } from './bert.js';
-import { firstToken, linear } from './layers.js';
+import { activation, firstToken, layerNorm, linear, tiedLinear } from './layers.js';
 
 /**
  * `robertaPositionIds`: pads get `pad`, real tokens count up from pad + 1 —
@@ -30,4 +30,12 @@ export function robertaSequenceClassification(g: Graph, model: RobertaForSequenc
   const head = model.classifier;
   const features = g.op('classifier', 'Tanh', [linear(g, sub('classifier', 'dense'), firstToken(g, 'classifier', h), head.dense)]);
   return linear(g, sub('classifier', 'out_proj'), features, head.out_proj);
+}
+
+/** `RobertaForMaskedLM`: lm_head — dense → gelu (erf) → layer_norm → decoder tied to the word embeddings + bias. */
+export function robertaMaskedLM(g: Graph, model: RobertaForMaskedLM, inputs: BertInputs): string {
+  const h = robertaBody(g, model.baseModelPrefix, model.body as RobertaModel, inputs);
+  const head = model.lm_head;
+  const x = layerNorm(g, sub('lm_head', 'layer_norm'), activation(g, 'lm_head', linear(g, sub('lm_head', 'dense'), h, head.dense), 'gelu'), head.layer_norm);
+  return tiedLinear(g, sub('lm_head', 'decoder'), x, head.decoder?.weight ?? model.body.embeddings.word_embeddings.weight, head.bias);
 }

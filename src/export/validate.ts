@@ -31,6 +31,12 @@ export interface ValidationCase {
   /** Real (unpadded) length of each row. */
   lengths: number[];
   maxAbsDiff: number;
+  /**
+   * Text generation only: how the decoder ran — `full` (the whole batch with an empty cache) or
+   * `incremental` (a prefix of `prefix` tokens, then one token per step feeding present → past), on
+   * `right`- or `left`-padded rows.
+   */
+  decoding?: { mode: 'full' | 'incremental'; padding: 'right' | 'left'; prefix: number };
 }
 
 export interface ValidationReport {
@@ -150,6 +156,7 @@ export async function validateExport(file: string, built: BuiltGraph, opts: Vali
         { file },
       );
     }
+    if (built.task === 'text-generation') return await validateDecoder(ort, session, built, file, atol);
     const cases: ValidationCase[] = [];
     for (const batch of validationBatches(model)) {
       const feeds: Record<string, OrtTensor> = { input_ids: int64Tensor(ort, batch.inputIds), attention_mask: int64Tensor(ort, batch.attentionMask) };
@@ -176,4 +183,153 @@ export async function validateExport(file: string, built: BuiltGraph, opts: Vali
     if (wasTraining) model.train();
     await session.release();
   }
+}
+
+/** One decoder check: full rows (prompt, padding, then the tokens decoded one by one), [batch, seq] each. */
+export interface DecoderValidationBatch {
+  inputIds: number[][];
+  attentionMask: number[][];
+  /** cumsum(mask) - 1, padding 1: what transformers' generate (and Transformers.js) feed. */
+  positionIds: number[][];
+  /** Tokens of the first step (the padded prompt); the rest are fed one per step. */
+  prefix: number;
+  padding: 'right' | 'left';
+}
+
+/** Position ids as transformers' generate computes them from the mask: cumsum(mask) - 1, and 1 on padding. */
+export function positionIdsFromMask(mask: readonly number[]): number[] {
+  let seen = 0;
+  return mask.map((m) => (m === 0 ? 1 : seen++));
+}
+
+/**
+ * The decoder checks: prompts of different lengths right-padded, then left-padded, then one unpadded row,
+ * each followed by tokens decoded one at a time (within n_positions).
+ */
+export function decoderValidationBatches(model: PreTrainedModel): DecoderValidationBatch[] {
+  const cfg = model.config;
+  const pad = cfg.padTokenId ?? 0;
+  const maxLen = Math.max(1, model.maxInputTokens);
+  const next = idStream(cfg.vocabSize, pad);
+  const plans: Array<{ prompts: number[]; steps: number; padding: 'right' | 'left' }> = [
+    { prompts: [8, 5, 2], steps: 4, padding: 'right' },
+    { prompts: [7, 3], steps: 5, padding: 'left' },
+    { prompts: [1], steps: 6, padding: 'right' },
+  ];
+  return plans.map(({ prompts, steps, padding }) => {
+    const lengths = prompts.map((p) => Math.min(p, maxLen));
+    const prefix = Math.max(...lengths);
+    const total = Math.min(maxLen, prefix + steps);
+    const batch: DecoderValidationBatch = { inputIds: [], attentionMask: [], positionIds: [], prefix, padding };
+    for (const len of lengths) {
+      const real = Array.from({ length: len }, () => next());
+      const pads = Array.from({ length: prefix - len }, () => pad);
+      const prompt = padding === 'right' ? [...real, ...pads] : [...pads, ...real];
+      const promptMask = padding === 'right' ? [...real.map(() => 1), ...pads.map(() => 0)] : [...pads.map(() => 0), ...real.map(() => 1)];
+      const decoded = Array.from({ length: total - prefix }, () => next());
+      batch.inputIds.push([...prompt, ...decoded]);
+      batch.attentionMask.push([...promptMask, ...decoded.map(() => 1)]);
+      batch.positionIds.push(positionIdsFromMask(batch.attentionMask.at(-1)!));
+    }
+    return batch;
+  });
+}
+
+const cols = (rows: number[][], from: number, to: number): number[][] => rows.map((r) => r.slice(from, to));
+
+/**
+ * Text generation: the libtorch full forward of each batch against ONNX Runtime run (1) on the whole
+ * batch with an empty cache and (2) incrementally — the prompt, then one token per step with the previous
+ * step's present.* fed as past_key_values.* — at every position whose mask is 1 (padded positions'
+ * logits are compared in the full run only: incrementally a padded query attends to fewer keys, and its
+ * output is never read).
+ */
+async function validateDecoder(ort: Ort, session: InferenceSession, built: BuiltGraph, file: string, atol: number): Promise<ValidationReport> {
+  const model = built.model;
+  const cfg = model.config;
+  const layers = cfg.numHiddenLayers;
+  const heads = cfg.numAttentionHeads;
+  const headDim = cfg.hiddenSize / heads;
+  const vocab = cfg.vocabSize;
+  const cases: ValidationCase[] = [];
+  for (const batch of decoderValidationBatches(model)) {
+    const b = batch.inputIds.length;
+    const total = batch.inputIds[0]!.length;
+    const where = `on ${batch.padding}-padded rows (a batch of ${b} × ${total} tokens)`;
+    const want = torchDecoderLogits(model, batch);
+    const step = async (from: number, to: number, past: Record<string, OrtTensor> | null): Promise<{ logits: Float32Array; present: Record<string, OrtTensor> }> => {
+      const feeds: Record<string, OrtTensor> = {
+        input_ids: int64Tensor(ort, cols(batch.inputIds, from, to)),
+        attention_mask: int64Tensor(ort, cols(batch.attentionMask, 0, to)),
+        position_ids: int64Tensor(ort, cols(batch.positionIds, from, to)),
+        use_cache_branch: new ort.Tensor('bool', [past !== null], [1]),
+      };
+      for (let i = 0; i < layers; i++) {
+        for (const kv of ['key', 'value']) {
+          feeds[`past_key_values.${i}.${kv}`] = past?.[`present.${i}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [b, heads, 0, headDim]);
+        }
+      }
+      const r = await session.run(feeds);
+      const logits = r.logits!;
+      const expect = [b, to - from, vocab];
+      if (logits.dims.length !== 3 || logits.dims.some((d, i) => d !== expect[i])) {
+        throw new LenguaError(`output "logits" has shape [${logits.dims.join(', ')}] in ONNX Runtime, expected [${expect.join(', ')}] ${where}`, { file, field: 'logits' });
+      }
+      for (let i = 0; i < layers; i++) {
+        for (const kv of ['key', 'value']) {
+          const d = r[`present.${i}.${kv}`]!.dims;
+          const e = [b, heads, to, headDim];
+          if (d.length !== 4 || d.some((x, j) => x !== e[j])) {
+            throw new LenguaError(`output "present.${i}.${kv}" has shape [${d.join(', ')}], expected [${e.join(', ')}] ${where}`, { file, field: `present.${i}.${kv}` });
+          }
+        }
+      }
+      return { logits: logits.data as Float32Array, present: r };
+    };
+    // Row r, position t of a run that started at `from` and covers `len` positions, against libtorch's full forward.
+    const compare = (got: Float32Array, from: number, len: number, onlyReal: boolean): number => {
+      let m = 0;
+      for (let r = 0; r < b; r++) {
+        for (let t = 0; t < len; t++) {
+          if (onlyReal && batch.attentionMask[r]![from + t] === 0) continue;
+          const g0 = (r * len + t) * vocab;
+          const w0 = (r * total + from + t) * vocab;
+          for (let v = 0; v < vocab; v++) {
+            const d = Math.abs(got[g0 + v]! - want[w0 + v]!);
+            if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+          }
+        }
+      }
+      return m;
+    };
+    const lengths = batch.attentionMask.map((r) => r.reduce((a, v) => a + v, 0));
+    const check = (diff: number, mode: 'full' | 'incremental'): void => {
+      cases.push({ batch: b, sequenceLength: total, lengths, maxAbsDiff: diff, decoding: { mode, padding: batch.padding, prefix: mode === 'full' ? total : batch.prefix } });
+      if (!(diff <= atol)) {
+        const how = mode === 'full' ? 'with an empty cache' : `decoding with the KV cache (a ${batch.prefix}-token prompt, then one token per step)`;
+        throw new LenguaError(
+          `output "logits" of ONNX Runtime differs from the libtorch forward by up to ${diff.toExponential(3)} ${how} ${where} (tolerance ${atol})`,
+          { file, field: 'logits' },
+        );
+      }
+    };
+
+    check(compare((await step(0, total, null)).logits, 0, total, false), 'full');
+    let run = await step(0, batch.prefix, null);
+    let diff = compare(run.logits, 0, batch.prefix, true);
+    for (let t = batch.prefix; t < total; t++) {
+      run = await step(t, t + 1, run.present);
+      diff = Math.max(diff, compare(run.logits, t, 1, true));
+    }
+    check(diff, 'incremental');
+  }
+  return { output: 'logits', maxAbsDiff: Math.max(...cases.map((c) => c.maxAbsDiff)), atol, cases };
+}
+
+/** The libtorch logits [b, s, vocab] of a causal LM on full rows, with the same mask and position ids. */
+function torchDecoderLogits(model: PreTrainedModel, batch: DecoderValidationBatch): Float32Array {
+  return torch.noGrad(() => torch.tidy(() => {
+    const out = model.forward({ inputIds: batch.inputIds, attentionMask: batch.attentionMask, positionIds: batch.positionIds }) as ModelOutput;
+    return new Float32Array(out.logits.to({ dtype: 'float32', device: 'cpu' }).contiguous().data() as Float32Array);
+  }));
 }
