@@ -4,14 +4,13 @@
  * file in ONNX Runtime against the libtorch forward, and removes what it wrote when they disagree.
  */
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { modelFromPretrained, readConfigFile, taskOfArchitecture, TOKENIZER_FILES } from '../models/index.js';
 import type { PreTrainedModel, Task } from '../models/index.js';
 import { resolveModelDir } from '../hub/index.js';
 import { LenguaError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
-import { checkProtobufSize } from './graph.js';
 import { buildGraph, exportedModule, exportTaskOf, EXPORT_TASKS, MODEL_TASK, onnxFileOf, taskOfModel, type ExportTask, type GraphValue } from './families.js';
 import { validateExport, type ValidationReport } from './validate.js';
 
@@ -37,6 +36,11 @@ export interface ExportOptions {
   resolve?: Record<string, unknown>;
   /** The flag that allows replacing an earlier export, named in errors (default `overwrite: true`; the CLI: `--overwrite`). */
   overwriteFlag?: string;
+  /**
+   * Weights over this many bytes go to ONNX external data (`onnx/model.onnx_data`); default and upper
+   * bound: what fits protobuf's 2 GB. Lowered by tests, to write external data without 2 GB of weights.
+   */
+  externalDataThreshold?: number;
 }
 
 export interface ExportResult {
@@ -91,6 +95,9 @@ function checkOptions(opts: ExportOptions): { task: 'auto' | ExportTask; opset: 
   const opset = opts.opset ?? DEFAULT_OPSET;
   if (!(EXPORT_OPSETS as readonly number[]).includes(opset)) throw new LenguaError(`opset ${opset} is not supported (one of ${EXPORT_OPSETS.join(', ')})`, { field: 'opset' });
   if (opts.atol !== undefined && !(opts.atol > 0 && Number.isFinite(opts.atol))) throw new LenguaError(`atol must be a positive number, got ${opts.atol}`, { field: 'atol' });
+  if (opts.externalDataThreshold !== undefined && !(opts.externalDataThreshold >= 0 && Number.isFinite(opts.externalDataThreshold))) {
+    throw new LenguaError(`externalDataThreshold must be a number of bytes ≥ 0, got ${opts.externalDataThreshold}`, { field: 'externalDataThreshold' });
+  }
   return { task, opset, atol: opts.atol };
 }
 
@@ -152,21 +159,24 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
   }
   const loadSeconds = seconds(t0);
 
-  const exported = exportedModule(model, task);
-  checkProtobufSize(paramCount(exported) * 4, sourceDir ?? undefined);
+  const onnxFile = onnxFileOf(task);
   const t1 = performance.now();
   const built = buildGraph(model, task);
-  const bytes = built.graph.serialize({
+  // Weights over protobuf's 2 GB go to onnx/<file>_data (ONNX external data), beside the graph.
+  const { model: bytes, data } = built.graph.toFiles({
     opset, producerName: 'lengua', producerVersion: '0.1.0',
     docString: `${built.model.className} exported by Lengua for ${task}`,
-  });
+  }, `${basename(onnxFile)}_data`, opts.externalDataThreshold);
   const buildSeconds = seconds(t1);
 
   const t2 = performance.now();
   const written: string[] = [];
-  const onnxFile = onnxFileOf(task);
   const onnxPath = join(outDir, onnxFile);
   try {
+    if (data !== null) {
+      writeFileAtomic(`${onnxPath}_data`, data);
+      written.push(`${onnxFile}_data`);
+    }
     writeFileAtomic(onnxPath, bytes);
     written.push(onnxFile);
     const cfg = built.model.config.clone();

@@ -8,6 +8,7 @@
  * `/bert/encoder/layer.0/attention/self/query/MatMul`, its output `…/MatMul_output_0`; initializers carry
  * the model's parameter names (a weight stored transposed for a MatMul gets `.T` appended).
  */
+import { constants as buffer } from 'node:buffer';
 import onnxProto from 'onnx-proto';
 import type { onnx as P } from 'onnx-proto';
 import type { Tensor } from '../torch/index.js';
@@ -216,20 +217,74 @@ export class Graph {
     });
   }
 
-  /** The serialised model. Refuses a model over protobuf's 2 GB limit (ONNX external data is not written yet). */
+  /** The serialised model, every initializer inside it. Refuses weights that cannot fit one protobuf message (see `toFiles`). */
   serialize(opts: ModelOptions): Uint8Array {
     checkProtobufSize(this.weightBytes);
     return onnx.ModelProto.encode(this.toModel(opts)).finish();
   }
+
+  /**
+   * The model file, and its external data file when the weights exceed `threshold` bytes (by default, when
+   * they would not fit protobuf's 2 GB): then every initializer of at least 1 KiB (onnx.save's default
+   * `size_threshold`) moves to `location` (a file name beside the model), at offsets aligned to 4096
+   * bytes, and its TensorProto keeps `data_location: EXTERNAL` with `location`/`offset`/`length`, as the
+   * ONNX external data spec writes it. The initializers' bytes are moved, not copied twice: the graph
+   * should not be serialised again afterwards.
+   */
+  toFiles(opts: ModelOptions, location: string, threshold: number = EXTERNAL_DATA_THRESHOLD): { model: Uint8Array; data: Uint8Array | null } {
+    if (!needsExternalData(this.weightBytes, threshold)) return { model: this.serialize(opts), data: null };
+    const moved = this.initializers.filter((t) => (t.rawData?.byteLength ?? 0) >= EXTERNAL_MIN_BYTES);
+    let size = 0;
+    const offsets = moved.map((t) => {
+      const at = align(size);
+      size = at + t.rawData!.byteLength;
+      return at;
+    });
+    if (size > MAX_EXTERNAL_DATA) {
+      throw new LenguaError(
+        `the weights take ${(size / 2 ** 30).toFixed(2)} GiB; the external data file is written from one buffer, at most ${(MAX_EXTERNAL_DATA / 2 ** 30).toFixed(0)} GiB in Node.js`,
+        { field: 'weights' },
+      );
+    }
+    const data = new Uint8Array(size);
+    moved.forEach((t, k) => {
+      const raw = t.rawData!;
+      data.set(raw, offsets[k]!);
+      delete t.rawData;
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offsets[k]) },
+        { key: 'length', value: String(raw.byteLength) },
+      ];
+    });
+    const model = onnx.ModelProto.encode(this.toModel(opts)).finish();
+    checkProtobufSize(model.byteLength);
+    return { model, data };
+  }
 }
 
-/** Refuses weights that cannot fit one protobuf message (2 GB): ONNX keeps them as external data, which is not written yet. */
-export function checkProtobufSize(weightBytes: number, source?: string): void {
-  // Leave room for the graph itself (nodes, names, shapes): a few MB at most for the families here.
-  if (weightBytes > PROTOBUF_LIMIT - 16 * 2 ** 20) {
+/** Initializers smaller than this stay inside the model file (onnx.save's `size_threshold` default). */
+const EXTERNAL_MIN_BYTES = 1024;
+/** Offsets in the external data file are multiples of this (the page size; ONNX Runtime can map it). */
+const EXTERNAL_ALIGN = 4096;
+const align = (n: number): number => Math.ceil(n / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+/** The largest external data file written (one Node.js buffer: 4 GiB in Node 20). */
+const MAX_EXTERNAL_DATA = buffer.MAX_LENGTH;
+
+/** Leave room for the graph itself (nodes, names, shapes): a few MB at most for the families here. */
+export const EXTERNAL_DATA_THRESHOLD = PROTOBUF_LIMIT - 16 * 2 ** 20;
+
+/** Whether weights of `weightBytes` go to an external data file: over protobuf's 2 GB (minus room for the graph), or over `threshold`. */
+export function needsExternalData(weightBytes: number, threshold: number = EXTERNAL_DATA_THRESHOLD): boolean {
+  return weightBytes > Math.min(threshold, EXTERNAL_DATA_THRESHOLD);
+}
+
+/** Refuses a model file over protobuf's 2 GB limit (weights inside it): larger weights go to external data (`Graph.toFiles`). */
+export function checkProtobufSize(bytes: number, source?: string): void {
+  if (bytes > EXTERNAL_DATA_THRESHOLD) {
     throw new LenguaError(
-      `the weights take ${(weightBytes / 2 ** 30).toFixed(2)} GiB; one ONNX file holds at most 2 GB (protobuf's limit), and larger ` +
-        'models need ONNX external data (model.onnx_data), which `lengua export` does not write yet',
+      `the model takes ${(bytes / 2 ** 30).toFixed(2)} GiB; one ONNX file holds at most 2 GB (protobuf's limit): its weights must go to ONNX external data (model.onnx_data)`,
       source !== undefined ? { file: source } : {},
     );
   }

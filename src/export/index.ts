@@ -3,7 +3,7 @@ export { exportToOnnx, prepareExportDir, DEFAULT_OPSET, EXPORT_OPSETS, ONNX_FILE
 export type { ExportOptions, ExportResult } from './export.js';
 export { buildGraph, taskOfModel, baseModelOf, exportedModule, exportTaskOf, onnxFileOf, EXPORT_TASKS, MODEL_TASK } from './families.js';
 export type { BuiltGraph, ExportTask, GraphValue } from './families.js';
-export { Graph, checkProtobufSize, PROTOBUF_LIMIT } from './graph.js';
+export { Graph, checkProtobufSize, needsExternalData, EXTERNAL_DATA_THRESHOLD, PROTOBUF_LIMIT } from './graph.js';
 export type { Attr, Dim, ElemType, ModelOptions, OpOptions } from './graph.js';
 export { validateExport, validationBatches, decoderValidationBatches, positionIdsFromMask, DEFAULT_ATOL } from './validate.js';
 export type { DecoderValidationBatch, ValidateOptions, ValidationBatch, ValidationCase, ValidationReport } from './validate.js';
