@@ -17,8 +17,8 @@ test('export writes config.json, the tokenizer files and onnx/model.onnx and pri
   const r = lengua('export', '--model', golden('fixtures', 'bert-synth-seqcls'), '--out', out);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /exported BertForSequenceClassification \(bert\) for text-classification/);
-  assert.match(r.stdout, /inputs: {2}input_ids \[batch_size, sequence_length\], attention_mask \[batch_size, sequence_length\], token_type_ids \[batch_size, sequence_length\]/);
-  assert.match(r.stdout, /outputs: logits \[batch_size, 3\]/);
+  assert.match(r.stdout, /inputs: {2}input_ids int64 \[batch_size, sequence_length\], attention_mask int64 \[batch_size, sequence_length\], token_type_ids int64 \[batch_size, sequence_length\]/);
+  assert.match(r.stdout, /outputs: logits float32 \[batch_size, 3\]/);
   assert.match(r.stdout, /max \|difference\| \S+ \(tolerance 0\.0001\)/);
   assert.deepEqual(readdirSync(out).sort(), ['config.json', 'onnx', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
   assert.ok(existsSync(join(out, 'onnx', 'model.onnx')));

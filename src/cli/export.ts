@@ -26,9 +26,9 @@ export function describeExport(r: ExportResult): string {
   const dims = (d: Array<number | string>): string => `[${d.join(', ')}]`;
   const lines = [
     `exported ${r.architecture} (${r.modelType}) for ${r.task} to ${r.outDir}`,
-    `  onnx/model.onnx: ${kb(r.onnxBytes)}, ${r.nodes} nodes, opset ${r.opset}, ${(r.parameters / 1e6).toFixed(2)}M parameters`,
-    `  inputs:  ${r.inputs.map((i) => `${i.name} ${dims(i.dims)}`).join(', ')} (int64)`,
-    `  outputs: ${r.outputs.map((o) => `${o.name} ${dims(o.dims)}`).join(', ')} (float32)`,
+    `  ${r.files.find((f) => f.endsWith('.onnx'))}: ${kb(r.onnxBytes)}, ${r.nodes} nodes, opset ${r.opset}, ${(r.parameters / 1e6).toFixed(2)}M parameters`,
+    `  inputs:  ${r.inputs.map((i) => `${i.name} ${i.type} ${dims(i.dims)}`).join(', ')}`,
+    `  outputs: ${r.outputs.map((o) => `${o.name} ${o.type} ${dims(o.dims)}`).join(', ')}`,
     `  checked in ONNX Runtime against libtorch on ${r.validation.cases.length} batches with padded rows ` +
       `(${r.validation.cases.map((c) => `${c.batch}×${c.sequenceLength}`).join(', ')}): max |difference| ${r.validation.maxAbsDiff.toExponential(2)} (tolerance ${r.validation.atol})`,
     `  files: ${r.files.join(', ')}`,

@@ -29,7 +29,7 @@ export const MODEL_TASK: Record<ExportTask, Task> = {
   'text-generation': 'causal-lm',
 };
 
-/** The export task of a Lengua model task (config.json's architectures), or null. */
+/** The export task of a Lengua model task (config.json's architectures). */
 export function exportTaskOf(task: Task): ExportTask {
   return (Object.keys(MODEL_TASK) as ExportTask[]).find((t) => MODEL_TASK[t] === task)!;
 }
