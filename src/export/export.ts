@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { modelFromPretrained, readConfigFile, taskOfArchitecture, TOKENIZER_FILES } from '../models/index.js';
 import type { PreTrainedModel, Task } from '../models/index.js';
 import { resolveModelDir } from '../hub/index.js';
+import { completeTokenizerFolder } from '../text/index.js';
 import { LenguaError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { buildGraph, exportedModule, exportTaskOf, EXPORT_TASKS, MODEL_TASK, onnxFileOf, taskOfModel, type ExportTask, type GraphValue } from './families.js';
@@ -192,6 +193,8 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
           written.push(f);
         }
       }
+      // The slow-tokenizer files transformers' Python classes read, from tokenizer.json when the folder lacks them.
+      for (const f of completeTokenizerFolder(outDir, sourceDir)?.written ?? []) if (!written.includes(f)) written.push(f);
     }
   } catch (err) {
     removeWritten(outDir, written);

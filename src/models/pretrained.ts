@@ -19,6 +19,7 @@ import { planWeightLoading } from '../hub/weights.js';
 import { saveCheckpoint } from '../hub/checkpoint.js';
 import type { SafetensorsEntry, SafetensorsFile } from '../hub/safetensors.js';
 import { entryToFloat32 } from '../hub/safetensors.js';
+import { completeTokenizerFolder } from '../text/tokenizer/index.js';
 import { logger } from './logging.js';
 import { initWeights, type InitOptions } from './modeling/init.js';
 import type { ForwardInput } from './modeling/outputs.js';
@@ -276,14 +277,19 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     cfg.set('torch_dtype', 'float32');
     cfg.savePretrained(dir);
     saveCheckpoint(dir, this.stateTensors(), opts.maxShardSize !== undefined ? { maxShardSize: opts.maxShardSize } : {});
+    let report: unknown = null;
     if (opts.tokenizer) {
-      await opts.tokenizer.savePretrained(dir);
+      report = await opts.tokenizer.savePretrained(dir);
     } else if (this.sourceDir !== null && resolve(this.sourceDir) !== resolve(dir)) {
       for (const f of TOKENIZER_FILES) {
         const from = join(this.sourceDir, f);
         if (existsSync(from)) copyFileSync(from, join(dir, f));
       }
+      // transformers' slow classes read vocab.txt / vocab.json + merges.txt, not tokenizer.json.
+      report = completeTokenizerFolder(dir, this.sourceDir);
     }
+    const skipped = typeof report === 'object' && report !== null ? (report as { skipped?: unknown }).skipped : null;
+    if (typeof skipped === 'string') logger.warn(`${dir}: no slow-tokenizer files (vocab.txt / vocab.json + merges.txt) written: ${skipped}`);
   }
 }
 

@@ -203,7 +203,7 @@ test('decode round trips and skips special tokens', { skip }, async () => {
   assert.equal(rob.decode(rob.encode('Hello there').ids, { skipSpecialTokens: true }), 'Hello there');
 });
 
-test('savePretrained writes the three files and the copy encodes the same', { skip }, async () => {
+test('savePretrained writes tokenizer.json beside the slow files and the copy encodes the same', { skip }, async () => {
   const dir = tmp();
   const slow = tmp();
   try {
@@ -211,7 +211,7 @@ test('savePretrained writes the three files and the copy encodes the same', { sk
     const fromSlow = await AutoTokenizer.fromPretrained(slow);
     assert.equal(fromSlow.source, 'vocab.txt');
     fromSlow.savePretrained(dir);
-    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) assert.ok(existsSync(join(dir, f)), f);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt']) assert.ok(existsSync(join(dir, f)), f);
     const saved = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { type: string }; normalizer: { lowercase: boolean } };
     assert.equal(saved.model.type, 'WordPiece');
     assert.equal(saved.normalizer.lowercase, true);
@@ -233,7 +233,11 @@ test('savePretrained writes the three files and the copy encodes the same', { sk
       assert.equal(cfg.tokenizer_class, 'BertTokenizer');
       assert.equal(cfg.unk_token, '[UNK]');
       const map = JSON.parse(readFileSync(join(bare, 'special_tokens_map.json'), 'utf8')) as Record<string, unknown>;
-      assert.deepEqual(map, { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' });
+      // Each role as an AddedToken with tokenizer.json's flags, as current transformers writes the map.
+      const added = (content: string): Record<string, unknown> => ({ content, lstrip: false, normalized: false, rstrip: false, single_word: false });
+      assert.deepEqual(map, { unk_token: added('[UNK]'), sep_token: added('[SEP]'), pad_token: added('[PAD]'), cls_token: added('[CLS]'), mask_token: added('[MASK]') });
+      // The slow file it came from is kept (it means what tokenizer.json means).
+      assert.ok(readFileSync(join(bare, 'vocab.txt')).equals(readFileSync(join(BERT, 'vocab.txt'))));
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }

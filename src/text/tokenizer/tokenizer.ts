@@ -8,6 +8,7 @@ import { checkModelFolder, modelFileExists, readModelText } from '../../hub/mode
 import { checkJsonDepth, preview } from '../../hub/json.js';
 import { checkTokenizerJson } from './validate.js';
 import { AlignedString } from './aligned.js';
+import { pythonJson, slowTokenizerFiles, writeSlowTokenizerFiles, SLOW_DEFAULTS, type SlowFilesReport } from './slow-files.js';
 import { appendAddedTokensJson, convertBert, convertByteLevelBpe, parseMerges, parseVocabTxt, tokenContent } from './convert.js';
 import { alignedLowercase, alignedUnicode } from './normalizers.js';
 import { AlignedPipeline, byteLevelToText, type AddedTokenSpec, type LibTokenizerInternals, type ModelInfo } from './pipeline.js';
@@ -170,16 +171,6 @@ export interface TokenizerFiles {
   tokenizerClass?: string;
 }
 
-/** The special tokens transformers' slow tokenizer classes use when the config names none. */
-const SLOW_DEFAULTS: Record<'bert' | 'gpt2' | 'roberta', Json> = {
-  bert: { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' },
-  gpt2: { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' },
-  roberta: {
-    bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>', pad_token: '<pad>',
-    mask_token: { content: '<mask>', lstrip: true, rstrip: false, normalized: false, single_word: false },
-  },
-};
-
 /** Reads a tokenizer folder: tokenizer.json, or vocab.txt / vocab.json + merges.txt. */
 export function readTokenizerFiles(dirIn: string): TokenizerFiles {
   const dir = resolve(dirIn);
@@ -232,6 +223,27 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
     'no tokenizer files: looked for tokenizer.json, vocab.txt (BERT WordPiece) and vocab.json + merges.txt (GPT-2/RoBERTa byte-level BPE)',
     { file: dir },
   );
+}
+
+/**
+ * Adds the slow-tokenizer files to a folder whose tokenizer files were copied (a model's savePretrained,
+ * an export): the ones missing are generated from its tokenizer.json, copied ones that disagree with it
+ * are replaced, tokenizer_config.json / special_tokens_map.json are kept unless the slow classes would
+ * encode differently with them. `sourceDir` is where the copies came from. Null without tokenizer.json.
+ */
+export function completeTokenizerFolder(dir: string, sourceDir: string | null = null): SlowFilesReport | null {
+  if (!modelFileExists(dir, 'tokenizer.json')) return null;
+  const file = join(dir, 'tokenizer.json');
+  let files: TokenizerFiles;
+  try {
+    files = readTokenizerFiles(dir);
+    checkTokenizerJson(files.json, file);
+  } catch (err) {
+    // The copies stay usable as they were (a tokenizer Lengua cannot load may still be valid for others).
+    if (err instanceof LenguaError) return { written: [], replaced: [], skipped: `tokenizer.json could not be read (${err.message})` };
+    throw err;
+  }
+  return writeSlowTokenizerFiles(dir, slowTokenizerFiles(files.json, files.config, files.specialTokensMap, file), sourceDir, 'keep', file);
 }
 
 /** GPT-2 or RoBERTa conventions for a vocab.json + merges.txt folder. */
@@ -428,8 +440,15 @@ export class PreTrainedTokenizer {
     return batch.map((ids) => this.decode(ids, opts));
   }
 
-  /** Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json (each atomically). */
-  savePretrained(dir: string): void {
+  /**
+   * Writes tokenizer.json, tokenizer_config.json, special_tokens_map.json and the slow-tokenizer files
+   * transformers writes beside them (vocab.txt, or vocab.json + merges.txt; added_tokens.json), each
+   * atomically. The slow files are written when transformers' BertTokenizer / GPT2Tokenizer /
+   * RobertaTokenizer would encode exactly as tokenizer.json does (checked by converting them back);
+   * otherwise (Unigram, custom normalizers...) only tokenizer.json describes the tokenizer, and the
+   * report's `skipped` says why.
+   */
+  savePretrained(dir: string): SlowFilesReport {
     const config: Json = { ...this.config };
     const st = this.specialTokens;
     const keys: Array<[string, string | undefined]> = [
@@ -453,9 +472,16 @@ export class PreTrainedTokenizer {
       }
       config.added_tokens_decoder = dec;
     }
+    const file = join(this.dir, this.source === 'tokenizer.json' ? 'tokenizer.json' : '');
+    const slow = slowTokenizerFiles(this.json, config, this.specialTokensMap, file);
     writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(this.json, null, 2) + '\n');
-    writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
-    writeFileAtomic(join(dir, 'special_tokens_map.json'), JSON.stringify(map, null, 2) + '\n');
+    if (slow.skipped === null) {
+      const report = writeSlowTokenizerFiles(dir, slow, this.dir, 'write', file);
+      return { ...report, written: ['tokenizer.json', ...report.written] };
+    }
+    writeFileAtomic(join(dir, 'tokenizer_config.json'), pythonJson(config) + '\n');
+    writeFileAtomic(join(dir, 'special_tokens_map.json'), pythonJson(map) + '\n');
+    return { written: ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'], replaced: [], skipped: slow.skipped };
   }
 
   /** Number of special tokens the post-processor adds to a single text or a pair. */
