@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoTokenizer, PreTrainedTokenizer, completeTokenizerFolder } from './index.js';
 import { pythonJson, vocabJson, vocabTxt } from './slow-files.js';
-import { golden, skipWithoutGolden as skip } from '../../testing/golden.js';
+import { golden, skipWithoutGolden } from '../../testing/golden.js';
+
+const skip = skipWithoutGolden;
 
 const GOLDEN = golden();
 const FIX = join(GOLDEN, 'fixtures');
@@ -215,7 +217,12 @@ test('tokenizers the slow classes cannot reproduce get tokenizer.json only, and 
     normalizer: { type: 'Lowercase' }, pre_tokenizer: { type: 'Whitespace' }, post_processor: null, decoder: null,
     model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: { '[UNK]': 0, a: 1, '##b': 2 } },
   };
-  for (const [json, why] of [[unigram, /Unigram model/], [wordPieceLowercase, /without BertNormalizer/]] as const) {
+  // A special token past the vocabulary: the slow route would give it the first free id, not its own.
+  const specialPast = skipWithoutGolden ? null : (JSON.parse(readFileSync(join(FIX, 'bert-tiny-seqcls', 'tokenizer.json'), 'utf8')) as { added_tokens: unknown[] });
+  specialPast?.added_tokens.push({ id: 1125, content: '[NEW]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const cases: Array<readonly [unknown, RegExp]> = [[unigram, /Unigram model/], [wordPieceLowercase, /without BertNormalizer/]];
+  if (specialPast) cases.push([specialPast, /different added_tokens than tokenizer.json/]);
+  for (const [json, why] of cases) {
     const src = tmp('odd');
     const out = tmp('out');
     try {
@@ -254,5 +261,55 @@ test('a model folder saved without a tokenizer object gets the slow files too (c
     assert.ok(existsSync(join(dir, 'merges.txt')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('class options and added tokens survive the slow files: cased BERT, accents, prefix space, BOS, no offset trimming, added_tokens.json', { skip }, async () => {
+  type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const base = (name: string): J => JSON.parse(readFileSync(join(FIX, name, 'tokenizer.json'), 'utf8')) as J;
+  const variants: Array<[string, J]> = [];
+  const cased = base('bert-tiny-seqcls');
+  cased.normalizer.lowercase = false;
+  variants.push(['cased BERT', cased]);
+  const accents = base('bert-tiny-seqcls');
+  accents.normalizer.strip_accents = true;
+  accents.normalizer.lowercase = false;
+  accents.normalizer.handle_chinese_chars = false;
+  variants.push(['strip_accents, no Chinese spacing', accents]);
+  const newTok = base('bert-tiny-seqcls');
+  const next = Object.keys(newTok.model.vocab).length;
+  newTok.added_tokens.push({ id: next, content: 'hallo', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+  variants.push(['an added token past the vocabulary (added_tokens.json)', newTok]);
+  const prefix = base('gpt2-tiny');
+  prefix.pre_tokenizer.add_prefix_space = true;
+  variants.push(['GPT-2 add_prefix_space', prefix]);
+  const bos = base('gpt2-tiny');
+  bos.post_processor = {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<|endoftext|>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: { '<|endoftext|>': { id: '<|endoftext|>', ids: [0], tokens: ['<|endoftext|>'] } },
+  };
+  variants.push(['GPT-2 add_bos_token', bos]);
+  const untrimmed = base('roberta-synth-seqcls');
+  untrimmed.post_processor.trim_offsets = false;
+  variants.push(['RoBERTa trim_offsets false', untrimmed]);
+  const texts = ['Héllo Wörld, it\'s  <mask> [MASK] hallo [NEW] 中文 façade Ünïcödé!', ' leading space', 'a\tb\nc'];
+  for (const [label, json] of variants) {
+    const src = tmp('variant');
+    const out = tmp('out');
+    try {
+      writeFileSync(join(src, 'tokenizer.json'), JSON.stringify(json));
+      const report = PreTrainedTokenizer.fromDir(src).savePretrained(out);
+      assert.equal(report.skipped, null, label);
+      const fast = PreTrainedTokenizer.fromDir(out);
+      rmSync(join(out, 'tokenizer.json'));
+      const slow = PreTrainedTokenizer.fromDir(out);
+      assert.notEqual(slow.source, 'tokenizer.json');
+      for (const t of texts) assert.deepEqual(slow.encode(t, { pair: t }), fast.encode(t, { pair: t }), `${label}: ${t}`);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+      rmSync(out, { recursive: true, force: true });
+    }
   }
 });
