@@ -37,8 +37,8 @@ export interface CausalLm {
 }
 
 export interface GenerateCallbacks {
-  /** After each step, the token every live output row got (greedy and sampling; not called for beam search). */
-  onTokens?: (tokens: readonly number[]) => void;
+  /** After each step, the token each output row got, null for rows that had already ended (greedy and sampling; not called for beam search). */
+  onTokens?: (tokens: ReadonlyArray<number | null>) => void;
   /** Asked after each step for each unfinished row: true ends that row (stop strings). */
   shouldStop?: (row: number, generated: readonly number[]) => boolean;
   /** Checked between steps: a cancelled request stops there. */
@@ -191,6 +191,7 @@ async function sampleOrGreedy(
       checkAborted(cb.signal);
       const logits = await session.step({ ids, attentionMask: mask, positionIds: positions, newTokens });
       const next: number[] = [];
+      const live = finished.map((f) => f === null);
       for (let r = 0; r < rows; r++) {
         const scores = Float32Array.from(logits.subarray(r * V, (r + 1) * V));
         for (const p of processors) p(ids[r]!, scores);
@@ -206,7 +207,7 @@ async function sampleOrGreedy(
         if (eos.has(next[r]!)) finished[r] = 'eos';
         else if (cb.shouldStop?.(r, generated[r]!) === true) finished[r] = 'stop';
       }
-      cb.onTokens?.(next);
+      cb.onTokens?.(next.map((t, r) => (live[r] ? t : null)));
       newTokens = 1;
       if (finished.every((f) => f !== null)) break;
     }

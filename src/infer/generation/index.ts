@@ -1,0 +1,9 @@
+// Text generation on ONNX Runtime: the pipeline, the engine-independent search and the options.
+export { TextGenerationPipeline, resolveGenerationFolder, TEXT_GENERATION_LIMITS } from './pipeline.js';
+export type { TextGenerationPipelineOptions, TextGenerationCallOptions, TextGenerationOutput, StreamedToken } from './pipeline.js';
+export type { GeneratedRow } from './protocol.js';
+export { generate, leftPad, targetLength, SeededRandom } from './search.js';
+export type { CausalLm, DecoderSession, DecoderStep, GenerateCallbacks, GeneratedSequence } from './search.js';
+export { OnnxCausalLm, DECODER_FILE, decoderShape, modelGenerationOptions } from './onnx-decoder.js';
+export { resolveGenerationConfig, checkOptions as checkGenerationOptions, optionsFromJson as generationOptionsFromJson, DEFAULT_GENERATION_CONFIG, GENERATION_LIMITS } from './config.js';
+export type { GenerationOptions, GenerationConfig } from './config.js';

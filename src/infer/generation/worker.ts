@@ -1,0 +1,83 @@
+/**
+ * The generation worker: holds the tokenizer and the ONNX Runtime decoder of one folder and runs whole
+ * requests here, the decoding loop included (ORT's run() computes on the calling thread; a step per message
+ * would cross threads twice per token). One request at a time, in arrival order; tokens are streamed back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { LenguaError } from '../../errors.js';
+import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/index.js';
+import { readConfigJson } from '../../hub/index.js';
+import { resolveGenerationConfig, type GenerationOptions } from './config.js';
+import { modelGenerationOptions, OnnxCausalLm } from './onnx-decoder.js';
+import type { GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
+import { generate } from './search.js';
+import { TextStreamDecoder } from './stream-text.js';
+
+const start = workerData as GenerationWorkerStart;
+const port = parentPort!;
+
+function errorFields(err: unknown): { message: string; field?: string; file?: string } {
+  if (err instanceof LenguaError) return { message: err.message, ...(err.field !== undefined ? { field: err.field } : {}), ...(err.file !== undefined ? { file: err.file } : {}) };
+  return { message: (err as Error).message ?? String(err) };
+}
+
+async function run(tok: PreTrainedTokenizer, model: OnnxCausalLm, defaults: GenerationOptions, m: GenerationRequest): Promise<void> {
+  const config = resolveGenerationConfig(defaults, m.options);
+  const prompts = m.prompts.map((p) => tok.encode(p, { addSpecialTokens: false }).ids);
+  const n = config.numReturnSequences;
+  const decoders = prompts.flatMap(() => Array.from({ length: n }, () => new TextStreamDecoder(tok)));
+  const stops = config.stopStrings;
+  const seen = decoders.map(() => '');
+  const rows = await generate(model, prompts, config, {
+    shouldStop:
+      stops.length === 0
+        ? undefined
+        : (row, generated) => {
+            // transformers' StopStringCriteria stops a row once its text ends in a stop string; here the
+            // decoded new text is searched only where the last token could have completed one.
+            const before = seen[row] ?? '';
+            const text = tok.decode([...generated], { skipSpecialTokens: true });
+            seen[row] = text;
+            const from = Math.max(0, before.length - Math.max(...stops.map((s) => s.length)));
+            return stops.some((s) => text.indexOf(s, from) >= 0);
+          },
+    onTokens: m.stream
+      ? (tokens) => {
+          const texts = tokens.map((t, r) => (t === null ? null : decoders[r]!.push(t)));
+          port.postMessage({ type: 'tokens', id: m.id, tokens: [...tokens], texts } satisfies GenerationReply);
+        }
+      : undefined,
+  });
+  port.postMessage({
+    type: 'done',
+    id: m.id,
+    rows: rows.map((r) => ({ ids: r.sequence, generatedIds: r.generated, text: tok.decode(r.generated, { skipSpecialTokens: true }), finishReason: r.finishReason })),
+  } satisfies GenerationReply);
+}
+
+async function main(): Promise<void> {
+  let tok: PreTrainedTokenizer;
+  let model: OnnxCausalLm;
+  let defaults: GenerationOptions;
+  try {
+    tok = await AutoTokenizer.fromPretrained(start.dir);
+    model = await OnnxCausalLm.load(start.dir, start.threads);
+    defaults = modelGenerationOptions(start.dir, readConfigJson(start.dir).json);
+  } catch (err) {
+    port.postMessage({ type: 'failed', ...errorFields(err) } satisfies GenerationReply);
+    return;
+  }
+  port.postMessage({ type: 'loaded' } satisfies GenerationReply);
+  let chain = Promise.resolve();
+  port.on('message', (m: GenerationRequest) => {
+    chain = chain.then(async () => {
+      try {
+        await run(tok, model, defaults, m);
+      } catch (err) {
+        port.postMessage({ type: 'error', id: m.id, ...errorFields(err) } satisfies GenerationReply);
+      }
+    });
+  });
+}
+
+void main();
