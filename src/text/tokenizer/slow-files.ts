@@ -52,15 +52,24 @@ export interface SlowFiles {
 // ------------------------------------------------------------------------------------------------
 // Serialisation as Python's json.dumps does it
 
-/** Python's `sorted()` on str: code point order (JavaScript's default sort compares UTF-16 units). */
+/**
+ * Python's `sorted()` on str: code point order. JavaScript's default sort compares UTF-16 units, which
+ * differs only between a surrogate (U+D800–DFFF, a character above U+FFFF) and U+E000–FFFF: the first
+ * differing units are shifted so surrogates sort last (the UTF-16 code point order fix-up).
+ */
 function codePointCompare(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x += x >= 0xe000 ? -0x800 : 0x2000;
+      y += y >= 0xe000 ? -0x800 : 0x2000;
+    }
+    return x - y;
   }
-  return x.length - y.length;
+  return a.length - b.length;
 }
 
 function pyNumber(n: number): string {
@@ -220,9 +229,8 @@ function canonical(v: unknown): unknown {
 
 /** The components of a tokenizer.json that decide encoding and decoding, as the converter writes them. */
 function comparable(json: Json): Json {
-  const model = { ...obj(json.model) };
+  const { vocab, merges, ...model } = obj(json.model);
   if (model.type === 'BPE') {
-    if (Array.isArray(model.merges)) model.merges = (model.merges as unknown[]).map((m) => (Array.isArray(m) ? m.join(' ') : m));
     // Defaults of the Rust BPE model, which older files leave out.
     for (const [k, v] of Object.entries({ dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, ignore_merges: false })) {
       if (model[k] === undefined) model[k] = v;
@@ -230,12 +238,33 @@ function comparable(json: Json): Json {
   }
   if (model.type === 'WordPiece' && model.max_input_chars_per_word === undefined) model.max_input_chars_per_word = 100;
   const added = ((json.added_tokens ?? []) as Json[]).map((t) => ({ ...t })).sort((a, b) => Number(a.id) - Number(b.id));
-  return canonical({ model, added_tokens: added, normalizer: json.normalizer ?? null, pre_tokenizer: json.pre_tokenizer ?? null, post_processor: json.post_processor ?? null, decoder: json.decoder ?? null }) as Json;
+  return {
+    // Compared entry by entry (a canonical copy of a 50k-token vocabulary costs more than the rest together).
+    vocab: obj(vocab),
+    merges: Array.isArray(merges) ? (merges as unknown[]).map((m) => (Array.isArray(m) ? m.join(' ') : m)) : null,
+    ...(canonical({ model, added_tokens: added, normalizer: json.normalizer ?? null, pre_tokenizer: json.pre_tokenizer ?? null, post_processor: json.post_processor ?? null, decoder: json.decoder ?? null }) as Json),
+  };
 }
 
-/** The first top-level component where two comparable tokenizers differ. */
+function sameVocab(a: Json, b: Json): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+/** The first component where two comparable tokenizers differ. */
 function firstDifference(a: Json, b: Json): string | null {
-  for (const k of Object.keys(a)) if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return k;
+  for (const k of Object.keys(a)) {
+    if (k === 'vocab') {
+      if (!sameVocab(a.vocab as Json, b.vocab as Json)) return 'model.vocab';
+    } else if (k === 'merges') {
+      const x = a.merges as unknown[] | null;
+      const y = b.merges as unknown[] | null;
+      if ((x === null) !== (y === null) || (x !== null && (x.length !== y!.length || x.some((m, i) => m !== y![i])))) return 'model.merges';
+    } else if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) {
+      return k;
+    }
+  }
   return null;
 }
 
