@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoTokenizer, PreTrainedTokenizer, completeTokenizerFolder } from './index.js';
@@ -311,5 +312,37 @@ test('class options and added tokens survive the slow files: cased BERT, accents
       rmSync(src, { recursive: true, force: true });
       rmSync(out, { recursive: true, force: true });
     }
+  }
+});
+
+// Python's own json.dumps, where python3 is installed: the serialiser's sorting and escaping on the real
+// GPT-2 vocabulary (50257 tokens, byte-level symbols above U+00FF) and on a config with every value kind.
+const PY = '/usr/bin/python3';
+const pyProbe = spawnSync(PY, ['-c', 'import json'], { encoding: 'utf8' });
+const skipPython = skipWithoutGolden || (pyProbe.status === 0 ? false : `no ${PY}`);
+
+test('vocab.json and tokenizer_config.json equal Python json.dumps(indent=2, sort_keys=True, ensure_ascii=False) + "\\n"', { skip: skipPython }, () => {
+  const dir = tmp('py');
+  try {
+    const json = JSON.parse(readFileSync(join(FIX, 'gpt2-fake-lmbuddy', 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
+    const vocab = { ...json.model.vocab, '\u{1F600}x': 50257, '\uFF01y': 50258, 'tab\there\u0001': 50259, '9876543210': 50260 };
+    const config = { b: [1, 2.5, null, true, 'é\u2028"'], a: { z: {}, y: [] }, model_max_length: 1e30, '\u{1F600}': 'x', '\uFFFD': 0 };
+    writeFileSync(join(dir, 'vocab.in.json'), JSON.stringify(vocab));
+    writeFileSync(join(dir, 'config.in.json'), JSON.stringify(config));
+    const script = [
+      'import json, sys',
+      'd = sys.argv[1]',
+      'v = json.load(open(d + "/vocab.in.json", encoding="utf-8"))',
+      'c = json.load(open(d + "/config.in.json", encoding="utf-8"))',
+      'c["model_max_length"] = int(1e30)',
+      'open(d + "/vocab.py.json", "w", encoding="utf-8").write(json.dumps(v, indent=2, sort_keys=True, ensure_ascii=False) + "\\n")',
+      'open(d + "/config.py.json", "w", encoding="utf-8").write(json.dumps(c, indent=2, sort_keys=True, ensure_ascii=False) + "\\n")',
+    ].join('\n');
+    const r = spawnSync(PY, ['-c', script, dir], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Buffer.from(vocabJson(vocab, 'v')).equals(readFileSync(join(dir, 'vocab.py.json'))), 'vocab.json');
+    assert.equal(pythonJson(config) + '\n', readFileSync(join(dir, 'config.py.json'), 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
