@@ -1,37 +1,196 @@
 /**
- * `lengua generate --model DIR PROMPT`: greedy decoding with a GPT-2 causal LM folder (through its
- * tokenizer). Deterministic: the same folder and prompt always give the same text.
+ * `lengua generate --model DIR PROMPT`: text generation with a GPT-2 causal LM, through its tokenizer, with
+ * transformers' generation options (greedy by default; beam search, sampling with a seed, penalties, stop
+ * strings). `--engine onnx` runs an exported folder (onnx/decoder_model_merged.onnx) on ONNX Runtime with the
+ * KV cache, in a worker thread; `--engine torch` runs the model folder on libtorch. By default an exported
+ * folder runs on ONNX Runtime and a model folder on libtorch. Both engines share one search, so they give the
+ * same ids for the same logits.
  */
-import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
+import { readConfigJson, resolveModelDir } from '../hub/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import { AutoModelForCausalLM, greedyGenerate } from '../models/index.js';
+import { AutoModelForCausalLM, type GPT2LMHeadModel } from '../models/index.js';
+import * as torch from '../torch/index.js';
+import {
+  DECODER_FILE,
+  generate,
+  modelGenerationOptions,
+  resolveGenerationConfig,
+  TextGenerationPipeline,
+  type CausalLm,
+  type DecoderSession,
+  type DecoderStep,
+  type GenerationOptions,
+} from '../infer/generation/index.js';
+import { TextStreamDecoder } from '../infer/generation/stream-text.js';
 
 interface GenerateFlags {
   model: string;
+  engine?: 'torch' | 'onnx';
   maxNewTokens: string;
+  minNewTokens?: string;
+  numBeams?: string;
+  numReturnSequences?: string;
+  doSample?: boolean;
+  temperature?: string;
+  topK?: string;
+  topP?: string;
+  repetitionPenalty?: string;
+  noRepeatNgramSize?: string;
+  lengthPenalty?: string;
+  earlyStopping?: string;
+  seed?: string;
+  stop?: string[];
+  threads?: string;
+  stream?: boolean;
   json?: boolean;
+}
+
+/**
+ * Lengua's libtorch GPT-2 as the search's model: each step runs the whole prefix (no cache; exact and simple,
+ * the models Lengua trains are small), with the search's attention mask and position ids.
+ */
+export function torchCausalLm(model: GPT2LMHeadModel): CausalLm {
+  return {
+    vocabSize: model.config.vocabSize,
+    maxPositions: model.config.maxPositionEmbeddings,
+    start(): DecoderSession {
+      return {
+        step(input: DecoderStep): Promise<Float32Array> {
+          const rows = torch.noGrad(() =>
+            torch.tidy(() => {
+              const { logits } = model.forward({
+                inputIds: input.ids.map((r) => [...r]),
+                attentionMask: input.attentionMask.map((r) => [...r]),
+                positionIds: input.positionIds.map((r) => [...r]),
+              });
+              return logits.select(1, input.ids[0]!.length - 1).toArray() as number[][];
+            }),
+          );
+          return Promise.resolve(Float32Array.from(rows.flat()));
+        },
+        reorder(): void {},
+        close(): void {},
+      };
+    },
+  };
+}
+
+function int(v: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new LenguaError(`expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`, { field: flag });
+  return n;
+}
+
+function float(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new LenguaError(`expected a number, got ${JSON.stringify(v)}`, { field: flag });
+  return n;
+}
+
+function optionsOf(f: GenerateFlags): GenerationOptions {
+  const o: GenerationOptions = { maxNewTokens: int(f.maxNewTokens, '--max-new-tokens', 0, 100_000)! };
+  const set = <K extends keyof GenerationOptions>(k: K, v: GenerationOptions[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('minNewTokens', int(f.minNewTokens, '--min-new-tokens', 0, 100_000));
+  set('numBeams', int(f.numBeams, '--num-beams', 1, 64));
+  set('numReturnSequences', int(f.numReturnSequences, '--num-return-sequences', 1, 64));
+  if (f.doSample === true) o.doSample = true;
+  set('temperature', float(f.temperature, '--temperature'));
+  set('topK', int(f.topK, '--top-k', 0, 2 ** 31 - 1));
+  set('topP', float(f.topP, '--top-p'));
+  set('repetitionPenalty', float(f.repetitionPenalty, '--repetition-penalty'));
+  set('noRepeatNgramSize', int(f.noRepeatNgramSize, '--no-repeat-ngram-size', 0, 64));
+  set('lengthPenalty', float(f.lengthPenalty, '--length-penalty'));
+  if (f.earlyStopping !== undefined) {
+    if (!['true', 'false', 'never'].includes(f.earlyStopping)) throw new LenguaError(`expected true, false or never, got ${JSON.stringify(f.earlyStopping)}`, { field: '--early-stopping' });
+    o.earlyStopping = f.earlyStopping === 'never' ? 'never' : f.earlyStopping === 'true';
+  }
+  set('seed', int(f.seed, '--seed', 0, Number.MAX_SAFE_INTEGER));
+  if (f.stop !== undefined && f.stop.length > 0) o.stopStrings = f.stop;
+  return o;
+}
+
+interface Answer {
+  generated_text: string;
+  ids: number[];
 }
 
 export function register(program: Command): void {
   program
     .command('generate')
-    .description('greedy text generation with a GPT-2 model folder')
-    .requiredOption('--model <dir>', 'model folder or Hub id (config.json, model.safetensors, tokenizer files)')
+    .description('text generation with a GPT-2 model folder (libtorch) or its ONNX export (ONNX Runtime, KV cache)')
+    .requiredOption('--model <dir>', 'model folder, exported folder or Hub id (config.json, tokenizer files, model.safetensors or onnx/decoder_model_merged.onnx)')
+    .addOption(new Option('--engine <engine>', 'torch or onnx (default: onnx for an exported folder, else torch)').choices(['torch', 'onnx']))
     .option('--max-new-tokens <n>', 'tokens to generate at most', '20')
-    .option('--json', 'print {"generated_text", "ids"} as JSON')
+    .option('--min-new-tokens <n>', 'EOS is banned before this many new tokens')
+    .option('--num-beams <n>', 'beam search with n beams')
+    .option('--num-return-sequences <n>', 'answers per prompt (at most --num-beams without sampling)')
+    .option('--do-sample', 'sample instead of the most likely token')
+    .option('--temperature <x>', 'sampling temperature')
+    .option('--top-k <n>', 'sampling keeps the k most likely tokens (default 50; 0: all)')
+    .option('--top-p <x>', 'sampling keeps the smallest set of tokens with this probability mass')
+    .option('--repetition-penalty <x>', 'penalty on tokens already in the text (1: none)')
+    .option('--no-repeat-ngram-size <n>', 'never repeat an n-gram')
+    .option('--length-penalty <x>', 'beam search: exponent of the generated length that scores divide by')
+    .option('--early-stopping <when>', 'beam search: true, false or never')
+    .option('--seed <n>', 'seed of the sampler (the same seed gives the same text)')
+    .option('--stop <text>', 'a stop string: a row ends once its new text contains it (repeat for several)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--threads <n>', 'ONNX Runtime threads (default $LENGUA_NUM_THREADS, else 2)')
+    .option('--stream', 'print the text as it is generated (greedy or sampling)')
+    .option('--json', 'print {"generated_text", "ids", "engine"} as JSON, one line per sequence')
     .argument('<prompt>', 'text to continue')
     .action(async (prompt: string, flags: GenerateFlags) => {
-      const n = Number(flags.maxNewTokens);
-      if (!/^\d+$/.test(flags.maxNewTokens) || !Number.isSafeInteger(n) || n > 100_000) {
-        throw new LenguaError(`expected an integer in [0, 100000], got ${JSON.stringify(flags.maxNewTokens)}`, { field: '--max-new-tokens' });
+      const opts = optionsOf(flags);
+      const threads = int(flags.threads, '--threads', 1, 1024);
+      const dir = await resolveModelDir(flags.model, { weights: false });
+      const exported = existsSync(join(dir, DECODER_FILE));
+      const engine = flags.engine ?? (exported ? 'onnx' : 'torch');
+      if (engine === 'onnx' && !exported) {
+        throw new LenguaError(`--engine onnx needs ${DECODER_FILE}: run \`lengua export --model ${flags.model} --task text-generation --out DIR\` and pass --model DIR`, { file: dir, field: '--engine' });
       }
-      const tok = await AutoTokenizer.fromPretrained(flags.model);
-      const model = await AutoModelForCausalLM.fromPretrained(flags.model);
-      const promptIds = tok.encode(prompt).ids;
-      const ids = greedyGenerate(model, promptIds, { maxNewTokens: n });
-      const text = tok.decode(ids);
-      if (flags.json) process.stdout.write(JSON.stringify({ generated_text: text, ids }) + '\n');
-      else process.stdout.write(text + '\n');
+      if (flags.stream === true && ((opts.numBeams ?? 1) > 1 || (opts.numReturnSequences ?? 1) > 1)) {
+        throw new LenguaError('--stream generates one sequence: leave out --num-beams and --num-return-sequences', { field: '--stream' });
+      }
+      const write = (s: string): void => void process.stdout.write(s);
+      let answers: Answer[];
+      if (engine === 'onnx') {
+        const pipe = await TextGenerationPipeline.create(dir, threads !== undefined ? { numThreads: threads } : {});
+        try {
+          if (flags.stream === true && flags.json !== true) {
+            write(prompt);
+            for await (const t of pipe.stream(prompt, opts)) write(t.text);
+            write('\n');
+            return;
+          }
+          const rows = await pipe.generateIds(prompt, opts);
+          answers = rows.map((r) => ({ generated_text: prompt + r.text, ids: r.ids }));
+        } finally {
+          await pipe.dispose();
+        }
+      } else {
+        const tok = await AutoTokenizer.fromPretrained(flags.model);
+        const model = (await AutoModelForCausalLM.fromPretrained(flags.model)) as GPT2LMHeadModel;
+        model.eval();
+        const config = resolveGenerationConfig(modelGenerationOptions(dir, readConfigJson(dir).json), opts);
+        const streamer = flags.stream === true && flags.json !== true ? new TextStreamDecoder(tok) : null;
+        if (streamer !== null) write(prompt);
+        const rows = await generate(torchCausalLm(model), [tok.encode(prompt, { addSpecialTokens: false }).ids], config, {
+          onTokens: streamer === null ? undefined : (t) => t[0] !== null && t[0] !== undefined && write(streamer.push(t[0])),
+        });
+        if (streamer !== null) {
+          const text = tok.decode(rows[0]!.generated, { skipSpecialTokens: true });
+          write(text.slice(streamer.printedLength) + '\n');
+          return;
+        }
+        answers = rows.map((r) => ({ generated_text: prompt + tok.decode(r.generated, { skipSpecialTokens: true }), ids: r.sequence }));
+      }
+      for (const a of answers) write(flags.json === true ? JSON.stringify({ ...a, engine }) + '\n' : a.generated_text + '\n');
     });
 }

@@ -50,7 +50,7 @@ for (const [name, fixture] of [
       model.eval();
       await exportToOnnx(model, out, { task: 'text-generation', overwrite: true });
       const onnx = await OnnxCausalLm.load(out, 1);
-      const torch = new TorchCausalLm(model);
+      const torch = TorchCausalLm(model);
       assert.equal(manifest.cases.length, 10);
       for (const c of manifest.cases) {
         const config = resolveGenerationConfig(optionsOf(c.generate_kwargs));

@@ -142,10 +142,14 @@ function checkPrompts(model: CausalLm, prompts: readonly (readonly number[])[], 
   const padLen = Math.max(...prompts.map((p) => p.length));
   const maxLength = targetLength(config, padLen);
   if (maxLength > model.maxPositions) {
-    throw new LenguaError(
-      `the prompt (${padLen} tokens) plus the new tokens asked for reaches length ${maxLength}, more than the ${model.maxPositions} positions the model has (n_positions); ask for at most ${Math.max(0, model.maxPositions - padLen)} new tokens`,
-      { field: config.maxNewTokens !== null ? 'maxNewTokens' : 'maxLength' },
-    );
+    const fit = Math.max(0, model.maxPositions - padLen);
+    if (config.maxNewTokens !== null) {
+      throw new LenguaError(
+        `the prompt (${padLen} tokens) plus ${config.maxNewTokens} new tokens is more than the ${model.maxPositions} positions the model has (n_positions); ask for at most ${fit} new tokens`,
+        { field: 'maxNewTokens' },
+      );
+    }
+    throw new LenguaError(`maxLength ${maxLength} is more than the ${model.maxPositions} positions the model has (n_positions); the prompt has ${padLen} tokens`, { field: 'maxLength' });
   }
   for (const id of [...config.eosTokenIds, ...config.badWordsIds.flat()]) {
     if (id >= model.vocabSize) throw new LenguaError(`token id ${id} is outside the vocabulary [0, ${model.vocabSize})`, { field: 'eosTokenId' });

@@ -10,6 +10,11 @@ export class TextStreamDecoder {
   private printed = 0;
   constructor(private readonly tok: PreTrainedTokenizer) {}
 
+  /** Characters handed out so far. */
+  get printedLength(): number {
+    return this.printed;
+  }
+
   /** Adds a token; returns the new text it made printable ('' when none). */
   push(token: number): string {
     this.tokens.push(token);
