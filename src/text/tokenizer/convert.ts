@@ -69,14 +69,19 @@ function collectSpecials(config: Json, defaults: Record<string, string>, normali
   return out;
 }
 
-function addedTokens(specials: Map<string, SpecialSpec>, vocab: Record<string, number>, file: string): Json[] {
+function addedTokens(specials: Map<string, SpecialSpec>, vocab: Record<string, number>, file: string, addedIds: Json = {}): Json[] {
   const out: Json[] = [];
   // A loop, not Math.max(...values): spreading a 250k-entry vocabulary overflows the call stack.
   let next = 0;
   for (const id of Object.values(vocab)) if (id >= next) next = id + 1;
+  for (const id of Object.values(addedIds)) if (Number.isInteger(id) && (id as number) >= next) next = (id as number) + 1;
   for (const s of specials.values()) {
     let id = vocab[s.content];
-    if (id === undefined) {
+    const listed = Object.hasOwn(addedIds, s.content) ? addedIds[s.content] : undefined;
+    if (id === undefined && Number.isInteger(listed) && (listed as number) >= 0) {
+      // A special token past the vocabulary keeps its id from added_tokens.json, as transformers loads it.
+      id = listed as number;
+    } else if (id === undefined) {
       // transformers appends special tokens missing from the vocabulary after it.
       id = next++;
       vocab[s.content] = id;
@@ -88,13 +93,13 @@ function addedTokens(specials: Map<string, SpecialSpec>, vocab: Record<string, n
 }
 
 /** BertConverter: vocab.txt + tokenizer_config.json options. */
-export function convertBert(vocab: Record<string, number>, config: Json, file: string): Json {
+export function convertBert(vocab: Record<string, number>, config: Json, file: string, addedIds: Json = {}): Json {
   const specials = collectSpecials(
     config,
     { unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]' },
     false,
   );
-  const added = addedTokens(specials, vocab, file);
+  const added = addedTokens(specials, vocab, file, addedIds);
   const cls = tokenContent(config.cls_token) ?? '[CLS]';
   const sep = tokenContent(config.sep_token) ?? '[SEP]';
   const unk = tokenContent(config.unk_token) ?? '[UNK]';
@@ -163,6 +168,7 @@ export function convertByteLevelBpe(
   config: Json,
   kind: 'gpt2' | 'roberta',
   file: string,
+  addedIds: Json = {},
 ): Json {
   const addPrefixSpace = Boolean(config.add_prefix_space);
   const model = {
@@ -179,7 +185,7 @@ export function convertByteLevelBpe(
   };
   if (kind === 'gpt2') {
     const specials = collectSpecials(config, { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' }, true);
-    const added = addedTokens(specials, vocab, file);
+    const added = addedTokens(specials, vocab, file, addedIds);
     let post: Json = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true };
     if (config.add_bos_token === true) {
       const bos = tokenContent(config.bos_token) ?? '<|endoftext|>';
@@ -216,7 +222,7 @@ export function convertByteLevelBpe(
     m.lstrip = true;
     m.normalized = false;
   }
-  const added = addedTokens(specials, vocab, file);
+  const added = addedTokens(specials, vocab, file, addedIds);
   const cls = tokenContent(config.cls_token) ?? '<s>';
   const sep = tokenContent(config.sep_token) ?? '</s>';
   const clsId = vocab[cls];

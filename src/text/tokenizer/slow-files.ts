@@ -329,9 +329,9 @@ export function slowTokenizerFiles(json: Json, config: Json, specialTokensMap: J
     };
     map[role] = role === 'additional_special_tokens' ? (tokenizerConfig[role] as unknown[]).map(asDict) : asDict(tokenizerConfig[role]);
   }
-  // Tokens past the model's vocabulary that are not special: added_tokens.json, as transformers writes it.
+  // Tokens past the model's vocabulary: added_tokens.json, as transformers writes it.
   const addedJson: Json = {};
-  for (const t of added) if (!(String(t.content) in vocab) && t.special !== true) addedJson[String(t.content)] = t.id;
+  for (const t of added) if (!(String(t.content) in vocab)) addedJson[String(t.content)] = t.id;
   files.set('tokenizer_config.json', pythonJson(tokenizerConfig) + '\n');
   files.set('special_tokens_map.json', pythonJson(map) + '\n');
   if (Object.keys(addedJson).length > 0) files.set('added_tokens.json', pythonJson(addedJson) + '\n');
@@ -370,14 +370,15 @@ function convertBack(files: Map<string, string>, kind: SlowKind, file: string): 
   // readTokenizerFiles picks GPT-2 or RoBERTa conventions from tokenizer_class first.
   const k = kind === 'bert' ? kind : (byteLevelKindOfClass(String(config.tokenizer_class ?? '')) ?? kind);
   const cfg = { ...SLOW_DEFAULTS[k], ...map, ...config };
+  const addedText = files.get('added_tokens.json');
+  const addedIds = addedText === undefined ? {} : (JSON.parse(addedText) as Json);
   let json: Json;
-  if (k === 'bert') json = convertBert(parseVocabTxt(files.get('vocab.txt')!, file), cfg, file);
+  if (k === 'bert') json = convertBert(parseVocabTxt(files.get('vocab.txt')!, file), cfg, file, addedIds);
   else {
     const vocab = Object.assign(Object.create(null) as Record<string, number>, JSON.parse(files.get('vocab.json')!) as Json) as Record<string, number>;
-    json = convertByteLevelBpe(vocab, parseMerges(files.get('merges.txt')!, file), cfg, k, file);
+    json = convertByteLevelBpe(vocab, parseMerges(files.get('merges.txt')!, file), cfg, k, file, addedIds);
   }
-  const added = files.get('added_tokens.json');
-  if (added !== undefined) appendAddedTokensJson(json, JSON.parse(added) as Json, file);
+  if (addedText !== undefined) appendAddedTokensJson(json, addedIds, file);
   return json;
 }
 

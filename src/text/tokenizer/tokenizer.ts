@@ -186,8 +186,9 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
     if (typeof json.model !== 'object' || json.model === null) throw new LenguaError('no "model" object', { file: tjFile, field: 'model' });
     return { dir, json, config: merged, specialTokensMap, source: 'tokenizer.json' };
   }
+  // Read first: a special token past the vocabulary takes its id from it.
+  const added = readOptionalJson(dir, 'added_tokens.json');
   const withAdded = (files: TokenizerFiles): TokenizerFiles => {
-    const added = readOptionalJson(dir, 'added_tokens.json');
     if (added !== null) appendAddedTokensJson(files.json, added, join(dir, 'added_tokens.json'));
     return files;
   };
@@ -206,7 +207,7 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
     const cfg = { ...SLOW_DEFAULTS[kind], ...merged };
     return withAdded({
       dir,
-      json: convertByteLevelBpe(vocab, merges, cfg, kind, vocabJson),
+      json: convertByteLevelBpe(vocab, merges, cfg, kind, vocabJson, added ?? {}),
       config: cfg,
       specialTokensMap,
       source: 'vocab.json + merges.txt',
@@ -217,7 +218,7 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
   if (vocabText !== undefined) {
     const vocab = parseVocabTxt(vocabText, vocabTxt);
     const cfg = { ...SLOW_DEFAULTS.bert, ...merged };
-    return withAdded({ dir, json: convertBert(vocab, cfg, vocabTxt), config: cfg, specialTokensMap, source: 'vocab.txt', tokenizerClass: 'BertTokenizer' });
+    return withAdded({ dir, json: convertBert(vocab, cfg, vocabTxt, added ?? {}), config: cfg, specialTokensMap, source: 'vocab.txt', tokenizerClass: 'BertTokenizer' });
   }
   throw new LenguaError(
     'no tokenizer files: looked for tokenizer.json, vocab.txt (BERT WordPiece) and vocab.json + merges.txt (GPT-2/RoBERTa byte-level BPE)',
