@@ -7,6 +7,9 @@
  * Importing never loads libtorch: the native binding is loaded by the first tensor operation.
  */
 
+import { registerOnnxExporter } from './infer/index.js';
+import { exportToOnnx, type ExportOptions } from './export/index.js';
+
 // Errors: every bad input names its file, line and field.
 export { LenguaError } from './errors.js';
 
@@ -67,3 +70,20 @@ export type { TextClassifier, EvaluationResult } from './eval/index.js';
 
 // Tensors, autograd, nn modules and optimizers on libtorch (PyTorch's names).
 export * as torch from './torch/index.js';
+
+// Inference on ONNX Runtime, without libtorch: pipeline() for the encoder tasks, as transformers names them.
+export {
+  pipeline, PIPELINE_TASKS, TextClassificationPipeline, TokenClassificationPipeline, FillMaskPipeline, FeatureExtractionPipeline,
+  ZeroShotClassificationPipeline, registerOnnxExporter, onnxCacheDir,
+} from './infer/index.js';
+export type {
+  PipelineTask, PipelineOptions, TextClassificationOptions, TextClassificationOutput, TextPair, FunctionToApply, TokenClassificationOptions,
+  TokenEntity, EntityGroup, AggregationStrategy, FillMaskOptions, FillMaskOutput, FeatureExtractionOptions, Pooling,
+  ZeroShotClassificationOptions, ZeroShotClassificationOutput, OnnxExporter, OnnxDtype,
+} from './infer/index.js';
+
+// pipeline() given a training folder exports it on the fly; src/infer cannot import the export stage
+// (it would bring libtorch into the inference path), so the package entry lends it the exporter.
+registerOnnxExporter(async (modelDir, outDir, { task }) => {
+  await exportToOnnx(modelDir, outDir, { task: task as NonNullable<ExportOptions['task']> });
+});

@@ -3,6 +3,10 @@
  * tokenizer and prints the best label(s) with scores (softmax; sigmoid for multi-label models).
  * `--input FILE` (or `-`, or lines piped to stdin) streams any number of texts through in batches and
  * writes one JSON line per text.
+ *
+ * Two engines give the same output: `onnx` (src/infer's pipeline on ONNX Runtime; the default for an
+ * exported folder, one with onnx/model.onnx) and `torch` (the libtorch model; the default otherwise).
+ * `--engine onnx` on a training folder exports it once into the ONNX cache first.
  */
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
@@ -10,6 +14,10 @@ import { AutoTokenizer } from '../text/tokenizer/index.js';
 import { AutoModelForSequenceClassification } from '../models/index.js';
 import type { AnySequenceClassifier } from '../models/index.js';
 import { batchScores } from '../eval/transformer-scores.js';
+import { exportToOnnx, type ExportOptions } from '../export/index.js';
+import { pipeline, registerOnnxExporter, ONNX_FILES, type FunctionToApply } from '../infer/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatOf, openInput, readInputTexts, type InputFormat, type InputText } from './predict-input.js';
 
 interface PredictFlags {
@@ -23,7 +31,10 @@ interface PredictFlags {
   topK: string;
   batchSize: string;
   maxLength?: string;
+  engine?: Engine;
 }
+
+export type Engine = 'torch' | 'onnx';
 
 export interface Prediction {
   label: string;
@@ -65,7 +76,39 @@ export function predictTexts(
   return out;
 }
 
-type Tokenizer = Awaited<ReturnType<typeof AutoTokenizer.fromPretrained>>;
+/** Scores a batch of texts: best labels first, cut to topK, in input order. */
+type Predict = (texts: string[]) => Promise<Prediction[][]>;
+
+/** The engine for a model: the asked one, else onnx for an exported folder (onnx/model.onnx) and torch otherwise. */
+export function engineFor(model: string, asked: Engine | undefined): Engine {
+  return asked ?? (existsSync(join(model, ONNX_FILES.fp32)) ? 'onnx' : 'torch');
+}
+
+/** The function transformers' pipeline would apply, as predictTexts picks it (a single unnamed-problem label is regression). */
+function functionFor(config: Record<string, unknown>): FunctionToApply {
+  const numLabels = Object.keys((config.id2label ?? {}) as object).length || (typeof config.num_labels === 'number' ? config.num_labels : 2);
+  if (config.problem_type === 'regression' || (config.problem_type == null && numLabels === 1)) return 'none';
+  return config.problem_type === 'multi_label_classification' ? 'sigmoid' : 'softmax';
+}
+
+/** Loads the model on an engine; `close` frees what it holds (the ONNX Runtime worker). */
+async function loadPredictor(model: string, engine: Engine, opts: { topK: number; batchSize: number; maxLength?: number }): Promise<{ predict: Predict; close: () => Promise<void> }> {
+  if (engine === 'onnx') {
+    // A training folder is exported on the fly, as `import 'lengua'` does it.
+    registerOnnxExporter(async (dir, out, { task }) => {
+      await exportToOnnx(dir, out, { task: task as NonNullable<ExportOptions['task']> });
+    });
+    const classifier = await pipeline('text-classification', model, { batchSize: opts.batchSize, ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}) });
+    const functionToApply = functionFor(classifier.model.config);
+    return {
+      predict: (texts) => classifier(texts, { topK: opts.topK, functionToApply }),
+      close: () => classifier.dispose(),
+    };
+  }
+  const tok = await AutoTokenizer.fromPretrained(model);
+  const m = await AutoModelForSequenceClassification.fromPretrained(model);
+  return { predict: (texts) => Promise.resolve(predictTexts(m, tok, texts, opts)), close: () => Promise.resolve() };
+}
 
 /** Writes, waiting when stdout's buffer is full, so a fast model never piles output up in memory. */
 async function writeOut(s: string): Promise<void> {
@@ -73,7 +116,7 @@ async function writeOut(s: string): Promise<void> {
 }
 
 /** Streams the input's texts through the model in batches; one JSON line per text, in input order. */
-async function predictStream(model: AnySequenceClassifier, tok: Tokenizer, flags: PredictFlags, opts: { topK: number; batchSize: number; maxLength?: number }): Promise<number> {
+async function predictStream(predict: Predict, flags: PredictFlags, opts: { topK: number; batchSize: number }): Promise<number> {
   const file = flags.input ?? '-';
   const name = file === '-' ? 'stdin' : file;
   const format = flags.format ?? (file === '-' ? 'text' : formatOf(file));
@@ -83,7 +126,7 @@ async function predictStream(model: AnySequenceClassifier, tok: Tokenizer, flags
   let batch: InputText[] = [];
   let n = 0;
   const flush = async (): Promise<void> => {
-    const preds = predictTexts(model, tok, batch.map((b) => b.text), opts);
+    const preds = await predict(batch.map((b) => b.text));
     let out = '';
     batch.forEach((b, i) => {
       out += JSON.stringify({ line: b.line, ...(b.id !== undefined ? { id: b.id } : {}), text: b.text, label: preds[i]![0]!.label, score: preds[i]![0]!.score, ...(opts.topK > 1 ? { predictions: preds[i] } : {}) }) + '\n';
@@ -108,6 +151,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: one array of {label, score} per text, best first')
     .option('--top-k <n>', 'labels to show per text', '1')
     .option('--batch-size <n>', 'texts per forward pass', '32')
+    .addOption(new Option('--engine <engine>', 'torch (libtorch) or onnx (ONNX Runtime; a training folder is exported once into the cache). Default: onnx for an exported folder (onnx/model.onnx), torch otherwise').choices(['torch', 'onnx']))
     .option('--max-length <n>', 'truncate inputs to this many tokens (default: what the model allows)')
     .option('--input <file>', 'classify the texts of a file (- for stdin), streamed in batches: one JSON line {line, text, label, score} per text')
     .addOption(new Option('--format <format>', 'input format (default: from the extension; text lines otherwise)').choices(['text', 'jsonl', 'csv', 'tsv']))
@@ -122,15 +166,19 @@ export function register(program: Command): void {
       const streaming = flags.input !== undefined || texts.length === 0;
       if (texts.length > 0 && flags.input !== undefined) throw new LenguaError('give texts as arguments or --input FILE, not both', { field: '--input' });
       if (streaming && flags.input === undefined && process.stdin.isTTY) throw new LenguaError('no texts: give them as arguments, with --input FILE, or pipe lines to stdin', { field: 'text' });
-      const tok = await AutoTokenizer.fromPretrained(flags.model);
-      const model = await AutoModelForSequenceClassification.fromPretrained(flags.model);
       const opts = { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) };
-      if (streaming) {
-        const n = await predictStream(model, tok, flags, opts);
-        if (n === 0) process.stderr.write('note: the input holds no texts\n');
-        return;
+      const { predict, close } = await loadPredictor(flags.model, engineFor(flags.model, flags.engine), opts);
+      let preds: Prediction[][];
+      try {
+        if (streaming) {
+          const n = await predictStream(predict, flags, opts);
+          if (n === 0) process.stderr.write('note: the input holds no texts\n');
+          return;
+        }
+        preds = await predict(texts);
+      } finally {
+        await close();
       }
-      const preds = predictTexts(model, tok, texts, opts);
       if (flags.json) {
         process.stdout.write(JSON.stringify(preds) + '\n');
         return;
