@@ -14,6 +14,7 @@ import { LenguaError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { buildGraph, exportedModule, exportTaskOf, EXPORT_TASKS, MODEL_TASK, onnxFileOf, taskOfModel, type ExportTask, type GraphValue } from './families.js';
 import { validateExport, type ValidationReport } from './validate.js';
+import { exportQuantized, QUANTIZE_MODES, type QuantizedExport, type QuantizeMode } from './quantize.js';
 
 /** The opsets the graphs are written for (LayerNormalization is one node from 17). */
 export const EXPORT_OPSETS = [17, 18] as const;
@@ -42,6 +43,8 @@ export interface ExportOptions {
    * bound: what fits protobuf's 2 GB. Lowered by tests, to write external data without 2 GB of weights.
    */
   externalDataThreshold?: number;
+  /** `int8`: also write `onnx/model_quantized.onnx` (dynamic int8, see quantize.ts), validated against the float file. */
+  quantize?: QuantizeMode;
 }
 
 export interface ExportResult {
@@ -60,6 +63,8 @@ export interface ExportResult {
   inputs: GraphValue[];
   outputs: GraphValue[];
   validation: ValidationReport;
+  /** With `quantize: 'int8'`: the quantized file, what was quantized and its validation. */
+  quantized?: QuantizedExport;
   /** Seconds spent loading the model, building and serialising the graph, writing, validating; and in all. */
   seconds: { load: number; build: number; write: number; validate: number; total: number };
 }
@@ -95,6 +100,9 @@ function checkOptions(opts: ExportOptions): { task: 'auto' | ExportTask; opset: 
   }
   const opset = opts.opset ?? DEFAULT_OPSET;
   if (!(EXPORT_OPSETS as readonly number[]).includes(opset)) throw new LenguaError(`opset ${opset} is not supported (one of ${EXPORT_OPSETS.join(', ')})`, { field: 'opset' });
+  if (opts.quantize !== undefined && !(QUANTIZE_MODES as readonly string[]).includes(opts.quantize)) {
+    throw new LenguaError(`unknown quantization ${JSON.stringify(opts.quantize)} (one of ${QUANTIZE_MODES.join(', ')})`, { field: 'quantize' });
+  }
   if (opts.atol !== undefined && !(opts.atol > 0 && Number.isFinite(opts.atol))) throw new LenguaError(`atol must be a positive number, got ${opts.atol}`, { field: 'atol' });
   if (opts.externalDataThreshold !== undefined && !(opts.externalDataThreshold >= 0 && Number.isFinite(opts.externalDataThreshold))) {
     throw new LenguaError(`externalDataThreshold must be a number of bytes ≥ 0, got ${opts.externalDataThreshold}`, { field: 'externalDataThreshold' });
@@ -148,6 +156,7 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
     checkOutDir(outDir, sourceDir);
     const plan = loadTaskFor(sourceDir, asked);
     task = plan.task;
+    checkQuantizable(task, opts.quantize);
     prepareExportDir(outDir, opts.overwrite === true, flag);
     model = await modelFromPretrained(plan.load, sourceDir);
   } else {
@@ -156,6 +165,7 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
     checkOutDir(outDir, sourceDir);
     task = asked === 'auto' ? taskOfModel(model) : asked;
     exportedModule(model, task);
+    checkQuantizable(task, opts.quantize);
     prepareExportDir(outDir, opts.overwrite === true, flag);
   }
   const loadSeconds = seconds(t0);
@@ -211,11 +221,29 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
     if (err instanceof LenguaError) throw new LenguaError(`${err.message}; nothing of this export was kept`, {}, { cause: err });
     throw err;
   }
+  let quantized: QuantizedExport | undefined;
+  if (opts.quantize === 'int8') {
+    try {
+      quantized = await exportQuantized(onnxPath, bytes, built, opts.threads !== undefined ? { threads: opts.threads } : {});
+      written.push(quantized.file);
+    } catch (err) {
+      removeWritten(outDir, written);
+      if (err instanceof LenguaError) throw new LenguaError(`${err.message}; nothing of this export was kept`, {}, { cause: err });
+      throw err;
+    }
+  }
   return {
     outDir, task, modelType: built.model.config.modelType, architecture: built.model.className, opset, files: written, onnxFile: onnxPath,
     onnxBytes: bytes.byteLength, nodes: built.graph.nodeCount, parameters: paramCount(built.model), inputs: built.inputs, outputs: built.outputs,
-    validation, seconds: { load: loadSeconds, build: buildSeconds, write: writeSeconds, validate: seconds(t3), total: seconds(t0) },
+    validation, ...(quantized !== undefined ? { quantized } : {}), seconds: { load: loadSeconds, build: buildSeconds, write: writeSeconds, validate: seconds(t3), total: seconds(t0) },
   };
+}
+
+/** int8 quantization covers the encoder graphs (one graph, inputs the validation batches feed), not the generation decoder yet. */
+function checkQuantizable(task: ExportTask, quantize: QuantizeMode | undefined): void {
+  if (quantize !== undefined && onnxFileOf(task) !== ONNX_FILE) {
+    throw new LenguaError(`--quantize ${quantize} is not available for ${task} yet (only for the tasks exported as ${ONNX_FILE})`, { field: 'quantize' });
+  }
 }
 
 /** The export must not go into the model's own folder (it would replace its config.json and tokenizer files). */

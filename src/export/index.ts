@@ -7,3 +7,5 @@ export { Graph, checkProtobufSize, needsExternalData, EXTERNAL_DATA_THRESHOLD, P
 export type { Attr, Dim, ElemType, ModelOptions, OpOptions } from './graph.js';
 export { validateExport, validationBatches, decoderValidationBatches, positionIdsFromMask, DEFAULT_ATOL } from './validate.js';
 export type { DecoderValidationBatch, ValidateOptions, ValidationBatch, ValidationCase, ValidationReport } from './validate.js';
+export { quantizeDynamic, quantizeBytes, quantizeWeight, validateQuantized, exportQuantized, QUANTIZED_ONNX_FILE, QUANTIZE_MODES, QUANTIZED_RTOL_PER_MATMUL } from './quantize.js';
+export type { QuantizeMode, QuantizeOptions, QuantizeReport, QuantizedMatMul, QuantizedExport, QuantizedValidationReport, QuantizedValidationCase, ValidateQuantizedOptions } from './quantize.js';
