@@ -58,3 +58,20 @@ test('export refuses a bad --task or --opset and a folder holding other files', 
   assert.equal(r.status, 1);
   assert.match(r.stderr, /not empty \(data\.csv\)/);
 });
+
+test('export --quantize int8 writes onnx/model_quantized.onnx beside model.onnx and prints its check against the float file', { skip }, () => {
+  const out = join(root, 'int8');
+  const r = lengua('export', '--model', golden('fixtures', 'bert-tiny-seqcls'), '--out', out, '--quantize', 'int8');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /onnx\/model_quantized\.onnx: \d+ KB, 14 MatMuls int8 .*relative error [\d.]+ % \(bound 15\.8 %\), same argmax on \d+ % of rows/);
+  assert.deepEqual(readdirSync(join(out, 'onnx')).sort(), ['model.onnx', 'model_quantized.onnx']);
+  const json = lengua('export', '--model', golden('fixtures', 'bert-tiny-seqcls'), '--out', out, '--quantize', 'int8', '--overwrite', '--json');
+  assert.equal(json.status, 0, json.stderr);
+  const res = JSON.parse(json.stdout) as { files: string[]; quantized: { file: string; validation: { relError: number; rtol: number } } };
+  assert.equal(res.quantized.file, 'onnx/model_quantized.onnx');
+  assert.ok(res.files.includes('onnx/model_quantized.onnx'));
+  assert.ok(res.quantized.validation.relError <= res.quantized.validation.rtol);
+  const bad = lengua('export', '--model', golden('fixtures', 'bert-tiny-seqcls'), '--out', join(root, 'int4'), '--quantize', 'int4');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--quantize.*int4.*choices.*int8/s);
+});

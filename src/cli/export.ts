@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
-import { DEFAULT_OPSET, EXPORT_OPSETS, EXPORT_TASKS, exportToOnnx, type ExportResult, type ExportTask } from '../export/index.js';
+import { DEFAULT_OPSET, EXPORT_OPSETS, EXPORT_TASKS, exportToOnnx, QUANTIZE_MODES, type ExportResult, type ExportTask, type QuantizeMode } from '../export/index.js';
 
 interface ExportFlags {
   model: string;
@@ -15,6 +15,7 @@ interface ExportFlags {
   overwrite?: boolean;
   atol?: string;
   json?: boolean;
+  quantize?: QuantizeMode;
 }
 
 function kb(bytes: number): string {
@@ -31,6 +32,11 @@ export function describeExport(r: ExportResult): string {
     `  outputs: ${r.outputs.map((o) => `${o.name} ${o.type} ${dims(o.dims)}`).join(', ')}`,
     `  checked in ONNX Runtime against libtorch on ${r.validation.cases.length} batches with padded rows ` +
       `(${r.validation.cases.map((c) => `${c.batch}×${c.sequenceLength}`).join(', ')}): max |difference| ${r.validation.maxAbsDiff.toExponential(2)} (tolerance ${r.validation.atol})`,
+    ...(r.quantized !== undefined ? [
+      `  onnx/model_quantized.onnx: ${kb(r.quantized.bytes)}, ${r.quantized.report.matmuls.length} MatMuls int8 (weights per column, activations at run time); ` +
+        `against the float file: relative error ${(100 * r.quantized.validation.relError).toFixed(2)} % (bound ${(100 * r.quantized.validation.rtol).toFixed(1)} %)` +
+        (r.quantized.validation.argmaxAgreement !== undefined ? `, same argmax on ${(100 * r.quantized.validation.argmaxAgreement).toFixed(0)} % of rows` : ''),
+    ] : []),
     `  files: ${r.files.join(', ')}`,
     `  ${r.seconds.total.toFixed(2)} s`,
   ];
@@ -48,12 +54,13 @@ export function register(program: Command): void {
     .addOption(new Option('--opset <n>', 'ONNX opset').choices(EXPORT_OPSETS.map(String)).default(String(DEFAULT_OPSET)))
     .option('--overwrite', 'replace an earlier export in --out (its config, tokenizer files and onnx/); other files are left alone')
     .option('--atol <x>', 'largest |ONNX Runtime - libtorch| accepted by the validation', '1e-4')
+    .addOption(new Option('--quantize <mode>', 'also write onnx/model_quantized.onnx (dynamic int8, Transformers.js dtype q8), validated against the float file').choices([...QUANTIZE_MODES]))
     .option('--json', 'print the result as JSON')
     .action(async (flags: ExportFlags) => {
       const atol = Number(flags.atol);
       if (!(atol > 0 && Number.isFinite(atol))) throw new LenguaError(`expected a positive number, got ${JSON.stringify(flags.atol)}`, { field: '--atol' });
       const r = await exportToOnnx(flags.model, flags.out, {
-        task: flags.task, opset: Number(flags.opset), overwrite: flags.overwrite === true, overwriteFlag: '--overwrite', atol,
+        task: flags.task, opset: Number(flags.opset), overwrite: flags.overwrite === true, overwriteFlag: '--overwrite', atol, ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
       });
       process.stdout.write(flags.json === true ? JSON.stringify(r) + '\n' : describeExport(r));
     });
