@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<numb
   'train-step': () => import('./train-step.js'),
   strategies: () => import('./strategies.js'),
   data: () => import('./data.js'),
+  generation: () => import('./generation.js'),
 };
 
 // Lengua defaults OpenMP to passive waiting (src/torch/native.ts); give the PyTorch side the same

@@ -1,0 +1,114 @@
+/**
+ * Greedy decoding with the KV cache, tokens per second: Lengua's generation search on ONNX Runtime against
+ * Transformers.js' `model.generate` on the same exported `onnx/decoder_model_merged.onnx` (random GPT-2
+ * weights), both sides given the same ORT threads. Transformers.js runs in a child process (it carries its
+ * own onnxruntime-node build); each side does one warm-up generation, then `--runs` timed ones, the median kept.
+ *
+ *   npm run bench -- generation [--threads 2] [--new-tokens 64] [--prompt 16] [--runs 3] [--configs small,base]
+ *
+ * Prints one JSON line per configuration: config, dtype, reference, tokens_per_s of both sides and ratio
+ * (Lengua's throughput / the reference's: higher is better).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AutoConfig, AutoModelForCausalLM } from '../src/models/index.js';
+import { exportToOnnx } from '../src/export/index.js';
+import { generate, OnnxCausalLm, resolveGenerationConfig } from '../src/infer/generation/index.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const CONFIGS: Record<string, Record<string, number>> = {
+  small: { n_layer: 4, n_embd: 256, n_head: 4, vocab_size: 50257, n_positions: 1024 },
+  base: { n_layer: 12, n_embd: 768, n_head: 12, vocab_size: 50257, n_positions: 1024 },
+};
+
+const TJS = `
+import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+const [root, id, threads, promptJson, newTokens, runs] = process.argv.slice(1);
+env.allowRemoteModels = false;
+env.localModelPath = root + '/';
+const model = await AutoModelForCausalLM.from_pretrained(id, { dtype: 'fp32', model_file_name: 'decoder_model_merged', session_options: { intraOpNumThreads: Number(threads), interOpNumThreads: 1 } });
+const prompt = JSON.parse(promptJson);
+const ids = new Tensor('int64', BigInt64Array.from(prompt.map(BigInt)), [1, prompt.length]);
+const mask = new Tensor('int64', BigInt64Array.from(prompt.map(() => 1n)), [1, prompt.length]);
+const times = [];
+let out;
+for (let i = 0; i <= Number(runs); i++) {
+  const t0 = performance.now();
+  out = await model.generate({ input_ids: ids, attention_mask: mask, max_new_tokens: Number(newTokens), min_new_tokens: Number(newTokens), do_sample: false });
+  if (i > 0) times.push(performance.now() - t0);
+}
+await model.dispose();
+console.log(JSON.stringify({ times, ids: out.tolist()[0].map(Number) }));
+`;
+
+function arg(argv: string[], name: string, dflt: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function main(argv: string[]): Promise<number> {
+  const threads = Number(arg(argv, 'threads', '2'));
+  const newTokens = Number(arg(argv, 'new-tokens', '64'));
+  const promptLen = Number(arg(argv, 'prompt', '16'));
+  const runs = Number(arg(argv, 'runs', '3'));
+  const names = arg(argv, 'configs', 'small,base').split(',');
+  for (const name of names) {
+    const shape = CONFIGS[name];
+    if (shape === undefined) throw new Error(`unknown config ${name} (${Object.keys(CONFIGS).join(', ')})`);
+    const root = mkdtempSync(join(tmpdir(), 'lengua-bench-gen-'));
+    try {
+      const model = AutoModelForCausalLM.fromConfig(AutoConfig.forModel('gpt2', { ...shape, eos_token_id: 50256, bos_token_id: 50256 }), { seed: 1 });
+      model.eval();
+      const dir = join(root, 'model');
+      const t0 = performance.now();
+      await exportToOnnx(model, dir, { task: 'text-generation', threads });
+      const exportS = (performance.now() - t0) / 1000;
+      const prompt = Array.from({ length: promptLen }, (_, i) => (i * 7919 + 13) % 50000);
+
+      // Lengua: the search the worker runs, in this process (same session, same loop).
+      const lm = await OnnxCausalLm.load(dir, threads);
+      const config = resolveGenerationConfig({ maxNewTokens: newTokens, minNewTokens: newTokens, eosTokenId: 50256 });
+      const times: number[] = [];
+      let ids: number[] = [];
+      for (let i = 0; i <= runs; i++) {
+        const s = performance.now();
+        const [row] = await generate(lm, [prompt], config);
+        if (i > 0) times.push(performance.now() - s);
+        ids = row!.sequence;
+      }
+      await lm.release();
+
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', TJS, root, 'model', String(threads), JSON.stringify(prompt), String(newTokens), String(runs)], {
+        cwd: repo,
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
+      const tjs = JSON.parse(out.trim().split('\n').at(-1)!) as { times: number[]; ids: number[] };
+      const lenguaTps = newTokens / (median(times) / 1000);
+      const tjsTps = newTokens / (median(tjs.times) / 1000);
+      process.stdout.write(
+        JSON.stringify({
+          bench: 'generation',
+          config: `gpt2-${name} ${shape.n_layer}x${shape.n_embd} vocab ${shape.vocab_size}, prompt ${promptLen}, ${newTokens} new tokens, greedy, batch 1, KV cache`,
+          dtype: 'fp32',
+          reference: 'transformers.js',
+          threads,
+          tokens_per_s: Number(lenguaTps.toFixed(1)),
+          reference_tokens_per_s: Number(tjsTps.toFixed(1)),
+          ratio: Number((lenguaTps / tjsTps).toFixed(3)),
+          same_ids: JSON.stringify(ids) === JSON.stringify(tjs.ids),
+          export_s: Number(exportS.toFixed(1)),
+        }) + '\n',
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+  return 0;
+}
