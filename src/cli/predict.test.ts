@@ -1,6 +1,10 @@
 // `lengua predict` as a real process on the golden fixtures: labels from config.id2label, softmax
 // scores equal to the golden logits of the same text (tokenizer + model end to end).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportToOnnx } from '../export/index.js';
 import assert from 'node:assert/strict';
 import { runCli } from './testing.js';
 import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
@@ -48,4 +52,59 @@ test('predict prints the top label per text; bad flags fail with the flag named'
   const causal = lengua('predict', '--model', golden('fixtures', 'gpt2-synth-lm'), 'x');
   assert.equal(causal.status, 1);
   assert.match(causal.stderr, /does not support model_type gpt2/);
+});
+
+// The ONNX engine: an exported folder runs on ONNX Runtime by default; --engine chooses; same output.
+const onnxRoot = mkdtempSync(join(tmpdir(), 'lengua-predict-onnx-'));
+after(() => rmSync(onnxRoot, { recursive: true, force: true }));
+// On-the-fly exports of this file go to its own cache, not the user's.
+process.env.LENGUA_ONNX_CACHE = join(onnxRoot, 'cache');
+
+test('predict on an exported folder uses ONNX Runtime: the golden softmax scores, the same text and JSON formats as libtorch', { skip }, async () => {
+  const fixture = golden('fixtures', 'bert-synth-seqcls');
+  const out = join(onnxRoot, 'bert-onnx');
+  await exportToOnnx(fixture, out, { threads: 1 });
+  const g = readSafetensors(golden('models', 'bert-synth-seqcls', 'golden.safetensors'));
+  const logits = entryToFloat32(g.tensors.get('logits')!);
+  const want = [1, 2].map((r) => softmax([...logits.slice(r * 3, r * 3 + 3)]));
+  const names = ['negative', 'neutral', 'positive'];
+  const r = lengua('predict', '--model', out, '--json', '--top-k', '3', 'Hello world!', 'Hi.');
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as Array<Array<{ label: string; score: number }>>;
+  got.forEach((preds, i) => {
+    assert.equal(preds.length, 3);
+    // ORT and the transformers goldens sum in other orders: Optimum's 1e-4.
+    for (const p of preds) assert.ok(Math.abs(p.score - want[i]![names.indexOf(p.label)]!) <= 1e-4, `${p.label}: ${p.score}`);
+  });
+  // The text format is the libtorch path's, line for line (labels equal; scores agree to the 4 digits shown
+  // unless a 5th-digit tie rounds differently, so compare them as numbers).
+  const onnxText = lengua('predict', '--model', out, 'Hello world!', 'Hi.');
+  const torchText = lengua('predict', '--model', fixture, 'Hello world!', 'Hi.');
+  assert.equal(onnxText.status, 0, onnxText.stderr);
+  const rows = (s: string) => s.trim().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(rows(onnxText.stdout).map((x) => [x[0], x[2]]), rows(torchText.stdout).map((x) => [x[0], x[2]]));
+  rows(onnxText.stdout).forEach((x, i) => assert.ok(Math.abs(Number(x[1]) - Number(rows(torchText.stdout)[i]![1])) <= 1.5e-4));
+  // --engine torch needs the weights an export does not have; a bad engine is refused.
+  const torchOnExport = lengua('predict', '--model', out, '--engine', 'torch', 'x');
+  assert.equal(torchOnExport.status, 1);
+  assert.match(torchOnExport.stderr, /model\.safetensors/);
+  const bad = lengua('predict', '--model', out, '--engine', 'tensorflow', 'x');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--engine/);
+});
+
+test('predict --engine onnx on a training folder exports it once (a note on stderr) and agrees with --engine torch; streams too', { skip }, () => {
+  const fixture = golden('fixtures', 'roberta-synth-seqcls');
+  const onnx = lengua('predict', '--model', fixture, '--engine', 'onnx', '--json', '--top-k', '3', 'Hello world!', 'Hi.');
+  assert.equal(onnx.status, 0, onnx.stderr);
+  assert.match(onnx.stderr, /has no ONNX export; exporting it for text-classification/);
+  const torchRun = lengua('predict', '--model', fixture, '--engine', 'torch', '--json', '--top-k', '3', 'Hello world!', 'Hi.');
+  const a = JSON.parse(onnx.stdout) as Array<Array<{ label: string; score: number }>>;
+  const b = JSON.parse(torchRun.stdout) as Array<Array<{ label: string; score: number }>>;
+  a.forEach((preds, i) => preds.forEach((p, j) => assert.ok(p.label === b[i]![j]!.label && Math.abs(p.score - b[i]![j]!.score) <= 1e-4)));
+  const again = runCli(['predict', '--model', fixture, '--engine', 'onnx', '--input', '-'], { timeout: 120_000, input: 'Hello world!\nHi.\n' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /exporting/, 'the cached export is reused');
+  const lines = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as { line: number; label: string; score: number });
+  assert.deepEqual(lines.map((l) => [l.line, l.label]), [[1, a[0]![0]!.label], [2, a[1]![0]!.label]]);
 });
