@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<numb
   'train-step': () => import('./train-step.js'),
   strategies: () => import('./strategies.js'),
   data: () => import('./data.js'),
+  'inference-int8': () => import('./inference-int8.js'),
   generation: () => import('./generation.js'),
 };
 
