@@ -1,8 +1,9 @@
 /**
  * Greedy decoding with the KV cache, tokens per second: Lengua's generation search on ONNX Runtime against
  * Transformers.js' `model.generate` on the same exported `onnx/decoder_model_merged.onnx` (random GPT-2
- * weights), both sides given the same ORT threads. Transformers.js runs in a child process (it carries its
- * own onnxruntime-node build); each side does one warm-up generation, then `--runs` timed ones, the median kept.
+ * weights), both sides given the same ORT threads. Each side runs in its own child process, twice, alternated;
+ * each child does one warm-up generation, then `--runs` timed ones; the median of all is kept. The line also
+ * says whether both sides generated the same ids.
  *
  *   npm run bench -- generation [--threads 2] [--new-tokens 64] [--prompt 16] [--runs 3] [--configs small,base]
  *
@@ -16,7 +17,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoConfig, AutoModelForCausalLM } from '../src/models/index.js';
 import { exportToOnnx } from '../src/export/index.js';
-import { generate, OnnxCausalLm, resolveGenerationConfig } from '../src/infer/generation/index.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -45,6 +45,25 @@ await model.dispose();
 console.log(JSON.stringify({ times, ids: out.tolist()[0].map(Number) }));
 `;
 
+// Lengua's side in its own process too (the parent loaded libtorch for the export): the search the worker runs.
+const LENGUA = `
+import { generate, OnnxCausalLm, resolveGenerationConfig } from ${JSON.stringify(new URL('../src/infer/generation/index.ts', import.meta.url).href)};
+const [dir, threads, promptJson, newTokens, runs] = process.argv.slice(1);
+const lm = await OnnxCausalLm.load(dir, Number(threads));
+const config = resolveGenerationConfig({ maxNewTokens: Number(newTokens), minNewTokens: Number(newTokens), eosTokenId: 50256 });
+const prompt = JSON.parse(promptJson);
+const times = [];
+let ids;
+for (let i = 0; i <= Number(runs); i++) {
+  const t0 = performance.now();
+  const [row] = await generate(lm, [prompt], config);
+  if (i > 0) times.push(performance.now() - t0);
+  ids = row.sequence;
+}
+await lm.release();
+console.log(JSON.stringify({ times, ids }));
+`;
+
 function arg(argv: string[], name: string, dflt: string): string {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
@@ -71,25 +90,21 @@ export async function main(argv: string[]): Promise<number> {
       const exportS = (performance.now() - t0) / 1000;
       const prompt = Array.from({ length: promptLen }, (_, i) => (i * 7919 + 13) % 50000);
 
-      // Lengua: the search the worker runs, in this process (same session, same loop).
-      const lm = await OnnxCausalLm.load(dir, threads);
-      const config = resolveGenerationConfig({ maxNewTokens: newTokens, minNewTokens: newTokens, eosTokenId: 50256 });
-      const times: number[] = [];
-      let ids: number[] = [];
-      for (let i = 0; i <= runs; i++) {
-        const s = performance.now();
-        const [row] = await generate(lm, [prompt], config);
-        if (i > 0) times.push(performance.now() - s);
-        ids = row!.sequence;
-      }
-      await lm.release();
-
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', TJS, root, 'model', String(threads), JSON.stringify(prompt), String(newTokens), String(runs)], {
-        cwd: repo,
-        encoding: 'utf8',
-        maxBuffer: 1 << 26,
-      });
-      const tjs = JSON.parse(out.trim().split('\n').at(-1)!) as { times: number[]; ids: number[] };
+      // Each side in a fresh child process, alternated (Lengua, Transformers.js, Lengua, Transformers.js) so a
+      // change of load on a shared machine hits both; medians over all timed runs.
+      const side = (script: string, args: string[], tsx: boolean): { times: number[]; ids: number[] } => {
+        const out = execFileSync(process.execPath, [...(tsx ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script, ...args], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 26 });
+        return JSON.parse(out.trim().split('\n').at(-1)!) as { times: number[]; ids: number[] };
+      };
+      const lenguaArgs = [dir, String(threads), JSON.stringify(prompt), String(newTokens), String(runs)];
+      const tjsArgs = [root, 'model', String(threads), JSON.stringify(prompt), String(newTokens), String(runs)];
+      const l1 = side(LENGUA, lenguaArgs, true);
+      const t1 = side(TJS, tjsArgs, false);
+      const l2 = side(LENGUA, lenguaArgs, true);
+      const t2 = side(TJS, tjsArgs, false);
+      const times = [...l1.times, ...l2.times];
+      const tjs = { times: [...t1.times, ...t2.times], ids: t1.ids };
+      const ids = l1.ids;
       const lenguaTps = newTokens / (median(times) / 1000);
       const tjsTps = newTokens / (median(tjs.times) / 1000);
       process.stdout.write(
