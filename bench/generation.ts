@@ -118,6 +118,9 @@ export async function main(argv: string[]): Promise<number> {
           reference_tokens_per_s: Number(tjsTps.toFixed(1)),
           ratio: Number((lenguaTps / tjsTps).toFixed(3)),
           same_ids: JSON.stringify(ids) === JSON.stringify(tjs.ids),
+          // Every timed run (ms), in order, so the noise of a shared machine shows.
+          lengua_ms: times.map((t) => Math.round(t)),
+          reference_ms: tjs.times.map((t) => Math.round(t)),
           export_s: Number(exportS.toFixed(1)),
         }) + '\n',
       );

@@ -147,3 +147,16 @@ test('bad options, prompts and folders are LenguaErrors naming what is wrong', {
     rmSync(bad, { recursive: true, force: true });
   }
 });
+
+test('dispose through the callable refuses later calls at once, however they are made', { skip }, async () => {
+  const p = await TextGenerationPipeline.create(dir, { numThreads: 1 });
+  const both = await Promise.all([p('The', { maxNewTokens: 2 }), p.generateIds('A', { maxNewTokens: 2 })]);
+  assert.equal(both.length, 2);
+  const ac = new AbortController();
+  const pending = p('The', { maxNewTokens: 50, signal: ac.signal });
+  ac.abort();
+  await assert.rejects(pending, (e: unknown) => e instanceof LenguaError && e.field === 'signal');
+  await p.dispose();
+  await assert.rejects(p('x'), /disposed/);
+  await assert.rejects(p.generateIds('x'), /disposed/);
+});

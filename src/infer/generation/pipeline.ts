@@ -87,8 +87,9 @@ export async function resolveGenerationFolder(model: string, opts: TextGeneratio
 export class TextGenerationPipeline {
   readonly task = 'text-generation';
   private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
-  private failure: Error | null = null;
+  // Mutable state lives in one object: the callable wrapper has this instance as prototype, and a method
+  // called on the wrapper writing `this.x` would give the wrapper a field of its own.
+  private readonly state: { nextId: number; failure: Error | null } = { nextId: 0, failure: null };
 
   private constructor(
     readonly dir: string,
@@ -206,7 +207,7 @@ export class TextGenerationPipeline {
   }
 
   private request(prompts: string[], options: TextGenerationCallOptions, stream: boolean, onTokens?: Pending['onTokens']): Promise<GeneratedRow[]> {
-    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.state.failure !== null) return Promise.reject(this.state.failure);
     const { returnFullText, signal, ...gen } = options ?? {};
     if (returnFullText !== undefined && typeof returnFullText !== 'boolean') return Promise.reject(new LenguaError(`expected true or false, got ${JSON.stringify(returnFullText)}`, { field: 'returnFullText' }));
     try {
@@ -215,29 +216,34 @@ export class TextGenerationPipeline {
       return Promise.reject(err as Error);
     }
     if (signal?.aborted === true) return Promise.reject(new LenguaError('generation was cancelled', { field: 'signal' }));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, ...(onTokens !== undefined ? { onTokens } : {}) });
-      this.worker.ref();
-      this.worker.postMessage({ id, prompts, options: gen, stream } satisfies GenerationRequest);
+    const id = this.state.nextId++;
+    return new Promise<GeneratedRow[]>((resolve, reject) => {
       // A cancelled request cannot interrupt ORT mid-step; the worker finishes it and the reply is dropped.
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         if (!this.pending.delete(id)) return;
         if (this.pending.size === 0) this.worker.unref();
         reject(new LenguaError('generation was cancelled', { field: 'signal' }));
-      });
+      };
+      const settle = <T>(fn: (v: T) => void) => (v: T): void => {
+        signal?.removeEventListener('abort', onAbort);
+        fn(v);
+      };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), ...(onTokens !== undefined ? { onTokens } : {}) });
+      this.worker.ref();
+      this.worker.postMessage({ id, prompts, options: gen, stream } satisfies GenerationRequest);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   /** Ends the worker; later calls are refused. */
   async dispose(): Promise<void> {
-    if (this.failure === null) this.failure = new LenguaError('the pipeline was disposed', { file: this.dir });
+    this.state.failure ??= new LenguaError('the pipeline was disposed', { file: this.dir });
     await this.worker.terminate();
   }
 
   private fail(err: Error): void {
-    this.failure ??= err;
-    for (const p of this.pending.values()) p.reject(this.failure);
+    const failure = (this.state.failure ??= err);
+    for (const p of this.pending.values()) p.reject(failure);
     this.pending.clear();
   }
 }

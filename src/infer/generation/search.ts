@@ -197,7 +197,7 @@ async function sampleOrGreedy(
       const next: number[] = [];
       const live = finished.map((f) => f === null);
       for (let r = 0; r < rows; r++) {
-        const scores = Float32Array.from(logits.subarray(r * V, (r + 1) * V));
+        const scores = logits.slice(r * V, (r + 1) * V);
         for (const p of processors) p(ids[r]!, scores);
         const tok = finished[r] !== null ? pad : rng !== null ? sample(scores, rng) : argmax(scores);
         next.push(tok);
