@@ -125,6 +125,19 @@ test('every encoder fixture exports with quantize int8: model_quantized.onnx wit
   }
 });
 
+test('ONNX Runtime fuses every quantized MatMul into its integer kernels (MatMulIntegerToFloat / DynamicQuantizeMatMul)', { skip: skipWithoutGolden }, async () => {
+  const file = written.find((f) => f.includes('bert-tiny-seqcls-text-classification'));
+  assert.ok(file !== undefined);
+  const optimized = join(root, 'optimized.onnx');
+  const s = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, graphOptimizationLevel: 'extended', optimizedModelFilePath: optimized });
+  await s.release();
+  const ops = onnx.ModelProto.decode(readFileSync(optimized)).graph!.node!.map((nd) => `${nd.domain ?? ''}:${nd.opType}`);
+  const fused = ops.filter((o) => o === 'com.microsoft:MatMulIntegerToFloat' || o === 'com.microsoft:DynamicQuantizeMatMul').length;
+  // 14 quantized MatMuls, none left unfused (an unfused one would run as MatMulInteger + Cast + Mul).
+  assert.equal(fused, 14, ops.join(', '));
+  assert.equal(ops.filter((o) => o === ':MatMulInteger').length, 0);
+});
+
 test('a quantized file that computes something else is refused and removed (the classifier scales negated)', { skip: skipWithoutGolden }, async () => {
   const dir = golden('fixtures', 'bert-tiny-seqcls');
   const out = join(root, 'broken');
