@@ -9,8 +9,7 @@
  * Why the MatMulInteger ("QOperator" / IntegerOps) form and not QDQ: ONNX Runtime's CPU provider fuses exactly
  * this pattern (DynamicQuantizeLinear → MatMulInteger → Cast → Mul, with the bias Add) into its
  * `MatMulIntegerToFloat` / `DynamicQuantizeMatMul` kernels (every one of them, a test checks), which run u8·s8
- * products on VNNI/AVX2; it is the
- * form `quantize_dynamic` writes and what Transformers.js' `model_quantized.onnx` (`dtype: 'q8'`) files hold,
+ * products on VNNI/AVX2; it is the form `quantize_dynamic` writes and what Transformers.js' `model_quantized.onnx` (`dtype: 'q8'`) files hold,
  * so onnxruntime-web runs them too. The QDQ form is ORT's format for static quantization (calibrated
  * activation scales); a QDQ graph with run-time activation scales has no fused CPU kernel to land on and
  * would dequantize back to a float MatMul. Every op used is in the default ONNX domain (opset ≥ 11), so
