@@ -71,15 +71,16 @@ export type { TextClassifier, EvaluationResult } from './eval/index.js';
 // Tensors, autograd, nn modules and optimizers on libtorch (PyTorch's names).
 export * as torch from './torch/index.js';
 
-// Inference on ONNX Runtime, without libtorch: pipeline() for the encoder tasks, as transformers names them.
+// Inference on ONNX Runtime, without libtorch: pipeline() for the encoder tasks and text generation, as transformers names them.
 export {
   pipeline, PIPELINE_TASKS, TextClassificationPipeline, TokenClassificationPipeline, FillMaskPipeline, FeatureExtractionPipeline,
-  ZeroShotClassificationPipeline, registerOnnxExporter, onnxCacheDir,
+  ZeroShotClassificationPipeline, TextGenerationPipeline, registerOnnxExporter, onnxCacheDir,
 } from './infer/index.js';
 export type {
   PipelineTask, PipelineOptions, TextClassificationOptions, TextClassificationOutput, TextPair, FunctionToApply, TokenClassificationOptions,
   TokenEntity, EntityGroup, AggregationStrategy, FillMaskOptions, FillMaskOutput, FeatureExtractionOptions, Pooling,
-  ZeroShotClassificationOptions, ZeroShotClassificationOutput, OnnxExporter, OnnxDtype,
+  ZeroShotClassificationOptions, ZeroShotClassificationOutput, TextGenerationPipelineOptions, TextGenerationCallOptions, TextGenerationOutput,
+  OnnxExporter, OnnxDtype,
 } from './infer/index.js';
 
 // pipeline() given a training folder exports it on the fly; src/infer cannot import the export stage

@@ -12,7 +12,7 @@ import { AutoTokenizer } from '../text/index.js';
 import { exportToOnnx, type ExportOptions } from '../export/index.js';
 import { LenguaError } from '../errors.js';
 import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
-import { OnnxSession, pipeline, registerOnnxExporter } from './index.js';
+import { OnnxSession, pipeline, registerOnnxExporter, TextGenerationPipeline } from './index.js';
 
 torch.setNumThreads(1);
 const TOL = 1e-4;
@@ -139,5 +139,20 @@ test('ONNX Runtime computes in the worker: the main event loop keeps turning dur
     assert.ok(ms >= 20, `the batch took ${ms.toFixed(1)} ms: too short to show anything`);
   } finally {
     await session.dispose();
+  }
+});
+
+test("pipeline('text-generation') gives generation/'s pipeline: greedy ids as that pipeline makes them", { skip }, async () => {
+  const out = join(root, 'gpt2');
+  await exportToOnnx(golden('fixtures', 'gpt2-synth-lm'), out, { threads: 1, task: 'text-generation' });
+  const viaFactory = await pipeline('text-generation', out, { numThreads: 1 });
+  const direct = await TextGenerationPipeline.create(out, { numThreads: 1 });
+  try {
+    assert.ok(viaFactory instanceof TextGenerationPipeline);
+    const [a, b] = [await viaFactory('Hello', { maxNewTokens: 4 }), await direct('Hello', { maxNewTokens: 4 })];
+    assert.deepEqual(a, b);
+    assert.ok(a[0]!.generated_text.startsWith('Hello') && a[0]!.generated_text.length > 'Hello'.length);
+  } finally {
+    await Promise.all([viaFactory.dispose(), direct.dispose()]);
   }
 });

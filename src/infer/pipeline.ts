@@ -16,9 +16,10 @@ import { FillMaskPipeline } from './fill-mask.js';
 import { TextClassificationPipeline } from './text-classification.js';
 import { TokenClassificationPipeline } from './token-classification.js';
 import { ZeroShotClassificationPipeline } from './zero-shot-classification.js';
+import { TextGenerationPipeline, type TextGenerationPipelineOptions } from './generation/index.js';
 
 /** The tasks, and transformers' aliases for them. */
-export const PIPELINE_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'zero-shot-classification'] as const;
+export const PIPELINE_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'zero-shot-classification', 'text-generation'] as const;
 export const TASK_ALIASES: Record<string, PipelineTask> = { 'sentiment-analysis': 'text-classification', ner: 'token-classification' };
 export type PipelineTask = (typeof PIPELINE_TASKS)[number];
 
@@ -32,9 +33,13 @@ export interface PipelineTypes {
   'fill-mask': Callable<FillMaskPipeline>;
   'feature-extraction': Callable<FeatureExtractionPipeline>;
   'zero-shot-classification': Callable<ZeroShotClassificationPipeline>;
+  'text-generation': Callable<TextGenerationPipeline>;
 }
 
-export async function pipeline<T extends keyof PipelineTypes>(task: T, model: string, opts: PipelineOptions = {}): Promise<PipelineTypes[T]> {
+/** The options each task's pipeline takes (text generation has its own, in generation/). */
+export type PipelineOptionsFor<T extends keyof PipelineTypes> = T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions;
+
+export async function pipeline<T extends keyof PipelineTypes>(task: T, model: string, opts: PipelineOptionsFor<T> = {} as PipelineOptionsFor<T>): Promise<PipelineTypes[T]> {
   const t: string = TASK_ALIASES[task] ?? task;
   switch (t) {
     case 'text-classification':
@@ -47,7 +52,9 @@ export async function pipeline<T extends keyof PipelineTypes>(task: T, model: st
       return (await FeatureExtractionPipeline.create(model, opts)) as PipelineTypes[T];
     case 'zero-shot-classification':
       return (await ZeroShotClassificationPipeline.create(model, opts)) as PipelineTypes[T];
+    case 'text-generation':
+      return (await TextGenerationPipeline.create(model, opts as TextGenerationPipelineOptions)) as PipelineTypes[T];
     default:
-      throw new LenguaError(`unknown task ${JSON.stringify(task)} (one of ${[...PIPELINE_TASKS, ...Object.keys(TASK_ALIASES)].join(', ')}; text-generation runs with lengua generate)`, { field: 'task' });
+      throw new LenguaError(`unknown task ${JSON.stringify(task)} (one of ${[...PIPELINE_TASKS, ...Object.keys(TASK_ALIASES)].join(', ')})`, { field: 'task' });
   }
 }
