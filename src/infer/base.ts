@@ -153,6 +153,11 @@ export abstract class EncoderPipeline {
     return rows;
   }
 
+  /** False once the ONNX Runtime worker has stopped (disposed or crashed). */
+  get alive(): boolean {
+    return this.session.alive;
+  }
+
   /** Ends the ONNX Runtime worker; the pipeline cannot run afterwards. */
   async dispose(): Promise<void> {
     await this.session.dispose();

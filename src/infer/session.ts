@@ -104,6 +104,11 @@ export class OnnxSession {
     });
   }
 
+  /** False once the worker has stopped (disposed, crashed or failed): every later run is refused. */
+  get alive(): boolean {
+    return this.failure === null;
+  }
+
   /** Ends the worker (and the session with it); later runs are refused. */
   async dispose(): Promise<void> {
     if (this.failure === null) this.failure = new LenguaError('the pipeline was disposed', { file: this.file });

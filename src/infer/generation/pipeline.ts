@@ -235,6 +235,11 @@ export class TextGenerationPipeline {
     });
   }
 
+  /** False once the worker has stopped (disposed or crashed). */
+  get alive(): boolean {
+    return this.state.failure === null;
+  }
+
   /** Ends the worker; later calls are refused. */
   async dispose(): Promise<void> {
     this.state.failure ??= new LenguaError('the pipeline was disposed', { file: this.dir });

@@ -1,0 +1,256 @@
+/**
+ * `createServer()`: the inference server behind `lengua serve` — Fastify with a JSON schema per route,
+ * the Hugging Face Inference API, Text Embeddings Inference and OpenAI-compatible routes, dynamic batching
+ * per model in worker threads, Prometheus metrics, structured sampled logs, limits with the right status
+ * codes, hot swaps of model versions and a graceful close. It runs on ONNX Runtime only (src/infer).
+ */
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LenguaError } from '../errors.js';
+import { DEFAULT_BATCHER, type BatcherOptions } from './batcher.js';
+import { clientError, DEFAULT_LIMITS, ServeContext, type ServeLimits } from './context.js';
+import { HttpError, type ErrorBody } from './errors.js';
+import { ServerMetrics } from './metrics.js';
+import { LoadedModel, ModelSlot, type ServeTask } from './models.js';
+import { registerHfRoutes } from './routes-hf.js';
+import { registerOpenAiRoutes } from './routes-openai.js';
+import { registerTeiRoutes } from './routes-tei.js';
+
+export const SERVER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface ModelSpec {
+  /** The name routes use (default: the folder's name). */
+  name?: string;
+  /** A model folder (exported or a training folder), or `registry:NAME[@VERSION|@STAGE]`. */
+  source: string;
+  task?: ServeTask;
+}
+
+/** Where a source's files are and which version they are. The default reads folders; the registry adds `registry:`. */
+export type SourceResolver = (source: string) => Promise<{ dir: string; version: string }>;
+
+export interface ServerOptions {
+  models: ModelSpec[];
+  host?: string;
+  port?: number;
+  /** Largest request body in bytes (default 2 MB, as TEI). */
+  maxPayloadBytes?: number;
+  batcher?: Partial<BatcherOptions>;
+  limits?: Partial<ServeLimits>;
+  /** ONNX Runtime threads per model. */
+  numThreads?: number;
+  dtype?: 'fp32' | 'q8';
+  tls?: { cert: string; key: string };
+  /** Origins allowed by CORS; CORS is off without them. */
+  corsOrigins?: string[];
+  /** Request logs (pino, JSON lines): off, or where they go; a share of requests logged; inputs only when asked. */
+  log?: { stream: NodeJS.WritableStream; level?: string; sample?: number; inputs?: boolean };
+  resolveSource?: SourceResolver;
+  /** Registers authentication before the routes (the `--keys` plugin); routes declare `config.scope`. */
+  auth?: (app: FastifyInstance) => Promise<void>;
+}
+
+function folderResolver(source: string): Promise<{ dir: string; version: string }> {
+  return Promise.resolve({ dir: resolve(source), version: 'local' });
+}
+
+export function modelName(spec: ModelSpec): string {
+  const name = spec.name ?? basename(resolve(spec.source.replace(/^registry:/, '').replace(/@[^/]*$/, '')));
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new LenguaError(`model name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-' (name it with NAME=DIR)`, { field: '--model' });
+  return name;
+}
+
+export class LenguaServer {
+  readonly app: FastifyInstance;
+  readonly ctx: ServeContext;
+  readonly metrics: ServerMetrics;
+  private readonly resolveSource: SourceResolver;
+  private readonly batcher: BatcherOptions;
+  private closing = false;
+  private readonly reloading = new Map<string, Promise<void>>();
+
+  private constructor(private readonly opts: ServerOptions) {
+    this.resolveSource = opts.resolveSource ?? folderResolver;
+    this.batcher = { ...DEFAULT_BATCHER, ...opts.batcher };
+    this.metrics = new ServerMetrics(() => [...this.ctx.slots.values()].map((s) => ({ model: s.name, version: s.current.version, depth: s.current.batcher.depth, pending: s.current.batcher.pending })));
+    this.ctx = new ServeContext({ ...DEFAULT_LIMITS, ...opts.limits }, this.metrics);
+    this.ctx.onDead = (slot) => this.replaceDead(slot);
+    this.app = Fastify({
+      bodyLimit: opts.maxPayloadBytes ?? 2 * 1024 * 1024,
+      ...(opts.tls !== undefined ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
+      logger: opts.log !== undefined ? { level: opts.log.level ?? 'info', stream: opts.log.stream, redact: ['req.headers.authorization', 'headers.authorization'] } : false,
+      disableRequestLogging: true,
+      // Keep-alive connections that sit idle do not hold a shutdown back.
+      forceCloseConnections: 'idle',
+      return503OnClosing: true,
+    }) as unknown as FastifyInstance;
+  }
+
+  /** Loads every model, then registers the routes; `listen()` starts serving. */
+  static async create(opts: ServerOptions): Promise<LenguaServer> {
+    if (opts.models.length === 0) throw new LenguaError('serve at least one model (--model NAME=DIR)', { field: '--model' });
+    const server = new LenguaServer(opts);
+    const names = new Set<string>();
+    try {
+      for (const spec of opts.models) {
+        const name = modelName(spec);
+        if (names.has(name)) throw new LenguaError(`two models are named ${JSON.stringify(name)}; name them with NAME=DIR`, { field: '--model' });
+        names.add(name);
+        const model = await server.load(name, spec);
+        server.ctx.slots.set(name, new ModelSlot(model, spec));
+      }
+      await server.setup();
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    return server;
+  }
+
+  private async load(name: string, spec: ModelSpec): Promise<LoadedModel> {
+    const { dir, version } = await this.resolveSource(spec.source);
+    const model = await LoadedModel.load(name, version, dir, {
+      ...(spec.task !== undefined ? { task: spec.task } : {}),
+      ...(this.opts.numThreads !== undefined ? { numThreads: this.opts.numThreads } : {}),
+      ...(this.opts.dtype !== undefined ? { dtype: this.opts.dtype } : {}),
+      batcher: this.batcher,
+      onBatch: (m, s) => {
+        const labels = { model: m.name, version: m.version };
+        this.metrics.batchSize.observe(labels, s.requests);
+        this.metrics.batchTokens.observe(labels, s.tokens);
+        for (const w of s.waitedMs) this.metrics.queueWait.observe(labels, w / 1000);
+      },
+    });
+    this.metrics.modelInfo.set({ model: name, version, task: model.task }, 1);
+    return model;
+  }
+
+  /**
+   * Loads the source's current version (or `source`, when given) and swaps it in under `name`; requests
+   * already accepted by the old version finish on it. Resolves once the new version serves.
+   */
+  async reload(name: string, reason: 'admin' | 'stage' | 'crash', source?: string): Promise<{ version: string }> {
+    const slot = this.ctx.slot(name);
+    const spec = source !== undefined ? { ...slot.spec, source } : slot.spec;
+    const previous = this.reloading.get(name) ?? Promise.resolve();
+    let version = '';
+    const next = previous.then(async () => {
+      const model = await this.load(name, spec);
+      const old = slot.current;
+      slot.spec = spec;
+      void slot.swap(model);
+      if (old.version !== model.version) this.metrics.modelInfo.remove({ model: name, version: old.version, task: old.task });
+      this.metrics.reloads.inc({ model: name, reason });
+      version = model.version;
+    });
+    this.reloading.set(name, next.catch(() => undefined));
+    await next;
+    return { version };
+  }
+
+  private replaceDead(slot: ModelSlot): void {
+    if (this.closing || this.reloading.has(`dead:${slot.name}`)) return;
+    const done = this.reload(slot.name, 'crash')
+      .catch((err: unknown) => this.app.log.error({ model: slot.name, err: (err as Error).message }, 'replacing a crashed model failed'))
+      .finally(() => this.reloading.delete(`dead:${slot.name}`));
+    this.reloading.set(`dead:${slot.name}`, done.then(() => undefined));
+  }
+
+  get ready(): boolean {
+    return !this.closing && [...this.ctx.slots.values()].every((s) => s.current.alive);
+  }
+
+  private async setup(): Promise<void> {
+    const app = this.app;
+    await app.register(helmet, { global: true });
+    if (this.opts.corsOrigins !== undefined && this.opts.corsOrigins.length > 0) await app.register(cors, { origin: this.opts.corsOrigins });
+    if (this.opts.auth !== undefined) await this.opts.auth(app);
+
+    app.setErrorHandler((err: FastifyError, request, reply) => this.sendError(err, request, reply));
+    app.setNotFoundHandler((request, reply) => this.sendError(new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply));
+
+    const sample = this.opts.log?.sample ?? 1;
+    app.addHook('onResponse', async (request, reply) => {
+      const model = (request.params as { name?: string } | undefined)?.name ?? '-';
+      const route = request.routeOptions.url ?? 'unmatched';
+      this.metrics.requests.inc({ model, route, status: String(reply.statusCode) });
+      this.metrics.latency.observe({ model, route }, reply.elapsedTime / 1000);
+      if (this.opts.log !== undefined && (reply.statusCode >= 500 || Math.random() < sample)) {
+        const body = this.opts.log.inputs === true ? (request.body as { inputs?: unknown } | undefined)?.inputs : undefined;
+        request.log.info({
+          method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, model,
+          key: (request as { apiKey?: { name: string } }).apiKey?.name,
+          ...(body !== undefined ? { inputs: JSON.stringify(body).slice(0, 2000) } : {}),
+        }, 'request');
+      }
+    });
+
+    app.get('/health', { config: { scope: 'open' } }, async () => ({ status: 'ok' }));
+    app.get('/ready', { config: { scope: 'open' } }, async (_request, reply) => {
+      const models = [...this.ctx.slots.values()].map((s) => ({ name: s.name, version: s.current.version, task: s.current.task, alive: s.current.alive }));
+      if (!this.ready) return reply.code(503).send({ status: this.closing ? 'closing' : 'unavailable', models });
+      return { status: 'ready', models };
+    });
+    app.get('/metrics', { config: { scope: 'metrics' } }, async (_request, reply) => {
+      void reply.header('content-type', this.metrics.registry.contentType);
+      return this.metrics.registry.metrics();
+    });
+
+    app.get('/admin/models', { config: { scope: 'admin' } }, async () => [...this.ctx.slots.values()].map((s) => ({
+      name: s.name, source: s.spec.source, version: s.current.version, task: s.current.task, dir: s.current.dir,
+      queue: s.current.batcher.depth, pending: s.current.batcher.pending, alive: s.current.alive,
+    })));
+    app.post<{ Params: { name: string }; Body: { source?: string } | undefined }>('/admin/models/:name/reload', {
+      schema: { body: { type: ['object', 'null'], properties: { source: { type: 'string', maxLength: 4096 } } } },
+      config: { scope: 'admin' },
+    }, async (request) => {
+      const { version } = await this.reload(request.params.name, 'admin', request.body?.source);
+      return { name: request.params.name, version };
+    });
+
+    registerHfRoutes(app, this.ctx);
+    registerTeiRoutes(app, this.ctx, SERVER_VERSION);
+    registerOpenAiRoutes(app, this.ctx);
+  }
+
+  private sendError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    let e = clientError(err);
+    const fe = err as FastifyError;
+    if (e === null) {
+      if (fe.validation !== undefined) e = new HttpError(400, 'validation', `${fe.validationContext ?? 'body'}${fe.message.replace(/^(body|querystring|params)/, '')}`);
+      else if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new HttpError(413, 'payload_too_large', `the request body is over the limit of ${this.app.initialConfig.bodyLimit} bytes`);
+      else if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') e = new HttpError(415, 'validation', 'send JSON (content-type: application/json)');
+      else if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) e = new HttpError(fe.statusCode, 'validation', fe.message);
+      else if (err instanceof LenguaError) {
+        // A pipeline that failed on the model's side (ONNX Runtime, a dead worker): no stack, no paths.
+        e = new HttpError(424, 'backend', 'the model failed on this request');
+        request.log.error({ err: err.message }, 'model failure');
+      } else {
+        e = new HttpError(500, 'internal', 'internal error');
+        request.log.error({ err: err.message, stack: err.stack }, 'internal error');
+      }
+    }
+    if (e.status === 499) return reply; // the client is gone; nobody reads an answer
+    const model = (request.params as { name?: string } | undefined)?.name ?? '-';
+    this.metrics.errors.inc({ model, error_type: e.errorType });
+    if (e.retryAfter !== undefined) void reply.header('retry-after', String(e.retryAfter));
+    if (e.status === 401) void reply.header('www-authenticate', 'Bearer');
+    return reply.code(e.status).send({ error: e.message, error_type: e.errorType } satisfies ErrorBody);
+  }
+
+  async listen(): Promise<string> {
+    return this.app.listen({ host: this.opts.host ?? '127.0.0.1', port: this.opts.port ?? 8080 });
+  }
+
+  /** Stops accepting, answers what was accepted, then ends every model's worker. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.app.close();
+    await Promise.all([...this.reloading.values()]);
+    await Promise.all([...this.ctx.slots.values()].map((s) => s.close()));
+  }
+}
