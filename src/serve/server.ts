@@ -172,6 +172,12 @@ export class LenguaServer {
     app.setErrorHandler((err: FastifyError, request, reply) => this.sendError(err, request, reply));
     app.setNotFoundHandler((request, reply) => this.sendError(new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply));
 
+    // While closing, answers end their connection: an idle keep-alive connection would hold close() for
+    // the keep-alive timeout (72 s in Fastify).
+    app.addHook('onSend', async (_request, reply) => {
+      if (this.closing) void reply.header('connection', 'close');
+    });
+
     const sample = this.opts.log?.sample ?? 1;
     app.addHook('onResponse', async (request, reply) => {
       const model = (request.params as { name?: string } | undefined)?.name ?? '-';

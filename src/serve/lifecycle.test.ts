@@ -1,0 +1,106 @@
+// The server under stress on loopback: a full queue answers 429 with Retry-After, a version swapped in
+// under load fails no request, a worker killed mid-batch gives 503s and is replaced, a close finishes
+// what it accepted, a timeout answers 504.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { skipWithoutGolden as skip } from '../testing/golden.js';
+import type { LenguaServer } from './server.js';
+import { buildServedFixtures, postJson, startServer, type ServedFixtures } from './testing.js';
+
+let fx: ServedFixtures;
+before(async () => {
+  if (skip !== false) return;
+  fx = await buildServedFixtures(['seqcls']);
+});
+after(() => {
+  if (fx !== undefined) rmSync(fx.root, { recursive: true, force: true });
+});
+
+const TEXT = 'this is a tweet of moderate length to keep the model busy for a moment';
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), 'timed out waiting');
+}
+
+async function withServer(opts: Partial<Parameters<typeof startServer>[0]>, fn: (s: LenguaServer, url: string) => Promise<void>): Promise<void> {
+  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], ...opts });
+  try {
+    await fn(server, url);
+  } finally {
+    await server.close();
+  }
+}
+
+test('a full queue answers 429 with Retry-After; every accepted request is answered', { skip }, async () => {
+  await withServer({ batcher: { maxConcurrentRequests: 4, maxBatchRequests: 1, maxWaitMs: 0 } }, async (_s, url) => {
+    const all = await Promise.all(Array.from({ length: 40 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
+    const codes = all.map((r) => r.status);
+    assert.ok(codes.includes(429), `codes: ${codes.join(',')}`);
+    assert.ok(codes.every((c) => c === 200 || c === 429));
+    const refused = all.find((r) => r.status === 429)!;
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal((refused.body as { error_type: string }).error_type, 'overloaded');
+  });
+});
+
+test('a new version swapped in under load fails no request; later requests see the new version', { skip }, async () => {
+  await withServer({}, async (server, url) => {
+    let stop = false;
+    const statuses: number[] = [];
+    const load = Promise.all(Array.from({ length: 6 }, async () => {
+      while (!stop) statuses.push((await postJson(`${url}/models/m`, { inputs: TEXT })).status);
+    }));
+    await new Promise((r) => setTimeout(r, 200));
+    const reload = await postJson(`${url}/admin/models/m/reload`, {});
+    assert.equal(reload.status, 200);
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await load;
+    assert.ok(statuses.length > 20, `${statuses.length} requests`);
+    assert.deepEqual([...new Set(statuses)], [200]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /lengua_model_reloads_total\{model="m",reason="admin"\} 1/);
+    assert.ok(server.ready);
+  });
+});
+
+test('a worker killed mid-batch: its requests get 503, the server stays up and replaces the model', { skip }, async () => {
+  // The batch waits up to 300 ms for company, so all 8 requests are queued when the worker dies.
+  await withServer({ batcher: { maxWaitMs: 300 } }, async (server, url) => {
+    const inFlight = Promise.all(Array.from({ length: 8 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
+    await until(() => server.ctx.slot('m').current.batcher.pending === 8);
+    // What a crash of the ONNX Runtime thread looks like to the server: the worker is gone.
+    const pipe = server.ctx.slot('m').current.pipe as unknown as { session: { worker: { terminate(): Promise<number> } } };
+    await pipe.session.worker.terminate();
+    const codes = (await inFlight).map((r) => r.status);
+    assert.deepEqual(codes, Array(8).fill(503));
+    for (let i = 0; i < 100 && !server.ready; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(server.ready);
+    assert.equal((await postJson(`${url}/models/m`, { inputs: TEXT })).status, 200);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /lengua_model_reloads_total\{model="m",reason="crash"\} 1/);
+  });
+});
+
+test('close(): stops accepting, answers every accepted request, then ends', { skip }, async () => {
+  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], batcher: { maxBatchRequests: 64, maxWaitMs: 300 } });
+  const inFlight = Promise.all(Array.from({ length: 12 }, () => postJson(`${url}/models/m`, { inputs: TEXT }).catch(() => ({ status: 0 }))));
+  await until(() => server.ctx.slot('m').current.batcher.pending >= 6);
+  const accepted = server.ctx.slot('m').current.batcher.pending;
+  await server.close();
+  const codes = (await inFlight).map((r) => r.status);
+  // Accepted requests are answered; the others were refused (503 while closing, or no connection).
+  assert.ok(codes.filter((c) => c === 200).length >= accepted, `accepted ${accepted}, codes ${codes.join(',')}`);
+  assert.ok(codes.every((c) => c === 200 || c === 503 || c === 0), codes.join(','));
+  await assert.rejects(fetch(`${url}/health`));
+});
+
+test('a request that waits past the timeout answers 504', { skip }, async () => {
+  await withServer({ limits: { timeoutMs: 1 }, batcher: { maxBatchRequests: 1, maxWaitMs: 0 } }, async (_s, url) => {
+    const codes = (await Promise.all(Array.from({ length: 10 }, () => postJson(`${url}/models/m`, { inputs: TEXT })))).map((r) => r.status);
+    assert.ok(codes.includes(504), `codes: ${codes.join(',')}`);
+    assert.ok(codes.every((c) => c === 200 || c === 504));
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+  });
+});
