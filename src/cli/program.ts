@@ -26,7 +26,22 @@ export function buildProgram(): Command {
   return program;
 }
 
-const registrations: Array<(program: Command) => void> = [registerDemo, registerData, registerTokenize, registerMetrics, registerHub, registerPredict, registerGenerate, registerNormalize, registerTrain, registerEvaluate, registerCv, registerSearch, registerExport];
+// One per line, so that each stage's line is its own change.
+const registrations: Array<(program: Command) => void> = [
+  registerDemo,
+  registerData,
+  registerTokenize,
+  registerMetrics,
+  registerHub,
+  registerPredict,
+  registerGenerate,
+  registerNormalize,
+  registerTrain,
+  registerEvaluate,
+  registerCv,
+  registerSearch,
+  registerExport,
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
