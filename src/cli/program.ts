@@ -14,6 +14,7 @@ import { register as registerCv } from './cv.js';
 import { register as registerSearch } from './search.js';
 import { register as registerTrain } from './train.js';
 import { register as registerExport } from './export.js';
+import { register as registerServe } from './serve.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ const registrations: Array<(program: Command) => void> = [
   registerCv,
   registerSearch,
   registerExport,
+  registerServe,
 ];
 
 export async function main(argv: string[]): Promise<number> {

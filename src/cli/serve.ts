@@ -1,0 +1,139 @@
+/**
+ * `lengua serve --model [NAME=]DIR|registry:NAME[@VERSION|@STAGE] ... --port N`: the inference server
+ * (src/serve) on ONNX Runtime. It prints the URL on stdout once every model is loaded and serving, and
+ * closes gracefully on SIGTERM / SIGINT: stop accepting, answer what was accepted, exit 0.
+ */
+import { Command, Option } from 'commander';
+import { LenguaError } from '../errors.js';
+import { PIPELINE_TASKS } from '../infer/index.js';
+import { DEFAULT_BATCHER } from '../serve/batcher.js';
+import { DEFAULT_LIMITS } from '../serve/context.js';
+import type { ServeTask } from '../serve/models.js';
+import { LenguaServer, type ModelSpec, type ServerOptions } from '../serve/server.js';
+
+interface ServeFlags {
+  model: string[];
+  task: string[];
+  host: string;
+  port: string;
+  threads?: string;
+  dtype?: 'fp32' | 'q8';
+  maxBatchTokens: string;
+  maxBatchRequests: string;
+  maxConcurrentRequests: string;
+  maxWaitMs: string;
+  maxClientBatchSize: string;
+  maxPayload: string;
+  timeoutMs: string;
+  maxNewTokens: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  cors: string[];
+  log?: boolean;
+  logSample: string;
+  logInputs?: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function int(v: string, flag: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new LenguaError(`expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`, { field: flag });
+  return n;
+}
+
+/** `--model` values: `NAME=SOURCE` or `SOURCE`; `--task NAME=TASK` overrides a model's detected task. */
+export function modelSpecs(models: string[], tasks: string[]): ModelSpec[] {
+  const taskOf = new Map<string, ServeTask>();
+  for (const t of tasks) {
+    const m = /^([^=]+)=(.+)$/.exec(t);
+    if (m === null || !(PIPELINE_TASKS as readonly string[]).includes(m[2]!)) throw new LenguaError(`expected NAME=TASK with TASK one of ${PIPELINE_TASKS.join(', ')}, got ${JSON.stringify(t)}`, { field: '--task' });
+    taskOf.set(m[1]!, m[2] as ServeTask);
+  }
+  const specs = models.map((v): ModelSpec => {
+    // A name is a plain word before '='; `registry:` sources and paths may hold '=' only after that.
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(.+)$/.exec(v);
+    return m !== null ? { name: m[1]!, source: m[2]! } : { source: v };
+  });
+  for (const s of specs) {
+    const name = s.name ?? s.source;
+    const t = taskOf.get(name);
+    if (t !== undefined) s.task = t;
+  }
+  return specs;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve models over HTTP: the Hugging Face Inference API, Text Embeddings Inference and OpenAI-compatible routes, on ONNX Runtime')
+    .option('--model <[name=]source>', 'a model to serve: an exported folder, a training folder, or registry:NAME[@VERSION|@production|@staging] (repeat for several)', collect, [])
+    .option('--task <name=task>', `the task of a model when config.json does not tell it (${PIPELINE_TASKS.join(', ')})`, collect, [])
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', '8080')
+    .option('--threads <n>', 'ONNX Runtime threads per model (default $LENGUA_NUM_THREADS, else 2)')
+    .addOption(new Option('--dtype <dtype>', 'weights to load: fp32 (onnx/model.onnx) or q8 (onnx/model_quantized.onnx)').choices(['fp32', 'q8']))
+    .option('--max-batch-tokens <n>', 'tokens per batch', String(DEFAULT_BATCHER.maxBatchTokens))
+    .option('--max-batch-requests <n>', 'inputs per batch', String(DEFAULT_BATCHER.maxBatchRequests))
+    .option('--max-concurrent-requests <n>', 'inputs queued or running per model; more get 429', String(DEFAULT_BATCHER.maxConcurrentRequests))
+    .option('--max-wait-ms <n>', 'how long the oldest queued input waits for others to join its batch', String(DEFAULT_BATCHER.maxWaitMs))
+    .option('--max-client-batch-size <n>', 'inputs per request', String(DEFAULT_LIMITS.maxClientBatchSize))
+    .option('--max-payload <bytes>', 'largest request body; larger get 413', String(2 * 1024 * 1024))
+    .option('--timeout-ms <n>', 'time a request may take; later it gets 504', String(DEFAULT_LIMITS.timeoutMs))
+    .option('--max-new-tokens <n>', 'new tokens one generation request may ask for', String(DEFAULT_LIMITS.maxNewTokens))
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM), with --tls-key')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--cors <origin>', 'allow cross-origin requests from this origin (repeat; CORS is off without it)', collect, [])
+    .option('--log', 'JSON request logs on stderr (pino); inputs are left out')
+    .option('--log-sample <p>', 'share of successful requests logged (errors always are)', '1')
+    .option('--log-inputs', 'also log request inputs (at most 2,000 characters each)')
+    .action(async (flags: ServeFlags) => {
+      if (flags.model.length === 0) throw new LenguaError('name at least one model: --model NAME=DIR', { field: '--model' });
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new LenguaError('give both --tls-cert and --tls-key', { field: flags.tlsCert === undefined ? '--tls-cert' : '--tls-key' });
+      const sample = Number(flags.logSample);
+      if (!(sample >= 0 && sample <= 1)) throw new LenguaError(`expected a number in [0, 1], got ${JSON.stringify(flags.logSample)}`, { field: '--log-sample' });
+      const opts: ServerOptions = {
+        models: modelSpecs(flags.model, flags.task),
+        host: flags.host,
+        port: int(flags.port, '--port', 0, 65535),
+        ...(flags.threads !== undefined ? { numThreads: int(flags.threads, '--threads', 1, 1024) } : {}),
+        ...(flags.dtype !== undefined ? { dtype: flags.dtype } : {}),
+        batcher: {
+          maxBatchTokens: int(flags.maxBatchTokens, '--max-batch-tokens', 1, 10_000_000),
+          maxBatchRequests: int(flags.maxBatchRequests, '--max-batch-requests', 1, 100_000),
+          maxConcurrentRequests: int(flags.maxConcurrentRequests, '--max-concurrent-requests', 1, 1_000_000),
+          maxWaitMs: int(flags.maxWaitMs, '--max-wait-ms', 0, 60_000),
+        },
+        limits: {
+          maxClientBatchSize: int(flags.maxClientBatchSize, '--max-client-batch-size', 1, 100_000),
+          timeoutMs: int(flags.timeoutMs, '--timeout-ms', 1, 3_600_000),
+          maxNewTokens: int(flags.maxNewTokens, '--max-new-tokens', 1, 100_000),
+        },
+        maxPayloadBytes: int(flags.maxPayload, '--max-payload', 1024, 1024 * 1024 * 1024),
+        ...(flags.tlsCert !== undefined && flags.tlsKey !== undefined ? { tls: { cert: flags.tlsCert, key: flags.tlsKey } } : {}),
+        ...(flags.cors.length > 0 ? { corsOrigins: flags.cors } : {}),
+        ...(flags.log === true ? { log: { stream: process.stderr, sample, inputs: flags.logInputs === true } } : {}),
+      };
+      const server = await LenguaServer.create(opts);
+      let url: string;
+      try {
+        url = await server.listen();
+      } catch (err) {
+        await server.close();
+        throw err;
+      }
+      for (const s of server.ctx.slots.values()) process.stderr.write(`serving ${s.name} (${s.current.task}, version ${s.current.version}) at ${url}/models/${s.name}\n`);
+      process.stdout.write(`${url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          process.stderr.write(`${signal}: finishing accepted requests, then stopping\n`);
+          server.close().then(resolve, (err: unknown) => {
+            process.stderr.write(`lengua: closing failed: ${(err as Error).message}\n`);
+            resolve();
+          });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}
