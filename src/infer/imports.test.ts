@@ -60,6 +60,15 @@ test('no src/infer file reaches torch/, models/, export/, train/, eval/ or nativ
   assert.ok([...reached.keys()].some((f) => f.startsWith(join(SRC, 'text'))), 'infer reaches the tokenizer');
 });
 
+test('no src/serve file reaches torch/, models/, export/, train/, eval/ or native/: the server runs without libtorch', () => {
+  const roots = libraryFiles(join(SRC, 'serve'));
+  assert.ok(roots.length >= 8, `found ${roots.length} library files`);
+  const reached = closure(roots);
+  const bad = [...reached].filter(([f]) => FORBIDDEN.some((d) => f.startsWith(d)) || f.startsWith(NATIVE));
+  assert.deepEqual(bad.map(([, chain]) => chain.map((f) => relative(REPO_ROOT, f)).join(' -> ')), []);
+  assert.ok([...reached.keys()].some((f) => f.startsWith(join(SRC, 'infer'))), 'serve reaches the pipelines');
+});
+
 test('the import scanner finds what it must (checked on a file that imports torch)', () => {
   const specs = relativeImports(join(SRC, 'export', 'validate.ts'));
   assert.ok(specs.includes('../torch/index.js'), JSON.stringify(specs));
