@@ -184,7 +184,7 @@ export class LenguaServer {
       const route = request.routeOptions.url ?? 'unmatched';
       this.metrics.requests.inc({ model, route, status: String(reply.statusCode) });
       this.metrics.latency.observe({ model, route }, reply.elapsedTime / 1000);
-      if (this.opts.log !== undefined && (reply.statusCode >= 500 || Math.random() < sample)) {
+      if (this.opts.log !== undefined && (reply.statusCode >= 400 || Math.random() < sample)) {
         const body = this.opts.log.inputs === true ? (request.body as { inputs?: unknown } | undefined)?.inputs : undefined;
         request.log.info({
           method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, model,
