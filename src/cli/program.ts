@@ -15,6 +15,7 @@ import { register as registerSearch } from './search.js';
 import { register as registerTrain } from './train.js';
 import { register as registerExport } from './export.js';
 import { register as registerServe } from './serve.js';
+import { register as registerKeys } from './keys.js';
 
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
@@ -43,6 +44,7 @@ const registrations: Array<(program: Command) => void> = [
   registerSearch,
   registerExport,
   registerServe,
+  registerKeys,
 ];
 
 export async function main(argv: string[]): Promise<number> {
