@@ -15,8 +15,9 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { writeFileAtomic } from '../src/util/fs.js';
 
-interface Shape {
+export interface Shape {
   hidden: number;
   layers: number;
   heads: number;
@@ -33,19 +34,43 @@ export const CONFIGS: Record<string, Shape> = {
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = resolve(here, '..', '..', 'shared');
 
-function arg(argv: string[], name: string, dflt: string): string {
+export function arg(argv: string[], name: string, dflt: string): string {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : dflt;
 }
 
-/** Token ids of real tweets, sorted by length, in micro-batches padded to their longest row. */
-async function tweetBatches(count: number, batch: number): Promise<{ batches: Array<Record<string, ort.Tensor>>; tokens: number; padded: number }> {
+/** The first `count` non-empty TweetEval sentiment validation tweets of ../shared/data. */
+export function tweetTexts(count: number): string[] {
+  return readFileSync(join(shared, 'data', 'tweeteval-sentiment', 'val_text.txt'), 'utf8').split('\n').filter((t) => t.trim() !== '').slice(0, count);
+}
+
+/** Lengua's tokenizer from the bert-base-uncased vocab.txt of the goldens (lower-cased, 512 tokens at most). */
+export async function bertBaseUncasedTokenizer(): Promise<import('../src/text/tokenizer/index.js').PreTrainedTokenizer> {
   const { AutoTokenizer } = await import('../src/text/tokenizer/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'lengua-bench-tok-'));
-  copyFileSync(join(shared, 'golden', 'tokenizers', 'vocab', 'bert-base-uncased', 'vocab.txt'), join(dir, 'vocab.txt'));
-  const tok = await AutoTokenizer.fromPretrained(dir);
-  rmSync(dir, { recursive: true, force: true });
-  const texts = readFileSync(join(shared, 'data', 'tweeteval-sentiment', 'val_text.txt'), 'utf8').split('\n').filter((t) => t.trim() !== '').slice(0, count);
+  try {
+    copyFileSync(join(shared, 'golden', 'tokenizers', 'vocab', 'bert-base-uncased', 'vocab.txt'), join(dir, 'vocab.txt'));
+    writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, model_max_length: 512 }));
+    return await AutoTokenizer.fromPretrained(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A BERT sequence classifier of `shape` with random weights (seed 0) and the bert-base-uncased vocabulary size. */
+export async function randomBertClassifier(shape: Shape): Promise<import('../src/models/index.js').AnySequenceClassifier> {
+  const { AutoConfig, AutoModelForSequenceClassification } = await import('../src/models/index.js');
+  const config = AutoConfig.forModel('bert', {
+    vocab_size: 30522, hidden_size: shape.hidden, num_hidden_layers: shape.layers, num_attention_heads: shape.heads,
+    intermediate_size: shape.ffn, max_position_embeddings: 512, type_vocab_size: 2,
+  });
+  return AutoModelForSequenceClassification.fromConfig(config, { seed: 0 });
+}
+
+/** Token ids of real tweets, sorted by length, in micro-batches padded to their longest row. */
+async function tweetBatches(count: number, batch: number): Promise<{ batches: Array<Record<string, ort.Tensor>>; tokens: number; padded: number }> {
+  const tok = await bertBaseUncasedTokenizer();
+  const texts = tweetTexts(count);
   const enc = tok.encodeBatch(texts, { truncation: true, maxLength: 128 }).map((e) => e.ids).sort((a, b) => a.length - b.length);
   const batches: Array<Record<string, ort.Tensor>> = [];
   let tokens = 0;
@@ -80,7 +105,6 @@ export async function main(argv: string[]): Promise<number> {
   const threads = Number(arg(argv, 'threads', '2'));
   const rounds = Number(arg(argv, 'rounds', '3'));
   const torch = await import('../src/torch/index.js');
-  const { AutoConfig, AutoModelForSequenceClassification } = await import('../src/models/index.js');
   const { exportToOnnx } = await import('../src/export/index.js');
   torch.setNumThreads(threads);
   const data = await tweetBatches(count, batch);
@@ -92,11 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     if (shape === undefined) throw new Error(`unknown config ${name} (one of ${Object.keys(CONFIGS).join(', ')})`);
     const out = mkdtempSync(join(tmpdir(), `lengua-bench-int8-${name}-`));
     try {
-      const config = AutoConfig.forModel('bert', {
-        vocab_size: 30522, hidden_size: shape.hidden, num_hidden_layers: shape.layers, num_attention_heads: shape.heads,
-        intermediate_size: shape.ffn, max_position_embeddings: 512, type_vocab_size: 2,
-      });
-      const model = AutoModelForSequenceClassification.fromConfig(config, { seed: 0 });
+      const model = await randomBertClassifier(shape);
       const r = await exportToOnnx(model, out, { quantize: 'int8', threads, overwrite: true });
       const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] };
       const fp32 = await ort.InferenceSession.create(join(out, 'onnx', 'model.onnx'), opts);

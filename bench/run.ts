@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<numb
   strategies: () => import('./strategies.js'),
   data: () => import('./data.js'),
   'inference-int8': () => import('./inference-int8.js'),
+  inference: () => import('./inference.js'),
   'quantize-accuracy': () => import('./quantize-accuracy.js'),
   generation: () => import('./generation.js'),
 };
