@@ -344,7 +344,7 @@ export class KeyRing {
     this.cacheSize = opts.cacheSize ?? 10_000;
   }
 
-  /** Reads the file now; a missing or broken file at start is an error naming `--keys`. */
+  /** Reads the file now. A missing file at start is an error naming `--keys`; a broken one, naming the file and field. */
   static async open(path: string, opts: KeyRingOptions = {}): Promise<KeyRing> {
     const ring = new KeyRing(path, opts);
     let st;
