@@ -14,6 +14,7 @@ import { register as registerCv } from './cv.js';
 import { register as registerSearch } from './search.js';
 import { register as registerTrain } from './train.js';
 import { register as registerExport } from './export.js';
+import { register as registerMonitor } from './monitor.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
 
@@ -45,6 +46,7 @@ const registrations: Array<(program: Command) => void> = [
   registerExport,
   registerServe,
   registerKeys,
+  registerMonitor,
 ];
 
 export async function main(argv: string[]): Promise<number> {
