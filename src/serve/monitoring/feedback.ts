@@ -27,6 +27,8 @@ export interface FeedbackResult {
 
 interface Pending {
   labels: string[];
+  /** Who made the request (an API key id): only they may give its feedback. */
+  owner: string | undefined;
   /** 1 where feedback was given for that input. */
   given: Uint8Array;
   at: number;
@@ -69,14 +71,17 @@ export class FeedbackTracker {
     return this.filled;
   }
 
-  /** Remembers what the model predicted for a request (one label per input, in order). */
-  record(requestId: string, labels: readonly string[]): boolean {
+  /**
+   * Remembers what the model predicted for a request (one label per input, in order). With `owner` (the
+   * id of the API key that made it), feedback for it is taken only from the same owner.
+   */
+  record(requestId: string, labels: readonly string[], owner?: string): boolean {
     if (typeof requestId !== 'string' || requestId.length === 0 || requestId.length > MAX_REQUEST_ID_LENGTH) return false;
     if (labels.length === 0 || labels.length > MAX_PREDICTIONS_PER_REQUEST) return false;
     const now = this.now();
     this.dropExpired(now);
     this.pending.delete(requestId); // a reused id is the newest prediction: move it to the back
-    this.pending.set(requestId, { labels: [...labels], given: new Uint8Array(labels.length), at: now });
+    this.pending.set(requestId, { labels: [...labels], owner, given: new Uint8Array(labels.length), at: now });
     while (this.pending.size > this.pendingLimit) this.pending.delete(this.pending.keys().next().value!);
     return true;
   }
@@ -99,9 +104,9 @@ export class FeedbackTracker {
   }
 
   /** Pairs a true label with a prediction and adds the pair to the window. */
-  give(ref: FeedbackRef, trueLabel: string): FeedbackResult {
+  give(ref: FeedbackRef, trueLabel: string, owner?: string): FeedbackResult {
     this.counters.received++;
-    const out = this.resolve(ref, trueLabel);
+    const out = this.resolve(ref, trueLabel, owner);
     if (out.status !== 'recorded') {
       this.counters[out.status === 'unknown_request' ? 'unknownRequest' : out.status]++;
       return out;
@@ -115,7 +120,7 @@ export class FeedbackTracker {
     return out;
   }
 
-  private resolve(ref: FeedbackRef, trueLabel: string): FeedbackResult {
+  private resolve(ref: FeedbackRef, trueLabel: string, owner: string | undefined): FeedbackResult {
     const bad = this.badLabel(trueLabel, 'label');
     if (bad !== null) return { status: 'invalid', message: bad };
     if (typeof ref === 'object' && ref !== null && 'predicted' in ref) {
@@ -128,8 +133,9 @@ export class FeedbackTracker {
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH) return { status: 'invalid', message: `request id must be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters` };
     if (!Number.isSafeInteger(index) || index < 0) return { status: 'invalid', message: 'index must be a whole number >= 0' };
     const p = this.pending.get(id);
-    if (p === undefined || this.now() - p.at > this.pendingTtlMs) {
-      if (p !== undefined) this.pending.delete(id);
+    // Another owner's request reads as unknown: whether it exists is not theirs to learn.
+    if (p === undefined || this.now() - p.at > this.pendingTtlMs || (p.owner !== undefined && p.owner !== owner)) {
+      if (p !== undefined && this.now() - p.at > this.pendingTtlMs) this.pending.delete(id);
       return {
         status: 'unknown_request',
         message: `no prediction is remembered for request ${JSON.stringify(id.slice(0, 64))}: unknown, or older than the last ${this.pendingLimit} requests or ${Math.round(this.pendingTtlMs / 1000)} s`,

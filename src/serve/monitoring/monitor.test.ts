@@ -185,6 +185,11 @@ test('the feedback window slides; remembered requests are bounded in number and 
   assert.match(expired.message!, /older than the last 3 requests or 60 s/);
   m.recordPrediction('e', 'neutral');
   assert.equal(m.snapshot().feedback.pending, 1, 'd expired and was dropped when e came');
+  // A request made with one key takes feedback from that key only; to others it does not exist.
+  m.recordPrediction('owned', 'neutral', 'key-a');
+  assert.equal(m.feedback('owned', 'neutral', 'key-b').status, 'unknown_request');
+  assert.equal(m.feedback('owned', 'neutral').status, 'unknown_request');
+  assert.equal(m.feedback('owned', 'neutral', 'key-a').status, 'recorded');
   assert.equal(m.recordPrediction('x'.repeat(201), 'neutral'), false);
   assert.equal(m.recordPrediction('ok', []), false);
 });

@@ -165,7 +165,7 @@ export class ModelMonitor {
    * `output` is a text-classification output for one input (`[{label, score}, ...]`, best first, or one
    * `{label, score}`); token counts as `tokenCounts` gives them. Anything else is counted as invalid.
    */
-  observeRequest(observed: ReadonlyArray<{ inputTokens: number; unknownTokens: number; output: unknown }>, requestId?: string): void {
+  observeRequest(observed: ReadonlyArray<{ inputTokens: number; unknownTokens: number; output: unknown }>, requestId?: string, owner?: string): void {
     const labels: string[] = [];
     for (const o of observed) {
       const top = Array.isArray(o.output) ? (o.output[0] as unknown) : o.output;
@@ -174,22 +174,25 @@ export class ModelMonitor {
       if (this.observe({ label: label as string, score: score as number, inputTokens: o.inputTokens, unknownTokens: o.unknownTokens })) labels.push(label as string);
       else labels.push('');
     }
-    if (requestId !== undefined && labels.every((l) => l !== '')) this.recordPrediction(requestId, labels);
+    if (requestId !== undefined && labels.every((l) => l !== '')) this.recordPrediction(requestId, labels, owner);
   }
 
-  /** Remembers a request's predicted label(s) (one per input, in order) for a later feedback. */
-  recordPrediction(requestId: string, label: string | readonly string[]): boolean {
-    return this.feedbackTracker.record(requestId, typeof label === 'string' ? [label] : label);
+  /**
+   * Remembers a request's predicted label(s) (one per input, in order) for a later feedback. With `owner`
+   * (the id of the API key that made the request), only the same owner's feedback finds it.
+   */
+  recordPrediction(requestId: string, label: string | readonly string[], owner?: string): boolean {
+    return this.feedbackTracker.record(requestId, typeof label === 'string' ? [label] : label, owner);
   }
 
-  /** A true label for a prediction: by request id (and input index), or with the predicted label given. */
-  feedback(ref: FeedbackRef, trueLabel: string): FeedbackResult {
-    return this.feedbackTracker.give(ref, trueLabel);
+  /** A true label for a prediction: by request id (and input index), or with the predicted label given; `owner` as in recordPrediction. */
+  feedback(ref: FeedbackRef, trueLabel: string, owner?: string): FeedbackResult {
+    return this.feedbackTracker.give(ref, trueLabel, owner);
   }
 
   /** Every item of a `POST /feedback` body (see feedbackItems), in order; `recorded` counts the ones paired. */
-  feedbackBatch(items: readonly FeedbackItem[]): { recorded: number; results: FeedbackResult[] } {
-    const results = items.map((it) => this.feedback(it.ref, it.label));
+  feedbackBatch(items: readonly FeedbackItem[], owner?: string): { recorded: number; results: FeedbackResult[] } {
+    const results = items.map((it) => this.feedback(it.ref, it.label, owner));
     return { recorded: results.filter((r) => r.status === 'recorded').length, results };
   }
 
