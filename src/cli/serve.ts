@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { PIPELINE_TASKS } from '../infer/index.js';
+import { AuditLog, defaultAuditPath } from '../serve/audit.js';
 import { DEFAULT_BATCHER } from '../serve/batcher.js';
 import { DEFAULT_LIMITS } from '../serve/context.js';
 import type { ServeTask } from '../serve/models.js';
@@ -32,6 +33,9 @@ interface ServeFlags {
   log?: boolean;
   logSample: string;
   logInputs?: boolean;
+  keys?: string;
+  metrics: 'open' | 'predict' | 'admin';
+  audit?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -84,6 +88,9 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM), with --tls-key')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
     .option('--cors <origin>', 'allow cross-origin requests from this origin (repeat; CORS is off without it)', collect, [])
+    .option('--keys <file>', 'API key file (lengua keys create …; default none: every route is open)')
+    .addOption(new Option('--metrics <scope>', 'who may read /metrics when keys are on').choices(['open', 'predict', 'admin']).default('open'))
+    .option('--audit <file>', 'audit log of auth failures and admin actions (JSON lines; default $LENGUA_HOME/audit.jsonl when --keys is given)')
     .option('--log', 'JSON request logs on stderr (pino); inputs are left out')
     .option('--log-sample <p>', 'share of successful requests logged (errors always are)', '1')
     .option('--log-inputs', 'also log request inputs (at most 2,000 characters each)')
@@ -113,7 +120,14 @@ export function register(program: Command): void {
         ...(flags.tlsCert !== undefined && flags.tlsKey !== undefined ? { tls: { cert: flags.tlsCert, key: flags.tlsKey } } : {}),
         ...(flags.cors.length > 0 ? { corsOrigins: flags.cors } : {}),
         ...(flags.log === true ? { log: { stream: process.stderr, sample, inputs: flags.logInputs === true } } : {}),
+        keys: flags.keys ?? null,
+        metricsScope: flags.metrics,
+        ...(flags.keys !== undefined || flags.audit !== undefined ? { audit: new AuditLog(flags.audit ?? defaultAuditPath()) } : {}),
       };
+      if (flags.keys === undefined) {
+        const loopback = ['127.0.0.1', '::1', 'localhost'].includes(flags.host);
+        process.stderr.write(`warning: no --keys: every route is open${loopback ? '' : ` to anyone who reaches ${flags.host}`}. Create keys with lengua keys create --name NAME --scope predict\n`);
+      }
       const server = await LenguaServer.create(opts);
       let url: string;
       try {

@@ -18,6 +18,8 @@ import { LoadedModel, ModelSlot, type ServeTask } from './models.js';
 import { registerHfRoutes } from './routes-hf.js';
 import { registerOpenAiRoutes } from './routes-openai.js';
 import { registerTeiRoutes } from './routes-tei.js';
+import type { AuditLog } from './audit.js';
+import { authPlugin } from './auth.js';
 
 export const SERVER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -49,8 +51,12 @@ export interface ServerOptions {
   /** Request logs (pino, JSON lines): off, or where they go; a share of requests logged; inputs only when asked. */
   log?: { stream: NodeJS.WritableStream; level?: string; sample?: number; inputs?: boolean };
   resolveSource?: SourceResolver;
-  /** Registers authentication before the routes (the `--keys` plugin); routes declare `config.scope`. */
-  auth?: (app: FastifyInstance) => Promise<void>;
+  /** The API key file (`lengua keys`); absent or null: every route is open. */
+  keys?: string | null;
+  /** Who may read /metrics when keys are on (default open, as Prometheus scrapes without a key). */
+  metricsScope?: 'open' | 'predict' | 'admin';
+  /** Where auth failures and admin actions are recorded. */
+  audit?: AuditLog;
 }
 
 function folderResolver(source: string): Promise<{ dir: string; version: string }> {
@@ -167,7 +173,7 @@ export class LenguaServer {
     const app = this.app;
     await app.register(helmet, { global: true });
     if (this.opts.corsOrigins !== undefined && this.opts.corsOrigins.length > 0) await app.register(cors, { origin: this.opts.corsOrigins });
-    if (this.opts.auth !== undefined) await this.opts.auth(app);
+    await app.register(authPlugin, { keys: this.opts.keys ?? null, metrics: this.opts.metricsScope ?? 'open', ...(this.opts.audit !== undefined ? { audit: this.opts.audit } : {}) });
 
     app.setErrorHandler((err: FastifyError, request, reply) => this.sendError(err, request, reply));
     app.setNotFoundHandler((request, reply) => this.sendError(new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply));
@@ -188,7 +194,7 @@ export class LenguaServer {
         const body = this.opts.log.inputs === true ? (request.body as { inputs?: unknown } | undefined)?.inputs : undefined;
         request.log.info({
           method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, model,
-          key: (request as { apiKey?: { name: string } }).apiKey?.name,
+          key: request.apiKey?.name,
           ...(body !== undefined ? { inputs: JSON.stringify(body).slice(0, 2000) } : {}),
         }, 'request');
       }
@@ -213,8 +219,16 @@ export class LenguaServer {
       schema: { body: { type: ['object', 'null'], properties: { source: { type: 'string', maxLength: 4096 } } } },
       config: { scope: 'admin' },
     }, async (request) => {
-      const { version } = await this.reload(request.params.name, 'admin', request.body?.source);
-      return { name: request.params.name, version };
+      const actor = request.apiKey !== null ? `key:${request.apiKey.name}` : `ip:${request.ip}`;
+      const from = this.ctx.slot(request.params.name).current.version;
+      try {
+        const { version } = await this.reload(request.params.name, 'admin', request.body?.source);
+        this.opts.audit?.admin({ action: 'model.reload', actor, model: request.params.name, from, to: version, ...(request.body?.source !== undefined ? { source: request.body.source } : {}) });
+        return { name: request.params.name, version };
+      } catch (err) {
+        this.opts.audit?.admin({ action: 'model.reload', actor, model: request.params.name, from, failed: (err as Error).message });
+        throw err;
+      }
     });
 
     registerHfRoutes(app, this.ctx);
