@@ -278,6 +278,12 @@ test('bars in eighths of a cell; a snapshot of another shape is refused naming t
   const short = JSON.parse(JSON.stringify(good)) as MonitoringSnapshot;
   short.models[0]!.distributions[1]!.live.pop();
   assert.equal(field(short), 'models[0].distributions[1]');
+  const odd = JSON.parse(JSON.stringify(good)) as MonitoringSnapshot;
+  (odd.models[0]!.distributions[0] as unknown as Record<string, unknown>).psi = '0.3';
+  assert.equal(field(odd), 'models[0].distributions[0].psi');
+  const odd2 = JSON.parse(JSON.stringify(good)) as MonitoringSnapshot;
+  (odd2.models[0]!.window as unknown as Record<string, unknown>).count = null;
+  assert.equal(field(odd2), 'models[0].window.count');
   const many = Array.from({ length: 40 }, (_, i) => `L${i}`);
   const m = new ModelMonitor({ model: 'm', version: '1', labels: many });
   for (let i = 0; i < 40; i++) for (let k = 0; k <= i; k++) m.observe({ label: `L${i}`, score: 0.5, inputTokens: 3, unknownTokens: 0 });

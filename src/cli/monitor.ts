@@ -291,10 +291,26 @@ export function checkSnapshot(json: unknown, source: string): MonitoringSnapshot
     if (typeof m !== 'object' || m === null || typeof m.model !== 'string' || typeof m.version !== 'string') bad(`models[${i}]`, 'expected {model, version, ...}');
     if (typeof m.window !== 'object' || m.window === null || typeof m.feedback !== 'object' || m.feedback === null) bad(`models[${i}]`, 'expected window and feedback');
     if (!Array.isArray(m.distributions) || !Array.isArray(m.warnings)) bad(`models[${i}].distributions`, 'expected an array');
+    const numbers = (o: unknown, keys: string[], nullable: boolean, field: string): void => {
+      const rec = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>;
+      for (const key of keys) {
+        const v = rec[key];
+        if (!(typeof v === 'number' && Number.isFinite(v)) && !(nullable && v === null)) bad(`models[${i}].${field}.${key}`, `expected a number${nullable ? ' or null' : ''}`);
+      }
+    };
+    numbers(m.window, ['capacity', 'count', 'total', 'invalid', 'otherLabels'], false, 'window');
+    numbers(m.feedback, ['window', 'count', 'received', 'recorded', 'unknownRequest', 'duplicate', 'invalid'], false, 'feedback');
+    numbers(m.feedback, ['accuracy', 'macroF1'], true, 'feedback');
+    numbers(m.unknownTokenRate, ['live', 'reference'], true, 'unknownTokenRate');
+    numbers(m.meanConfidence, ['live', 'reference'], true, 'meanConfidence');
+    if (m.feedback.reference !== null) numbers(m.feedback.reference, ['accuracy', 'macroF1', 'count'], false, 'feedback.reference');
+    if (m.reference !== null && (typeof m.reference !== 'object' || typeof m.reference.data !== 'object' || m.reference.data === null)) bad(`models[${i}].reference`, 'expected null or {createdAt, data, count}');
     m.distributions.forEach((d, k) => {
       const n = Array.isArray(d.bins) ? d.bins.length : -1;
       const counts = (c: unknown): boolean => Array.isArray(c) && c.length === n && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
       if (n < 0 || n > 100_000 || !counts(d.live) || (d.reference !== null && !counts(d.reference))) bad(`models[${i}].distributions[${k}]`, 'bins, live and reference must be arrays of one length');
+      numbers(d, ['psi', 'noise'], true, `distributions[${k}]`);
+      if (!Object.hasOwn(WORDS, d.verdict)) bad(`models[${i}].distributions[${k}].verdict`, `unknown verdict ${JSON.stringify(d.verdict)}`);
     });
   });
   return j;
