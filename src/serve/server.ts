@@ -4,6 +4,7 @@
  * per model in worker threads, Prometheus metrics, structured sampled logs, limits with the right status
  * codes, hot swaps of model versions and a graceful close. It runs on ONNX Runtime only (src/infer).
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import helmet from '@fastify/helmet';
@@ -20,6 +21,7 @@ import { registerOpenAiRoutes } from './routes-openai.js';
 import { registerTeiRoutes } from './routes-tei.js';
 import type { AuditLog } from './audit.js';
 import { authPlugin } from './auth.js';
+import { FEEDBACK_BODY_SCHEMA, feedbackItems, ModelMonitor, monitoringSnapshot } from './monitoring.js';
 
 export const SERVER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -77,6 +79,8 @@ export class LenguaServer {
   private readonly batcher: BatcherOptions;
   private closing = false;
   private readonly reloading = new Map<string, Promise<void>>();
+  /** Drift and live-accuracy monitors of the classifier versions being served (with their gauges' removers). */
+  private readonly monitors = new Map<LoadedModel, { monitor: ModelMonitor; unregister: () => void }>();
 
   private constructor(private readonly opts: ServerOptions) {
     this.resolveSource = opts.resolveSource ?? folderResolver;
@@ -84,11 +88,14 @@ export class LenguaServer {
     this.metrics = new ServerMetrics(() => [...this.ctx.slots.values()].map((s) => ({ model: s.name, version: s.current.version, depth: s.current.batcher.depth, pending: s.current.batcher.pending })));
     this.ctx = new ServeContext({ ...DEFAULT_LIMITS, ...opts.limits }, this.metrics);
     this.ctx.onDead = (slot) => this.replaceDead(slot);
+    this.ctx.observers.push((model, observed, request) => this.monitors.get(model)?.monitor.observeRequest(observed, request.id, request.apiKey?.id));
     this.app = Fastify({
       bodyLimit: opts.maxPayloadBytes ?? 2 * 1024 * 1024,
       ...(opts.tls !== undefined ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       logger: opts.log !== undefined ? { level: opts.log.level ?? 'info', stream: opts.log.stream, redact: ['req.headers.authorization', 'headers.authorization'] } : false,
       disableRequestLogging: true,
+      // Random request ids, echoed as x-request-id: feedback names the prediction by it.
+      genReqId: () => randomUUID(),
       // Keep-alive connections that sit idle do not hold a shutdown back.
       forceCloseConnections: 'idle',
       return503OnClosing: true,
@@ -131,6 +138,10 @@ export class LenguaServer {
       },
     });
     this.metrics.modelInfo.set({ model: name, version, task: model.task }, 1);
+    if (model.task === 'text-classification') {
+      const monitor = ModelMonitor.forModel({ model: name, version, dir, config: model.config });
+      this.monitors.set(model, { monitor, unregister: monitor.registerMetrics(this.metrics.registry) });
+    }
     return model;
   }
 
@@ -147,7 +158,7 @@ export class LenguaServer {
       const model = await this.load(name, spec);
       const old = slot.current;
       slot.spec = spec;
-      void slot.swap(model);
+      void slot.swap(model).then(() => this.forget(old));
       if (old.version !== model.version) this.metrics.modelInfo.remove({ model: name, version: old.version, task: old.task });
       this.metrics.reloads.inc({ model: name, reason });
       version = model.version;
@@ -157,12 +168,26 @@ export class LenguaServer {
     return { version };
   }
 
+  /** Drops a retired version's monitor and its gauges. */
+  private forget(model: LoadedModel): void {
+    const m = this.monitors.get(model);
+    if (m === undefined) return;
+    m.unregister();
+    this.monitors.delete(model);
+  }
+
   private replaceDead(slot: ModelSlot): void {
     if (this.closing || this.reloading.has(`dead:${slot.name}`)) return;
     const done = this.reload(slot.name, 'crash')
       .catch((err: unknown) => this.app.log.error({ model: slot.name, err: (err as Error).message }, 'replacing a crashed model failed'))
       .finally(() => this.reloading.delete(`dead:${slot.name}`));
     this.reloading.set(`dead:${slot.name}`, done.then(() => undefined));
+  }
+
+  private onlyClassifier(): ModelSlot {
+    const cls = [...this.ctx.slots.values()].filter((s) => s.current.task === 'text-classification');
+    if (cls.length !== 1) throw new HttpError(422, 'validation', `name the model in the body ("model"): ${cls.length === 0 ? 'no classifier is served' : `${cls.length} classifiers are served`}`);
+    return cls[0]!;
   }
 
   get ready(): boolean {
@@ -180,7 +205,8 @@ export class LenguaServer {
 
     // While closing, answers end their connection: an idle keep-alive connection would hold close() for
     // the keep-alive timeout (72 s in Fastify).
-    app.addHook('onSend', async (_request, reply) => {
+    app.addHook('onSend', async (request, reply) => {
+      void reply.header('x-request-id', request.id);
       if (this.closing) void reply.header('connection', 'close');
     });
 
@@ -209,6 +235,15 @@ export class LenguaServer {
     app.get('/metrics', { config: { scope: 'metrics' } }, async (_request, reply) => {
       void reply.header('content-type', this.metrics.registry.contentType);
       return this.metrics.registry.metrics();
+    });
+
+    app.get('/monitoring', { config: { scope: 'metrics' } }, async () => monitoringSnapshot([...this.monitors.values()].map((m) => m.monitor)));
+    app.post('/feedback', { schema: { body: FEEDBACK_BODY_SCHEMA }, config: { scope: 'predict' } }, async (request) => {
+      const { model, items } = feedbackItems(request.body);
+      const slot = model !== undefined ? this.ctx.pick(['text-classification'], model) : this.onlyClassifier();
+      const m = this.monitors.get(slot.current);
+      if (m === undefined) throw new HttpError(404, 'not_found', `model ${slot.name} is not monitored`);
+      return m.monitor.feedbackBatch(items, request.apiKey?.id);
     });
 
     app.get('/admin/models', { config: { scope: 'admin' } }, async () => [...this.ctx.slots.values()].map((s) => ({
@@ -272,5 +307,6 @@ export class LenguaServer {
     await this.app.close();
     await Promise.all([...this.reloading.values()]);
     await Promise.all([...this.ctx.slots.values()].map((s) => s.close()));
+    for (const model of [...this.monitors.keys()]) this.forget(model);
   }
 }
