@@ -26,7 +26,10 @@ RUN npm run build
 # ---- runtime: production dependencies, dist/ and bin/ only ----
 FROM node:20-bookworm-slim
 WORKDIR /app
+# ORT_DISABLE_TELEMETRY: otherwise onnxruntime-node 1.31's Linux build starts its telemetry client (its
+# collector is events.data.microsoft.com; it logs about itself at startup). A server sends nothing unasked.
 ENV NODE_ENV=production \
+    ORT_DISABLE_TELEMETRY=1 \
     ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_fund=false \
     npm_config_audit=false \

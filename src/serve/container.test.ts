@@ -93,6 +93,7 @@ test('Dockerfile: the runtime stage has production dependencies, dist/ and bin/ 
   assert.equal(last('USER'), 'node');
   assert.equal(last('EXPOSE'), '8080');
   assert.match(last('ENV'), /LENGUA_HOME=\/home\/node\/\.lengua/);
+  assert.match(last('ENV'), /ORT_DISABLE_TELEMETRY=1/);
   assert.match(last('HEALTHCHECK'), /CMD .*http:\/\/127\.0\.0\.1:8080\/health/);
   const entry = JSON.parse(last('ENTRYPOINT')) as string[];
   assert.deepEqual(entry.slice(0, 2), ['lengua', 'serve']);
@@ -422,6 +423,9 @@ test('the image: builds, serves an exported model with a key file on uid 1000 wi
   assert.equal(dockerOk(['wait', name], 30_000), '0', logs());
   timings.sigterm_exit_s = (Date.now() - t1) / 1000;
   assert.ok(timings.sigterm_exit_s < 10, `exit took ${timings.sigterm_exit_s} s`);
-  assert.match(logs(), /SIGTERM: finishing accepted requests/);
+  const output = logs();
+  assert.match(output, /SIGTERM: finishing accepted requests/);
+  // ONNX Runtime's telemetry client is off (it logs about itself when it starts).
+  assert.doesNotMatch(output, /telemetry/i);
   t.diagnostic(`timings: ${JSON.stringify(timings)}`);
 });
