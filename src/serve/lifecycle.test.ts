@@ -69,8 +69,8 @@ test('a new version swapped in under load fails no request; later requests see t
 });
 
 test('a worker killed mid-batch: its requests get 503, the server stays up and replaces the model', { skip }, async () => {
-  // The batch waits up to 300 ms for company, so all 8 requests are queued when the worker dies.
-  await withServer({ batcher: { maxWaitMs: 300 } }, async (server, url) => {
+  // The batch waits up to 2 s for company, so all 8 requests are queued when the worker dies.
+  await withServer({ batcher: { maxWaitMs: 2000 } }, async (server, url) => {
     const inFlight = Promise.all(Array.from({ length: 8 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
     await until(() => server.ctx.slot('m').current.batcher.pending === 8);
     // What a crash of the ONNX Runtime thread looks like to the server: the worker is gone.
@@ -86,7 +86,7 @@ test('a worker killed mid-batch: its requests get 503, the server stays up and r
 });
 
 test('close(): stops accepting, answers every accepted request, then ends', { skip }, async () => {
-  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], batcher: { maxBatchRequests: 64, maxWaitMs: 300 } });
+  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], batcher: { maxBatchRequests: 64, maxWaitMs: 2000 } });
   const inFlight = Promise.all(Array.from({ length: 12 }, () => postJson(`${url}/models/m`, { inputs: TEXT }).catch(() => ({ status: 0 }))));
   await until(() => server.ctx.slot('m').current.batcher.pending >= 6);
   const accepted = server.ctx.slot('m').current.batcher.pending;

@@ -26,6 +26,8 @@ before(async () => {
       { name: 'embed', source: fx.embed, task: 'feature-extraction' },
     ],
     maxPayloadBytes: 64 * 1024,
+    // A batch window wide enough that concurrent requests meet even on a loaded machine.
+    batcher: { maxWaitMs: 50 },
     limits: { maxClientBatchSize: 8 },
   }));
 });
