@@ -174,7 +174,7 @@ export async function computeReference(flags: ReferenceFlags): Promise<Reference
     const reference = sink.builder.finish({ file: basename(flags.data), sha256: hashes.dataSha256, textsFingerprint: sink.fingerprint.hex, rows: sink.rows }, quality);
     const file = writeReference(reference, flags.out !== undefined ? { file: flags.out } : { dir: flags.model });
     if (classifier.model.exported && flags.out === undefined) {
-      notes.push(`${flags.model} is a training folder and lengua export does not copy monitoring/: serve an exported folder with its own reference, or copy ${REFERENCE_FILE} into it`);
+      notes.push(`${flags.model} is a training folder: lengua export copies ${REFERENCE_FILE} from it, so export (again) after computing the reference`);
     }
     return { reference, file, notes };
   } finally {

@@ -319,3 +319,17 @@ test('python3-onnx onnx.checker (full_check) accepts every exported file', { ski
 test('measured differences (diagnostics)', (t) => {
   for (const line of measured) t.diagnostic(line);
 });
+
+test('generation_config.json and monitoring/reference.json travel with the export, byte for byte', { skip: skipWithoutGolden }, async () => {
+  const src = outDir('carried-src');
+  mkdirSync(join(src, 'monitoring'), { recursive: true });
+  for (const f of readdirSync(golden('fixtures', 'bert-synth-seqcls'))) writeFileSync(join(src, f), readFileSync(join(golden('fixtures', 'bert-synth-seqcls'), f)));
+  writeFileSync(join(src, 'monitoring', 'reference.json'), '{"format":"x","n":1}\n');
+  writeFileSync(join(src, 'generation_config.json'), '{"max_new_tokens": 7}\n');
+  const out = outDir('carried');
+  const r = await exportToOnnx(src, out, { threads: 1 });
+  for (const f of ['monitoring/reference.json', 'generation_config.json']) {
+    assert.ok(r.files.includes(f), r.files.join(','));
+    assert.deepEqual(readFileSync(join(out, f)), readFileSync(join(src, f)));
+  }
+});

@@ -70,7 +70,9 @@ export interface ExportResult {
 }
 
 /** Entries an export writes: removed by an overwrite so that nothing of the old export mixes with the new. */
-const EXPORT_ENTRIES = new Set<string>(['config.json', 'onnx', ...TOKENIZER_FILES]);
+/** Files beside the weights that describe how to use the model, kept with the export when the folder has them. */
+const CARRIED_FILES = ['generation_config.json', 'monitoring/reference.json'] as const;
+const EXPORT_ENTRIES = new Set<string>(['config.json', 'onnx', 'generation_config.json', 'monitoring', ...TOKENIZER_FILES]);
 
 /**
  * Refuses an output folder that already holds files (hidden ones aside) unless `overwrite`; with it,
@@ -203,6 +205,15 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
           written.push(f);
         }
       }
+      // generation_config.json (decoding defaults) and monitoring/reference.json (what `lengua serve`
+      // compares live traffic with) belong to the model, not to its weights' format.
+      for (const f of CARRIED_FILES) {
+        const from = join(sourceDir, f);
+        if (existsSync(from) && statSync(from).isFile()) {
+          writeFileAtomic(join(outDir, f), readFileSync(from));
+          written.push(f);
+        }
+      }
       // The slow-tokenizer files transformers' Python classes read, from tokenizer.json when the folder lacks them.
       for (const f of completeTokenizerFolder(outDir, sourceDir)?.written ?? []) if (!written.includes(f)) written.push(f);
     }
@@ -256,9 +267,11 @@ function checkOutDir(outDir: string, sourceDir: string | null): void {
 /** Removes the files of a failed export (and the onnx/ folder when it is left empty). */
 function removeWritten(outDir: string, files: readonly string[]): void {
   for (const f of files) rmSync(join(outDir, f), { force: true });
-  try {
-    rmdirSync(join(outDir, 'onnx'));
-  } catch {
-    // not empty or not there: leave it
+  for (const d of ['onnx', 'monitoring']) {
+    try {
+      rmdirSync(join(outDir, d));
+    } catch {
+      // not empty or not there: leave it
+    }
   }
 }
