@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<numb
   inference: () => import('./inference.js'),
   'quantize-accuracy': () => import('./quantize-accuracy.js'),
   generation: () => import('./generation.js'),
+  serve: () => import('./serve.js'),
 };
 
 // Lengua defaults OpenMP to passive waiting (src/torch/native.ts); give the PyTorch side the same
