@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { PIPELINE_TASKS } from '../infer/index.js';
+import { parseKey, readKeyFile } from '../registry/index.js';
 import { AuditLog, defaultAuditPath } from '../serve/audit.js';
 import { DEFAULT_BATCHER } from '../serve/batcher.js';
 import { DEFAULT_LIMITS } from '../serve/context.js';
@@ -36,9 +37,19 @@ interface ServeFlags {
   keys?: string;
   metrics: 'open' | 'predict' | 'admin';
   audit?: string;
+  registry?: string;
+  encryptionKeyFile?: string;
+  watchMs: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** The registry's key: --encryption-key-file, else LENGUA_REGISTRY_KEY, else none (a plain registry). Never printed. */
+function registryKey(flags: ServeFlags): Uint8Array | undefined {
+  if (flags.encryptionKeyFile !== undefined) return readKeyFile(flags.encryptionKeyFile);
+  const env = process.env.LENGUA_REGISTRY_KEY;
+  return env !== undefined && env !== '' ? parseKey(env, 'LENGUA_REGISTRY_KEY') : undefined;
+}
 
 function int(v: string, flag: string, min: number, max: number): number {
   const n = Number(v);
@@ -91,6 +102,9 @@ export function register(program: Command): void {
     .option('--keys <file>', 'API key file (lengua keys create …; default none: every route is open)')
     .addOption(new Option('--metrics <scope>', 'who may read /metrics when keys are on').choices(['open', 'predict', 'admin']).default('open'))
     .option('--audit <file>', 'audit log of auth failures and admin actions (JSON lines; default $LENGUA_HOME/audit.jsonl when --keys is given)')
+    .option('--registry <dir>', 'the registry of registry:NAME sources (default $LENGUA_HOME/registry)')
+    .option('--encryption-key-file <file>', 'the key of an encrypted registry (or set LENGUA_REGISTRY_KEY)')
+    .option('--watch-ms <n>', 'how often a registry:NAME@STAGE source is checked for a moved stage (0: never)', '1000')
     .option('--log', 'JSON request logs on stderr (pino); inputs are left out')
     .option('--log-sample <p>', 'share of successful requests logged (errors always are)', '1')
     .option('--log-inputs', 'also log request inputs (at most 2,000 characters each)')
@@ -121,6 +135,11 @@ export function register(program: Command): void {
         ...(flags.cors.length > 0 ? { corsOrigins: flags.cors } : {}),
         ...(flags.log === true ? { log: { stream: process.stderr, sample, inputs: flags.logInputs === true } } : {}),
         keys: flags.keys ?? null,
+        registry: {
+          ...(flags.registry !== undefined ? { root: flags.registry } : {}),
+          ...(registryKey(flags) !== undefined ? { key: registryKey(flags)! } : {}),
+        },
+        watchIntervalMs: int(flags.watchMs, '--watch-ms', 0, 3_600_000),
         metricsScope: flags.metrics,
         ...(flags.keys !== undefined || flags.audit !== undefined ? { audit: new AuditLog(flags.audit ?? defaultAuditPath()) } : {}),
       };

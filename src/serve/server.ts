@@ -22,6 +22,7 @@ import { registerTeiRoutes } from './routes-tei.js';
 import type { AuditLog } from './audit.js';
 import { authPlugin } from './auth.js';
 import { FEEDBACK_BODY_SCHEMA, feedbackItems, ModelMonitor, monitoringSnapshot } from './monitoring.js';
+import { materialize, Registry, type ResolvedRef } from '../registry/index.js';
 
 export const SERVER_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -59,6 +60,10 @@ export interface ServerOptions {
   metricsScope?: 'open' | 'predict' | 'admin';
   /** Where auth failures and admin actions are recorded. */
   audit?: AuditLog;
+  /** The registry `registry:NAME…` sources come from (default `$LENGUA_HOME/registry`, no key). */
+  registry?: { root?: string; key?: Uint8Array; cacheDir?: string };
+  /** How often a registry source that follows a stage (or the latest version) is looked at, in ms (default 1000; 0: never). */
+  watchIntervalMs?: number;
 }
 
 function folderResolver(source: string): Promise<{ dir: string; version: string }> {
@@ -82,8 +87,11 @@ export class LenguaServer {
   /** Drift and live-accuracy monitors of the classifier versions being served (with their gauges' removers). */
   private readonly monitors = new Map<LoadedModel, { monitor: ModelMonitor; unregister: () => void }>();
 
+  private registry: Promise<Registry> | null = null;
+  private watcher: NodeJS.Timeout | null = null;
+
   private constructor(private readonly opts: ServerOptions) {
-    this.resolveSource = opts.resolveSource ?? folderResolver;
+    this.resolveSource = opts.resolveSource ?? ((source) => (source.startsWith('registry:') ? this.fromRegistry(source) : folderResolver(source)));
     this.batcher = { ...DEFAULT_BATCHER, ...opts.batcher };
     this.metrics = new ServerMetrics(() => [...this.ctx.slots.values()].map((s) => ({ model: s.name, version: s.current.version, depth: s.current.batcher.depth, pending: s.current.batcher.pending })));
     this.ctx = new ServeContext({ ...DEFAULT_LIMITS, ...opts.limits }, this.metrics);
@@ -116,11 +124,60 @@ export class LenguaServer {
         server.ctx.slots.set(name, new ModelSlot(model, spec));
       }
       await server.setup();
+      server.watch();
     } catch (err) {
       await server.close();
       throw err;
     }
     return server;
+  }
+
+  /** `registry:NAME[@VERSION|@STAGE]` → the version's files, materialized (hashes checked) in the registry's cache. */
+  private async resolveRegistryRef(source: string): Promise<ResolvedRef> {
+    this.registry ??= Registry.open({
+      ...(this.opts.registry?.root !== undefined ? { root: this.opts.registry.root } : {}),
+      ...(this.opts.registry?.key !== undefined ? { key: this.opts.registry.key } : {}),
+    });
+    return (await this.registry).resolveRef(source.slice('registry:'.length));
+  }
+
+  private async fromRegistry(source: string): Promise<{ dir: string; version: string }> {
+    const ref = await this.resolveRegistryRef(source);
+    const m = await materialize(ref, this.opts.registry?.cacheDir);
+    return { dir: m.dir, version: m.version };
+  }
+
+  /**
+   * Follows registry sources that name a stage (or no version): when the stage moves, the new version is
+   * loaded and swapped in as an admin reload would, without dropping a request.
+   */
+  private watch(): void {
+    const every = this.opts.watchIntervalMs ?? 1000;
+    const followed = [...this.ctx.slots.values()].filter((s) => s.spec.source.startsWith('registry:') && !/@\d/.test(s.spec.source));
+    if (every <= 0 || followed.length === 0) return;
+    let busy = false;
+    this.watcher = setInterval(() => {
+      if (busy || this.closing) return;
+      busy = true;
+      void (async () => {
+        for (const slot of followed) {
+          try {
+            const ref = await this.resolveRegistryRef(slot.spec.source);
+            if (ref.version !== slot.current.version && !this.closing) {
+              const from = slot.current.version;
+              await this.reload(slot.name, 'stage');
+              this.app.log.info({ model: slot.name, from, to: ref.version }, 'stage moved: new version serving');
+              this.opts.audit?.admin({ action: 'model.follow', actor: 'registry', model: slot.name, source: slot.spec.source, from, to: ref.version });
+            }
+          } catch (err) {
+            this.app.log.error({ model: slot.name, err: (err as Error).message }, 'following the registry failed; the current version keeps serving');
+          }
+        }
+      })().finally(() => {
+        busy = false;
+      });
+    }, every);
+    this.watcher.unref();
   }
 
   private async load(name: string, spec: ModelSpec): Promise<LoadedModel> {
@@ -304,6 +361,7 @@ export class LenguaServer {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (this.watcher !== null) clearInterval(this.watcher);
     await this.app.close();
     await Promise.all([...this.reloading.values()]);
     await Promise.all([...this.ctx.slots.values()].map((s) => s.close()));
