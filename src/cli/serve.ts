@@ -147,7 +147,19 @@ export function register(program: Command): void {
         const loopback = ['127.0.0.1', '::1', 'localhost'].includes(flags.host);
         process.stderr.write(`warning: no --keys: every route is open${loopback ? '' : ` to anyone who reaches ${flags.host}`}. Create keys with lengua keys create --name NAME --scope predict\n`);
       }
+      // Until the server serves, a signal just ends the process (nothing is accepted yet); as PID 1 in a
+      // container, Node would otherwise ignore SIGTERM while the models load.
+      const early = (signal: string): void => {
+        process.stderr.write(`${signal} while loading: stopping\n`);
+        process.exit(0);
+      };
+      const onTerm = (): void => early('SIGTERM');
+      const onInt = (): void => early('SIGINT');
+      process.once('SIGTERM', onTerm);
+      process.once('SIGINT', onInt);
       const server = await LenguaServer.create(opts);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
       let url: string;
       try {
         url = await server.listen();

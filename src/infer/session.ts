@@ -8,6 +8,10 @@ import { Worker } from 'node:worker_threads';
 import { LenguaError } from '../errors.js';
 import type { WorkerReply, WorkerRequest, WorkerStart } from './session-protocol.js';
 
+// onnxruntime-node's Linux library starts a telemetry client (its collector is Microsoft's) unless this is
+// set: inference here must not reach out. Set before any worker loads ONNX Runtime; a user's value wins.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 /** ORT intra-op threads: the option, else $LENGUA_NUM_THREADS, else 2 (the measuring setup). */
 export function defaultNumThreads(env: Record<string, string | undefined> = process.env): number {
   const raw = env.LENGUA_NUM_THREADS;
