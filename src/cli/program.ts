@@ -14,6 +14,7 @@ import { register as registerCv } from './cv.js';
 import { register as registerSearch } from './search.js';
 import { register as registerTrain } from './train.js';
 import { register as registerExport } from './export.js';
+import { register as registerRegistry } from './registry.js';
 import { register as registerMonitor } from './monitor.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
@@ -44,6 +45,7 @@ const registrations: Array<(program: Command) => void> = [
   registerCv,
   registerSearch,
   registerExport,
+  registerRegistry,
   registerServe,
   registerKeys,
   registerMonitor,

@@ -362,3 +362,19 @@ test('a folder that is no model is refused; a training folder without onnx/ and 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('verify of one version checks the stage files against every version, not only the one in scope', async () => {
+  const root = tmp('lengua-reg-');
+  try {
+    const src = exportedFolder(join(root, 'src'));
+    const reg = await Registry.open({ root: join(root, 'reg') });
+    await reg.push(src, { name: 'm' });
+    await reg.push(src, { name: 'm' });
+    await reg.promote('m', '1.0.1', 'staging');
+    assert.deepEqual((await reg.verify('m@1.0.0')).problems, []);
+    rmSync(join(root, 'reg', 'models', 'm', 'versions', '1.0.1.json'));
+    assert.deepEqual((await reg.verify('m@1.0.0')).problems.map((p) => p.message), ['m@staging points to 1.0.1, which has no manifest']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -790,7 +790,7 @@ export class Registry {
       for (const stage of STAGES) {
         try {
           const s = await this.readStage(name, stage);
-          if (s !== null && s.state.version !== null && !versions.includes(s.state.version)) {
+          if (s !== null && s.state.version !== null && !(await this.store.exists(manifestKey(name, s.state.version)))) {
             problems.push({ kind: 'stage', name, stage, file: this.store.describe(stageKey(name, stage)), message: `${name}@${stage} points to ${s.state.version}, which has no manifest` });
           }
         } catch (err) {
