@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { LenguaError } from '../errors.js';
 import { DEFAULT_BATCHER, type BatcherOptions } from './batcher.js';
 import { clientError, DEFAULT_LIMITS, ServeContext, type ServeLimits } from './context.js';
@@ -101,7 +101,8 @@ export class LenguaServer {
       bodyLimit: opts.maxPayloadBytes ?? 2 * 1024 * 1024,
       ...(opts.tls !== undefined ? { https: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       logger: opts.log !== undefined ? { level: opts.log.level ?? 'info', stream: opts.log.stream, redact: ['req.headers.authorization', 'headers.authorization'] } : false,
-      disableRequestLogging: true,
+      // Fastify's own per-request lines are off: the onResponse hook writes one sampled line per request.
+      logController: new LogController({ disableRequestLogging: true }),
       // Random request ids, echoed as x-request-id: feedback names the prediction by it.
       genReqId: () => randomUUID(),
       // Keep-alive connections that sit idle do not hold a shutdown back.
