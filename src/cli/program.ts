@@ -19,11 +19,15 @@ import { register as registerMonitor } from './monitor.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
 
+const LENGUA_VERSION = '0.1.0';
+
 /** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
 export function buildProgram(): Command {
   const program = new Command('lengua')
     .description('The Hugging Face NLP workflow for TypeScript: preprocess, tokenize, train, evaluate, serve.')
-    .version('0.1.0')
+    // `-V` only: a root `--version` would take the flag from every subcommand (`registry push --version 1.2.3`
+    // printed lengua's version); `lengua --version` alone is answered in main().
+    .version(LENGUA_VERSION, '-V')
     .option('--debug', 'print the stack trace of an error (also LENGUA_DEBUG=1)')
     .showHelpAfterError();
   for (const register of registrations) register(program);
@@ -55,6 +59,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
   const debug = argv.includes('--debug') || process.env.LENGUA_DEBUG === '1';
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${LENGUA_VERSION}\n`);
+    return 0;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -47,7 +47,7 @@ test('registry push, list, show, promote, rollback, pull and verify end to end',
     // The same files again: only the card is new.
     const p2 = JSON.parse(reg(['push', src, '--name', 'sent', '--json', ...R])) as Record<string, unknown>;
     assert.deepEqual([p2.version, p2.newBlobs, p2.files, p2.onnx], ['1.0.1', 1, 4, ['onnx/model.onnx']]);
-    reg(['push', src, '--name', 'sent', '--version=1.2.0', ...R]);
+    reg(['push', src, '--name', 'sent', '--version', '1.2.0', ...R]);
     assert.match(regErr(['push', src, '--name', 'sent', '--version=1.2.0', ...R]), /sent@1\.2\.0 already exists; a version is never replaced/);
     reg(['push', src, '--name', 'other', ...R]);
 

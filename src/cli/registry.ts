@@ -114,8 +114,7 @@ export function register(program: Command): void {
   common(reg.command('push <dir>'))
     .description('store a model folder (exported, or a training folder: exported to ONNX on push) as a new version, with a manifest and a model card')
     .requiredOption('--name <name>', 'model name (letters, digits, . _ -)')
-    // Written --version=X: lengua's own --version (print the program's version) takes a bare --version first.
-    .option('--version <semver>', 'version, written --version=1.2.3 (default: the next patch after the highest, 1.0.0 first)')
+    .option('--version <semver>', 'version (default: the next patch after the highest, 1.0.0 first)')
     .option('--notes <text>', 'notes for the model card')
     .option('--no-export', 'store a training folder as it is, without an ONNX export')
     .option('--data <file...>', 'data files (the training data, say) whose sha256 the manifest records')
