@@ -83,6 +83,16 @@ export type {
   OnnxExporter, OnnxDtype,
 } from './infer/index.js';
 
+// Export to ONNX (what `lengua export` runs).
+export { exportToOnnx };
+export type { ExportOptions, ExportResult } from './export/index.js';
+
+// Deployment: the inference server and the model registry, as `lengua serve` and `lengua registry` use them.
+export { LenguaServer } from './serve/server.js';
+export type { ServerOptions, ModelSpec } from './serve/server.js';
+export { Registry } from './registry/index.js';
+export type { ResolvedRef, Manifest, PushOptions } from './registry/index.js';
+
 // pipeline() given a training folder exports it on the fly; src/infer cannot import the export stage
 // (it would bring libtorch into the inference path), so the package entry lends it the exporter.
 registerOnnxExporter(async (modelDir, outDir, { task }) => {
