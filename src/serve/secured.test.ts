@@ -47,7 +47,9 @@ test('the official HF client works with a key; without one the answer is 401 wit
   const wrong = await postJson(`${url}/models/m`, { inputs: 'x' }, bearer(predictKey.slice(0, -2) + 'xx'));
   assert.equal(wrong.status, 401);
   assert.equal((await fetch(`${url}/health`)).status, 200);
-  assert.equal((await fetch(`${url}/metrics`)).status, 200);
+  const metrics = await fetch(`${url}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /lengua_errors_total\{model="m",error_type="unauthorized"\} 2/);
 });
 
 test('scopes: a predict key cannot reload a model (403); an admin key can, and the audit log records it without the key', { skip }, async () => {

@@ -263,9 +263,20 @@ export class LenguaServer {
 
     // While closing, answers end their connection: an idle keep-alive connection would hold close() for
     // the keep-alive timeout (72 s in Fastify).
-    app.addHook('onSend', async (request, reply) => {
+    app.addHook('onSend', async (request, reply, payload) => {
       void reply.header('x-request-id', request.id);
       if (this.closing) void reply.header('connection', 'close');
+      // Errors by type, whoever answered them (the routes, or the auth plugin's 401/403/429).
+      if (reply.statusCode >= 400 && typeof payload === 'string' && payload.length < 65_536) {
+        let type = 'unknown';
+        try {
+          type = String((JSON.parse(payload) as { error_type?: unknown }).error_type ?? 'unknown');
+        } catch {
+          // not JSON: counted as unknown
+        }
+        this.metrics.errors.inc({ model: (request.params as { name?: string } | undefined)?.name ?? '-', error_type: type });
+      }
+      return payload;
     });
 
     const sample = this.opts.log?.sample ?? 1;
@@ -347,8 +358,6 @@ export class LenguaServer {
       }
     }
     if (e.status === 499) return reply; // the client is gone; nobody reads an answer
-    const model = (request.params as { name?: string } | undefined)?.name ?? '-';
-    this.metrics.errors.inc({ model, error_type: e.errorType });
     if (e.retryAfter !== undefined) void reply.header('retry-after', String(e.retryAfter));
     if (e.status === 401) void reply.header('www-authenticate', 'Bearer');
     return reply.code(e.status).send({ error: e.message, error_type: e.errorType } satisfies ErrorBody);
