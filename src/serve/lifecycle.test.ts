@@ -1,5 +1,5 @@
 // The server under stress on loopback: a full queue answers 429 with Retry-After, a version swapped in
-// under load fails no request, a worker killed mid-batch gives 503s and is replaced, a close finishes
+// under load fails no request, a dead worker gives 503s and is replaced, a close finishes
 // what it accepted, a timeout answers 504.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,7 +68,10 @@ test('a new version swapped in under load fails no request; later requests see t
   });
 });
 
-test('a worker killed mid-batch: its requests get 503, the server stays up and replaces the model', { skip }, async () => {
+// The worker is ended while the requests wait for their batch. Ending it during a native ONNX Runtime
+// run aborts the whole process (onnxruntime-node throws from native code; measured in bench serve), so
+// that case cannot be survived in-process: it would need sessions in child processes.
+test('a worker that dies with requests queued: they get 503, the server stays up and replaces the model', { skip }, async () => {
   // The batch waits up to 2 s for company, so all 8 requests are queued when the worker dies.
   await withServer({ batcher: { maxWaitMs: 2000 } }, async (server, url) => {
     const inFlight = Promise.all(Array.from({ length: 8 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
