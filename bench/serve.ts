@@ -193,7 +193,8 @@ class ServerChild {
   async stop(): Promise<number | null> {
     if (!this.alive) return this.exitCode ?? null;
     this.proc.kill('SIGTERM');
-    const code = await Promise.race([this.exited, sleep(60_000).then(() => 'late' as const)]);
+    // Unreferenced: a pending 60 s timer must not hold this process open once the child has exited.
+    const code = await Promise.race([this.exited, sleep(60_000, undefined, { ref: false }).then(() => 'late' as const)]);
     if (code !== 'late') return code;
     this.proc.kill('SIGKILL');
     await this.exited;
