@@ -67,7 +67,8 @@ export class ServeContext {
       return await p;
     } catch (err) {
       if (!model.alive && !(err instanceof HttpError)) {
-        this.onDead(slot);
+        // A late failure on a version already replaced must not replace its successor.
+        if (slot.current === model) this.onDead(slot);
         throw new HttpError(503, 'unhealthy', "the model's worker stopped during this request; it is being replaced: retry", { retryAfter: 1 });
       }
       throw err;
@@ -93,6 +94,12 @@ export class ServeContext {
   ): Promise<unknown[]> {
     const model = slot.current;
     this.checkBatch(inputs.length, 'inputs');
+    // Admit all of a request's inputs or none (the queue limit counts inputs), before any tokenizing:
+    // under overload a refusal must stay cheap.
+    const b = model.batcher;
+    if (b.pending + inputs.length > b.options.maxConcurrentRequests) {
+      throw new HttpError(429, 'overloaded', `model ${model.name} has ${b.pending} inputs in flight (limit ${b.options.maxConcurrentRequests}); retry later`, { retryAfter: 1 });
+    }
     const counts = inputs.map((x, i) => {
       const enc = typeof x === 'string' ? model.tokenizer.encode(x) : model.tokenizer.encode(x.text, { pair: x.textPair });
       const n = enc.ids.length;
@@ -103,11 +110,6 @@ export class ServeContext {
       return { inputTokens: n, unknownTokens: unk === null ? 0 : enc.ids.filter((id) => id === unk).length };
     });
     for (const c of counts) this.metrics.inputTokens.observe({ model: model.name, version: model.version }, c.inputTokens);
-    // Admit all of a request's inputs or none (the queue limit counts inputs).
-    const b = model.batcher;
-    if (b.pending + inputs.length > b.options.maxConcurrentRequests) {
-      throw new HttpError(429, 'overloaded', `model ${model.name} has ${b.pending} inputs in flight (limit ${b.options.maxConcurrentRequests}); retry later`, { retryAfter: 1 });
-    }
     const labels = call.candidateLabels?.length ?? 1;
     const group = JSON.stringify(call);
     const { signal, deadline } = this.lifetime(request, reply);

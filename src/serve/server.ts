@@ -235,7 +235,7 @@ export class LenguaServer {
   }
 
   private replaceDead(slot: ModelSlot): void {
-    if (this.closing || this.reloading.has(`dead:${slot.name}`)) return;
+    if (this.closing || this.reloading.has(`dead:${slot.name}`) || slot.current.alive) return;
     const done = this.reload(slot.name, 'crash')
       .catch((err: unknown) => this.app.log.error({ model: slot.name, err: (err as Error).message }, 'replacing a crashed model failed'))
       .finally(() => this.reloading.delete(`dead:${slot.name}`));
