@@ -1,25 +1,17 @@
 // `lengua serve` as a user runs it: a child process, the URL on stdout, a request, SIGTERM, exit 0.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { skipWithoutGolden as skip } from '../testing/golden.js';
-import { buildServedFixtures, postJson, type ServedFixtures } from '../serve/testing.js';
+import { useServedFixtures, postJson } from '../serve/testing.js';
 import { BIN, REPO, runCli } from './testing.js';
 import { modelSpecs } from './serve.js';
 
-let fx: ServedFixtures;
-before(async () => {
-  if (skip !== false) return;
-  fx = await buildServedFixtures(['seqcls']);
-});
-after(() => {
-  if (fx !== undefined) rmSync(fx.root, { recursive: true, force: true });
-});
+const fixtures = useServedFixtures(['seqcls']);
 
 test('lengua serve: prints its URL when ready, answers, and exits 0 on SIGTERM after answering', { skip }, async () => {
-  const child = spawn(process.execPath, [BIN, 'serve', '--model', `tweets=${fx.seqcls}`, '--port', '0', '--threads', '1', '--max-wait-ms', '1500'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--model', `tweets=${fixtures().seqcls}`, '--port', '0', '--threads', '1', '--max-wait-ms', '1500'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -50,11 +42,11 @@ test('lengua serve: prints its URL when ready, answers, and exits 0 on SIGTERM a
 });
 
 test('lengua keys create + lengua serve --keys: 401 without the key, 200 with it; the warning only without --keys', { skip }, async () => {
-  const keys = `${fx.root}/keys.json`;
-  const created = runCli(['keys', 'create', '--name', 'app', '--scope', 'predict', '--keys', keys, '--audit', `${fx.root}/audit.jsonl`]);
+  const keys = `${fixtures().root}/keys.json`;
+  const created = runCli(['keys', 'create', '--name', 'app', '--scope', 'predict', '--keys', keys, '--audit', `${fixtures().root}/audit.jsonl`]);
   assert.equal(created.status, 0, created.stderr);
   const key = created.stdout.trim();
-  const child = spawn(process.execPath, [BIN, 'serve', '--model', `m=${fx.seqcls}`, '--port', '0', '--threads', '1', '--keys', keys, '--audit', `${fx.root}/audit.jsonl`], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--model', `m=${fixtures().seqcls}`, '--port', '0', '--threads', '1', '--keys', keys, '--audit', `${fixtures().root}/audit.jsonl`], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -1,21 +1,13 @@
 // The server under stress on loopback: a full queue answers 429 with Retry-After, a version swapped in
 // under load fails no request, a dead worker gives 503s and is replaced, a close finishes
 // what it accepted, a timeout answers 504.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { skipWithoutGolden as skip } from '../testing/golden.js';
 import type { LenguaServer } from './server.js';
-import { buildServedFixtures, postJson, startServer, type ServedFixtures } from './testing.js';
+import { useServedFixtures, postJson, startServer } from './testing.js';
 
-let fx: ServedFixtures;
-before(async () => {
-  if (skip !== false) return;
-  fx = await buildServedFixtures(['seqcls']);
-});
-after(() => {
-  if (fx !== undefined) rmSync(fx.root, { recursive: true, force: true });
-});
+const fixtures = useServedFixtures(['seqcls']);
 
 const TEXT = 'this is a tweet of moderate length to keep the model busy for a moment';
 
@@ -25,7 +17,7 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 async function withServer(opts: Partial<Parameters<typeof startServer>[0]>, fn: (s: LenguaServer, url: string) => Promise<void>): Promise<void> {
-  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], ...opts });
+  const { server, url } = await startServer({ models: [{ name: 'm', source: fixtures().seqcls }], ...opts });
   try {
     await fn(server, url);
   } finally {
@@ -89,7 +81,7 @@ test('a worker that dies with requests queued: they get 503, the server stays up
 });
 
 test('close(): stops accepting, answers every accepted request, then ends', { skip }, async () => {
-  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], batcher: { maxBatchRequests: 64, maxWaitMs: 2000 } });
+  const { server, url } = await startServer({ models: [{ name: 'm', source: fixtures().seqcls }], batcher: { maxBatchRequests: 64, maxWaitMs: 2000 } });
   const inFlight = Promise.all(Array.from({ length: 12 }, () => postJson(`${url}/models/m`, { inputs: TEXT }).catch(() => ({ status: 0 }))));
   await until(() => server.ctx.slot('m').current.batcher.pending >= 6);
   const accepted = server.ctx.slot('m').current.batcher.pending;

@@ -1,23 +1,16 @@
 // Server options on loopback: HTTPS with --tls-cert/--tls-key, CORS only for configured origins, request
 // logs as JSON lines that are sampled and leave inputs and keys out unless asked.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { skipWithoutGolden as skip } from '../testing/golden.js';
-import { buildServedFixtures, postJson, startServer, type ServedFixtures } from './testing.js';
+import { useServedFixtures, postJson, startServer } from './testing.js';
 
-let fx: ServedFixtures;
-before(async () => {
-  if (skip !== false) return;
-  fx = await buildServedFixtures(['seqcls']);
-});
-after(() => {
-  if (fx !== undefined) rmSync(fx.root, { recursive: true, force: true });
-});
+const fixtures = useServedFixtures(['seqcls']);
 
 const SECRET_TEXT = 'my very private tweet 12345';
 
@@ -25,7 +18,7 @@ test('request logs: JSON lines with route, status and time; no inputs and no Aut
   const lines: string[] = [];
   const stream = new PassThrough();
   stream.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter((l) => l !== '')));
-  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], log: { stream } });
+  const { server, url } = await startServer({ models: [{ name: 'm', source: fixtures().seqcls }], log: { stream } });
   try {
     assert.equal((await postJson(`${url}/models/m`, { inputs: SECRET_TEXT }, { authorization: 'Bearer lng_secret_value' })).status, 200);
   } finally {
@@ -43,7 +36,7 @@ test('request logs: JSON lines with route, status and time; no inputs and no Aut
   const withInputs: string[] = [];
   const s2 = new PassThrough();
   s2.on('data', (d: Buffer) => withInputs.push(d.toString()));
-  const b = await startServer({ models: [{ name: 'm', source: fx.seqcls }], log: { stream: s2, inputs: true, sample: 0 } });
+  const b = await startServer({ models: [{ name: 'm', source: fixtures().seqcls }], log: { stream: s2, inputs: true, sample: 0 } });
   try {
     await postJson(`${b.url}/models/m`, { inputs: SECRET_TEXT });
     await postJson(`${b.url}/models/nope`, { inputs: SECRET_TEXT });
@@ -57,9 +50,9 @@ test('request logs: JSON lines with route, status and time; no inputs and no Aut
 });
 
 test('HTTPS with a certificate and key; CORS answers configured origins only', { skip }, async () => {
-  const dir = fx.root;
+  const dir = fixtures().root;
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const { server, url } = await startServer({ models: [{ name: 'm', source: fx.seqcls }], tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }, corsOrigins: ['https://app.example'] });
+  const { server, url } = await startServer({ models: [{ name: 'm', source: fixtures().seqcls }], tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }, corsOrigins: ['https://app.example'] });
   try {
     assert.match(url, /^https:\/\//);
     const ca = readFileSync(join(dir, 'cert.pem'));

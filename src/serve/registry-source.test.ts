@@ -1,30 +1,23 @@
 // `registry:NAME@production` sources: the server serves the stage's version from the registry (files
 // checked against their hashes), follows the stage when it moves — promote and rollback under load, no
 // failed request — and keeps serving when the registry cannot be read.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from '../registry/index.js';
 import { skipWithoutGolden as skip } from '../testing/golden.js';
-import { buildServedFixtures, postJson, startServer, type ServedFixtures } from './testing.js';
+import { useServedFixtures, postJson, startServer } from './testing.js';
 
-let fx: ServedFixtures;
-before(async () => {
-  if (skip !== false) return;
-  fx = await buildServedFixtures(['seqcls']);
-});
-after(() => {
-  if (fx !== undefined) rmSync(fx.root, { recursive: true, force: true });
-});
+const fixtures = useServedFixtures(['seqcls']);
 
 test('serves registry:NAME@production and swaps versions when the stage moves, under load, with no failed request', { skip }, async () => {
-  const root = join(fx.root, 'registry');
+  const root = join(fixtures().root, 'registry');
   const registry = await Registry.open({ root });
-  await registry.push(fx.seqcls, { name: 'tweets', version: '1.0.0' });
+  await registry.push(fixtures().seqcls, { name: 'tweets', version: '1.0.0' });
   // Version 1.1.0: the same weights with other label names, so the answers tell the versions apart.
-  const v2 = join(fx.root, 'v2');
-  cpSync(fx.seqcls, v2, { recursive: true });
+  const v2 = join(fixtures().root, 'v2');
+  cpSync(fixtures().seqcls, v2, { recursive: true });
   const config = JSON.parse(readFileSync(join(v2, 'config.json'), 'utf8')) as Record<string, unknown>;
   config.id2label = { 0: 'neg', 1: 'neu', 2: 'pos' };
   config.label2id = { neg: 0, neu: 1, pos: 2 };
@@ -32,7 +25,7 @@ test('serves registry:NAME@production and swaps versions when the stage moves, u
   await registry.push(v2, { name: 'tweets', version: '1.1.0' });
   await registry.promote('tweets', '1.0.0', 'production');
 
-  const { server, url } = await startServer({ models: [{ source: 'registry:tweets@production' }], registry: { root, cacheDir: join(fx.root, 'cache') }, watchIntervalMs: 50 });
+  const { server, url } = await startServer({ models: [{ source: 'registry:tweets@production' }], registry: { root, cacheDir: join(fixtures().root, 'cache') }, watchIntervalMs: 50 });
   try {
     const label = async (): Promise<string> => ((await postJson(`${url}/models/tweets`, { inputs: 'ok' })).body as Array<Array<{ label: string }>>)[0]![0]!.label;
     assert.ok(['negative', 'neutral', 'positive'].includes(await label()));
@@ -61,5 +54,5 @@ test('serves registry:NAME@production and swaps versions when the stage moves, u
 });
 
 test('a missing registry model is a clear error at start', { skip }, async () => {
-  await assert.rejects(startServer({ models: [{ source: 'registry:nope@production' }], registry: { root: join(fx.root, 'empty-registry') } }), /nope/);
+  await assert.rejects(startServer({ models: [{ source: 'registry:nope@production' }], registry: { root: join(fixtures().root, 'empty-registry') } }), /nope/);
 });

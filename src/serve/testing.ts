@@ -3,10 +3,11 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { exportToOnnx } from '../export/index.js';
 import { AutoModelForMaskedLM, AutoModelForTokenClassification, logger } from '../models/index.js';
 import { AutoTokenizer } from '../text/index.js';
-import { golden } from '../testing/golden.js';
+import { golden, skipWithoutGolden } from '../testing/golden.js';
 import { LenguaServer, type ServerOptions } from './server.js';
 
 export interface ServedFixtures {
@@ -68,6 +69,18 @@ export async function buildServedFixtures(which: ReadonlyArray<keyof Omit<Served
     await exportToOnnx(golden('fixtures', 'gpt2-synth-lm'), f.gpt2, { threads: 1, task: 'text-generation' });
   }
   return f;
+}
+
+/** The fixtures of a test file: built before its tests (not without goldens), removed after them. */
+export function useServedFixtures(which: Parameters<typeof buildServedFixtures>[0]): () => ServedFixtures {
+  let fx: ServedFixtures | undefined;
+  before(async () => {
+    if (skipWithoutGolden === false) fx = await buildServedFixtures(which);
+  });
+  after(() => {
+    if (fx !== undefined) rmSync(fx.root, { recursive: true, force: true });
+  });
+  return () => fx!;
 }
 
 /** A server on 127.0.0.1, a free port, one ONNX thread per model; `url` is its base. */
