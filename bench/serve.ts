@@ -1,7 +1,8 @@
 /**
  * `lengua serve` under load and under faults, on loopback only, against a naive server on the same exported
  * model: Fastify + Transformers.js' `pipeline('text-classification')`, one pipeline call per request (what one
- * writes without a batcher). Both servers are child processes with 2 ONNX Runtime threads (`--threads`); the
+ * writes without a batcher). Both servers are child processes with the same CPU budget: 2 ONNX Runtime threads (`--threads`), one
+ * session for the naive server, a single-thread worker per thread for lengua serve (its default); the
  * load comes from autocannon in this process, every request one real tweet (TweetEval sentiment validation
  * texts of ../shared/data), each request the next tweet. The model is a BERT classifier of the small shape
  * (4 layers × 256) with random weights, exported with its tokenizer (bench/inference-int8.ts's helpers).
@@ -26,26 +27,29 @@
  *   heap (from /metrics, every 10 s) is reported beside it, to tell JS objects from native memory.
  * - `promote-under-load`: `POST /admin/models/m/reload` three times while 64 connections load the server
  *   (API keys off, so the admin route is open): zero non-200 answers.
- * - `kill-worker-between-batches` and `kill-worker-mid-batch`: the ONNX Runtime worker thread cannot be reached
- *   from outside the server process, so these run the server in a child of this bench built with
- *   `LenguaServer.create` (the code `lengua serve` runs, the same options) and end the model's worker from
- *   inside it the way src/serve/lifecycle.test.ts does: once while requests wait for a batch and none is in the
- *   worker (8 connections, --max-wait-ms 300 as in that test: at 64 connections the next batch starts as the
- *   previous one ends), once while a batch computes (64 connections, default batching). Passes when the server stays up, every
- *   non-200 is a 503, no socket fails, the model is replaced (one `reason="crash"` reload, /ready 200) and
- *   200s come back.
+ * - `kill-worker-between-batches` and `kill-worker-mid-batch`: a model worker of `lengua serve` (a child
+ *   process of the server) is killed with SIGKILL from this bench, as a crash or the kernel's OOM killer would
+ *   end it: once while it is mostly idle (8 connections, --max-wait-ms 300), once with a batch surely inside
+ *   (64 connections; stopped 300 ms before the kill). Passes when the server stays up, every non-200 is a 503,
+ *   no socket fails, the model is replaced (one `reason="crash"` reload, /ready 200, as many workers as
+ *   before) and 200s come back.
+ * - `engine-ceiling`: no HTTP. The pipeline alone, in this process, on 1,000 of the same tweets: one tweet
+ *   per call on one session with the naive server's threads (what it computes per request), against windows
+ *   of 32 tweets in arrival order on lengua serve's workers (what its batches compute). Their ratio is the
+ *   most any batching server could gain over one call per request on this model and machine, were HTTP free:
+ *   it tells how far the `p99<=50ms` goal is from what the arithmetic allows.
  *
  * Before every measurement the bench waits until both servers use no CPU: a server keeps computing requests
  * whose clients went away (the naive one runs every request it took), and that must not land on the next step.
  *
- *   npm run bench -- serve [--duration 10] [--soak 100000] [--skip-soak] [--threads 2] [--config small]
+ *   npm run bench -- serve [--duration 10] [--soak 100000] [--skip-soak] [--threads 2] [--workers N] [--config small]
  *                          [--overload-connections 512] [--overload-max-concurrent 32]
  *
- * Flags of the child modes (internal): --naive-child SPEC, --inproc-child SPEC.
+ * Flag of the child mode (internal): --naive-child SPEC.
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -92,51 +96,6 @@ async function naiveChild(spec: NaiveSpec): Promise<number> {
   return 0;
 }
 
-interface InprocSpec {
-  dir: string;
-  threads: number;
-  /** --max-wait-ms (default the server's). */
-  maxWaitMs?: number;
-}
-
-type ToInproc = { type: 'kill-worker'; when: 'busy' | 'idle' };
-type FromInproc = { type: 'killed'; pending: number; queued: number; found: boolean };
-
-/**
- * `lengua serve`'s server built in this process (LenguaServer.create, as src/cli/serve.ts builds it), so that
- * a message from the parent can end the model's worker thread the way src/serve/lifecycle.test.ts does.
- */
-async function inprocChild(spec: InprocSpec): Promise<number> {
-  const { LenguaServer } = await import('../src/serve/server.js');
-  const server = await LenguaServer.create({
-    models: [{ name: 'm', source: spec.dir }], numThreads: spec.threads, host: '127.0.0.1', port: 0,
-    ...(spec.maxWaitMs !== undefined ? { batcher: { maxWaitMs: spec.maxWaitMs } } : {}),
-  });
-  const url = await server.listen();
-  const kill = async (when: ToInproc['when']): Promise<void> => {
-    const model = server.ctx.slot('m').current;
-    // 'busy': a batch is in the worker (accepted requests are not all queued); 'idle': requests are accepted
-    // but none is in the worker (a batch waits for company). Polled between I/O events, 3 s at most.
-    const found = (): boolean => (when === 'busy' ? model.batcher.pending > model.batcher.depth : model.batcher.pending > 0 && model.batcher.pending === model.batcher.depth);
-    const until = performance.now() + 3000;
-    while (!found() && performance.now() < until) await new Promise((r) => setImmediate(r));
-    const pending = model.batcher.pending;
-    const queued = model.batcher.depth;
-    const moment = found();
-    // What a crash of the ONNX Runtime thread looks like to the server: the worker is gone.
-    const pipe = model.pipe as unknown as { session: { worker: { terminate(): Promise<number> } } };
-    await pipe.session.worker.terminate();
-    process.send!({ type: 'killed', pending, queued, found: moment } satisfies FromInproc);
-  };
-  process.on('message', (m: ToInproc) => {
-    if (m.type === 'kill-worker') void kill(m.when);
-  });
-  process.stdout.write(`${url}\n`);
-  await new Promise<void>((done) => process.once('SIGTERM', () => done()));
-  await server.close();
-  process.disconnect();
-  return 0;
-}
 
 // ---------------------------------------------------------------- server children
 
@@ -153,8 +112,8 @@ class ServerChild {
     proc.once('exit', (code, signal) => { this.exitStatus = code ?? signal ?? undefined; });
   }
 
-  static async start(name: string, args: string[], ipc = false): Promise<ServerChild> {
-    const proc = spawn(process.execPath, args, { cwd: repo, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+  static async start(name: string, args: string[]): Promise<ServerChild> {
+    const proc = spawn(process.execPath, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
     createInterface({ input: proc.stderr! }).on('line', (l) => {
       tail.push(l);
@@ -205,10 +164,20 @@ class ServerChild {
 // ---------------------------------------------------------------- measurements
 
 /** VmRSS of a process, in MiB (NaN once it is gone). */
+/** The child processes of `pid` (Linux /proc). */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter((x) => x.trim() !== '').map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** VmRSS of `pid` and every process below it (a server's model workers are child processes), in MB. */
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? NaN : Number(m[1]) / 1024;
+    return (m === null ? NaN : Number(m[1]) / 1024) + childPids(pid).reduce((sum, c) => sum + rssMb(c), 0);
   } catch {
     return NaN;
   }
@@ -435,47 +404,44 @@ function table(rows: Row[]): string {
 }
 
 /**
- * Ends the model's worker while a server built in-process (`--inproc-child`) is under load: `idle` between
- * batches (8 connections), `busy` while a batch computes (64). Passes when the server stays up, every non-200 is a 503, no
- * socket fails, the model is replaced (one `reason="crash"` reload, /ready 200) and 200s come back.
+ * Kills a model worker of `lengua serve` (a child process of the server: `--isolation process`, the default)
+ * with SIGKILL while the server is under load, from outside, as a crash or an out-of-memory kill would end
+ * it. `busy`: 64 connections, and the worker is stopped (SIGSTOP) 300 ms before the kill, so a batch is
+ * surely inside it when it dies (the load never lets it sit idle that long). `idle`: 8 connections and
+ * batches that wait 300 ms for company, so the worker is idle most of the time. Passes when the server stays
+ * up, every non-200 is a 503, no socket fails, the model is replaced (one `reason="crash"` reload, /ready
+ * 200) and 200s come back; `busy` must also have given 503s (its batch died with the worker).
  */
-async function killWorker(when: 'idle' | 'busy', dir: string, threads: number, duration: number, bodies: string[],
-  start: (name: string, args: string[], ipc: boolean) => Promise<ServerChild>, settle: () => Promise<void>): Promise<Row> {
+async function killWorker(when: 'idle' | 'busy', dir: string, duration: number, bodies: string[],
+  start: (name: string, args: string[]) => Promise<ServerChild>, args: (dir: string, extra: string[]) => string[], settle: () => Promise<void>): Promise<Row> {
   const config = when === 'busy' ? 'kill-worker-mid-batch' : 'kill-worker-between-batches';
-  // At 64 connections the next batch starts as the previous one ends (the queue filled meanwhile), and with
-  // the default --max-wait-ms of 2 a moment between batches is rarely seen from outside the batcher. Between
-  // batches is therefore measured as src/serve/lifecycle.test.ts does it: 8 connections and batches that
-  // wait 300 ms for company, so requests are queued and none is in the worker most of the time.
   const connections = when === 'busy' ? 64 : 8;
-  const spec: InprocSpec = { dir, threads, ...(when === 'idle' ? { maxWaitMs: 300 } : {}) };
-  const s = await start(`lengua-inproc-${when}`, ['--import', 'tsx', join(here, 'run.ts'), 'serve', '--inproc-child', JSON.stringify(spec)], true);
+  const extra = when === 'idle' ? ['--max-wait-ms', '300'] : [];
+  const s = await start(`lengua-kill-${when}`, args(dir, extra));
   await load(s.url, bodies, { connections: 64, duration: 3 });
   await settle();
   let killedAt = NaN;
-  let killed: FromInproc | null = null;
+  let victim: number | null = null;
+  const workersBefore = childPids(s.pid);
   const r = await load(s.url, bodies, {
     connections, duration, timeline: true,
     during: async (t0) => {
       await sleep(0.3 * duration * 1000);
-      // The reply, or null when the server process dies instead.
-      const reply = new Promise<FromInproc | null>((done) => {
-        s.proc.once('message', (m: FromInproc) => done(m));
-        s.proc.once('exit', () => done(null));
-      });
+      victim = workersBefore[0] ?? null;
+      if (victim === null) return;
+      if (when === 'busy') {
+        process.kill(victim, 'SIGSTOP');
+        await sleep(300);
+      }
       killedAt = performance.now() - t0;
-      s.proc.send({ type: 'kill-worker', when } satisfies ToInproc);
-      killed = await reply;
+      process.kill(victim, 'SIGKILL');
     },
   });
-  const k = killed as FromInproc | null;
-  const at = k === null ? '' : ` ${k.found ? '' : `(NO ${when === 'busy' ? 'running batch' : 'moment between batches'} found in 3 s) `}with ${k.pending} requests accepted (${k.queued} queued, ${k.pending - k.queued} in the worker)`;
   if (!s.alive) {
-    // The whole server went down with its worker: report it, with what it said last.
-    process.stdout.write(`${config}: the server PROCESS DIED when its worker was ended (exit ${String(s.exitStatus)}); last stderr lines:\n${s.tail.slice(-3).join('\n')}\n`);
+    process.stdout.write(`${config}: the server PROCESS DIED when its worker was killed (exit ${String(s.exitStatus)}); last stderr lines:\n${s.tail.slice(-3).join('\n')}\n`);
     return {
-      bench: 'serve', config, reference: null, ratio: null, pass: false, inProcess: true, serverDied: true, exitStatus: s.exitStatus ?? null,
-      summary: `the server PROCESS DIED (${String(s.exitStatus)}) when the worker was ended${at} under ${connections} conn: "${s.tail.slice(-2).join(' ').slice(0, 200)}"; ` +
-        `${r.ok} x 200 before, then ${r.errors} socket errors`,
+      bench: 'serve', config, reference: null, ratio: null, pass: false, serverDied: true, exitStatus: s.exitStatus ?? null,
+      summary: `the server PROCESS DIED (${String(s.exitStatus)}) when worker ${String(victim)} was killed under ${connections} conn: "${s.tail.slice(-2).join(' ').slice(0, 200)}"; ${r.ok} x 200 before, then ${r.errors} socket errors`,
       stderrTail: s.tail.slice(-10), ...stripTimeline(r),
     };
   }
@@ -487,19 +453,54 @@ async function killWorker(when: 'idle' | 'busy', dir: string, threads: number, d
   const others = Object.entries(r.statuses).filter(([c]) => c !== '200' && c !== '503');
   const ready = await getJson(`${s.url}/ready`);
   const crashReloads = metric((await getJson(`${s.url}/metrics`)).text, 'lengua_model_reloads_total', 'model="m",reason="crash"');
+  const workersAfter = childPids(s.pid);
   const n503 = r.statuses['503'] ?? 0;
-  const pass = k?.found === true && n503 > 0 && others.length === 0 && r.errors === 0 && ready.status === 200 && crashReloads === 1 && okAfter > 0;
+  const pass = victim !== null && (when === 'idle' || n503 > 0) && others.length === 0 && r.errors === 0 && ready.status === 200 && crashReloads === 1 && okAfter > 0 &&
+    workersAfter.length === workersBefore.length && !workersAfter.includes(victim);
   const window = failedAt.length > 0 ? `${r1(failedAt[0]! - killedAt)}..${r1(lastFail - killedAt)} ms after the kill` : 'none';
   const exit = await s.stop();
-  const summary = `worker ended under ${connections} conn${spec.maxWaitMs !== undefined ? ` (--max-wait-ms ${spec.maxWaitMs})` : ''}${at}: ${n503} x 503 (${window}), other non-200 ${others.length === 0 ? 'none' : JSON.stringify(Object.fromEntries(others))}, ` +
-    `${r.errors} socket errors; 200s again from +${r1(firstOkAfter - killedAt)} ms (${okAfter} after the last 503); /ready ${ready.status}, crash reloads ${crashReloads}, exit ${exit}`;
+  const summary = `worker process ${String(victim)} of ${workersBefore.length} killed (SIGKILL${when === 'busy' ? ', stopped 300 ms before so a batch was inside' : ''}) under ${connections} conn${extra.length > 0 ? ` (${extra.join(' ')})` : ''}: ` +
+    `${n503} x 503 (${window}), other non-200 ${others.length === 0 ? 'none' : JSON.stringify(Object.fromEntries(others))}, ${r.errors} socket errors; ` +
+    `200s again from +${r1(firstOkAfter - killedAt)} ms (${okAfter} after the last 503); /ready ${ready.status}, crash reloads ${crashReloads}, workers after ${workersAfter.length}, exit ${exit}`;
   process.stdout.write(`${config}: ${brief(r)}; ${summary}\n`);
   return {
-    bench: 'serve', config, reference: null, ratio: null, pass, inProcess: true, summary,
-    acceptedAtKill: k?.pending ?? null, queuedAtKill: k?.queued ?? null, answered503: n503,
+    bench: 'serve', config, reference: null, ratio: null, pass, summary, answered503: n503,
     first503MsAfterKill: r1((failedAt[0] ?? NaN) - killedAt), last503MsAfterKill: r1(lastFail - killedAt), firstOkMsAfterKill: r1(firstOkAfter - killedAt), okAfter503s: okAfter,
     readyStatus: ready.status, crashReloads, exitCode: exit, ...stripTimeline(r),
   };
+}
+
+/** See `engine-ceiling` in the header: tweets/s of one call per tweet against arrival-order windows of 32 on the workers. */
+async function engineCeiling(dir: string, tweets: string[], threads: number, workers: number, workerThreads: number): Promise<Row> {
+  const { pipeline } = await import('../src/infer/index.js');
+  const texts = tweets.slice(0, 1000);
+  const single = await pipeline('text-classification', dir, { numThreads: threads });
+  const pool = await Promise.all(Array.from({ length: workers }, () => pipeline('text-classification', dir, { numThreads: workerThreads })));
+  const best = { single: 0, batched: 0 };
+  try {
+    for (let round = 0; round < 3; round++) {
+      let t0 = performance.now();
+      for (const t of texts) await single(t);
+      best.single = Math.max(best.single, texts.length / ((performance.now() - t0) / 1000));
+      t0 = performance.now();
+      let next = 0;
+      await Promise.all(pool.map(async (p) => {
+        while (next < texts.length) {
+          const from = next;
+          next += 32;
+          await p(texts.slice(from, from + 32));
+        }
+      }));
+      best.batched = Math.max(best.batched, texts.length / ((performance.now() - t0) / 1000));
+    }
+  } finally {
+    await single.dispose();
+    await Promise.all(pool.map((p) => p.dispose()));
+  }
+  const ratio = Number((best.batched / best.single).toFixed(3));
+  const summary = `no HTTP: ${r1(best.batched)} tweets/s in windows of 32 on ${workers} × ${workerThreads}-thread sessions, ${r1(best.single)} tweets/s one per call on one ${threads}-thread session (best of 3): ${ratio}x is the most batching can gain here`;
+  process.stdout.write(`engine-ceiling ${summary}\n`);
+  return { bench: 'serve', config: 'engine-ceiling', reference: null, ratio: null, pass: true, summary, batchedPerS: r1(best.batched), singlePerS: r1(best.single), ceiling: ratio };
 }
 
 function posInt(argv: string[], name: string, dflt: string): number {
@@ -511,8 +512,6 @@ function posInt(argv: string[], name: string, dflt: string): number {
 export async function main(argv: string[]): Promise<number> {
   const naiveAt = argv.indexOf('--naive-child');
   if (naiveAt >= 0) return naiveChild(JSON.parse(argv[naiveAt + 1]!) as NaiveSpec);
-  const inprocAt = argv.indexOf('--inproc-child');
-  if (inprocAt >= 0) return inprocChild(JSON.parse(argv[inprocAt + 1]!) as InprocSpec);
 
   const duration = posInt(argv, 'duration', '10');
   const soak = posInt(argv, 'soak', '100000');
@@ -526,15 +525,21 @@ export async function main(argv: string[]): Promise<number> {
 
   const load0 = loadavg();
   process.stdout.write(`serve bench: ${configName} (${shape.layers} layers × ${shape.hidden}), ${threads} ORT threads per server, ${duration} s per step; load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
+
   const root = mkdtempSync(join(tmpdir(), 'lengua-bench-serve-'));
   const children: ServerChild[] = [];
-  const start = async (name: string, args: string[], ipc = false): Promise<ServerChild> => {
-    const c = await ServerChild.start(name, args, ipc);
+  const start = async (name: string, args: string[]): Promise<ServerChild> => {
+    const c = await ServerChild.start(name, args);
     children.push(c);
     return c;
   };
+  // The same CPU budget as the naive server's: `threads` cores, as lengua serve shares them by default
+  // (a single-thread worker per core, at most 4; src/serve/models.ts defaultParallelism).
+  const workers = posInt(argv, 'workers', String(Math.min(4, threads)));
+  const workerThreads = Math.max(1, Math.floor(threads / workers));
+  process.stdout.write(`lengua serve: ${workers} worker process(es) × ${workerThreads} thread(s); naive: one session × ${threads} threads\n`);
   const lenguaArgs = (dir: string, extra: string[] = []): string[] =>
-    [join(repo, 'bin', 'lengua.js'), 'serve', '--model', `m=${dir}`, '--port', '0', '--threads', String(threads), ...extra];
+    [join(repo, 'bin', 'lengua.js'), 'serve', '--model', `m=${dir}`, '--port', '0', '--workers', String(workers), '--threads', String(workerThreads), ...extra];
   const rows: Row[] = [];
   const settle = (): Promise<void> => quiesce(children.filter((c) => c.alive).map((c) => c.pid));
   try {
@@ -616,6 +621,8 @@ export async function main(argv: string[]): Promise<number> {
       steps: stepList(lSteps), referenceSteps: stepList(nSteps), threads, durationS: duration,
     });
     process.stdout.write(`naive server stopped (exit ${await naive.stop()})\n`);
+    await settle();
+    rows.push(await engineCeiling(dir, tweets, threads, workers, workerThreads));
 
     // A new version promoted three times while 64 connections load the server.
     const reloads: Array<{ status: number; ms: number }> = [];
@@ -723,9 +730,8 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
 
-    // The worker ended between batches (what src/serve/lifecycle.test.ts does), then mid-batch, each in a
-    // server built in-process by a child of this bench (see the header).
-    for (const when of ['idle', 'busy'] as const) rows.push(await killWorker(when, dir, threads, duration, bodies, start, settle));
+    // A worker process killed between batches, then mid-batch.
+    for (const when of ['idle', 'busy'] as const) rows.push(await killWorker(when, dir, duration, bodies, start, lenguaArgs, settle));
   } finally {
     for (const c of children) await c.stop();
     rmSync(root, { recursive: true, force: true });

@@ -19,6 +19,8 @@ interface ServeFlags {
   host: string;
   port: string;
   threads?: string;
+  workers?: string;
+  isolation?: 'thread' | 'process';
   dtype?: 'fp32' | 'q8';
   maxBatchTokens: string;
   maxBatchRequests: string;
@@ -86,7 +88,9 @@ export function register(program: Command): void {
     .option('--task <name=task>', `the task of a model when config.json does not tell it (${PIPELINE_TASKS.join(', ')})`, collect, [])
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
-    .option('--threads <n>', 'ONNX Runtime threads per model (default $LENGUA_NUM_THREADS, else 2)')
+    .option('--workers <n>', 'ONNX Runtime sessions per model, each in its worker thread running its own batch (default: one per core, at most 4)')
+    .addOption(new Option('--isolation <where>', 'where each worker runs: a child process (a crash ends only that worker, which is replaced) or a thread (lighter; a native crash ends the server)').choices(['process', 'thread']).default('process'))
+    .option('--threads <n>', 'ONNX Runtime threads per worker (default $LENGUA_NUM_THREADS, else the cores shared among the workers)')
     .addOption(new Option('--dtype <dtype>', 'weights to load: fp32 (onnx/model.onnx) or q8 (onnx/model_quantized.onnx)').choices(['fp32', 'q8']))
     .option('--max-batch-tokens <n>', 'tokens per batch', String(DEFAULT_BATCHER.maxBatchTokens))
     .option('--max-batch-requests <n>', 'inputs per batch', String(DEFAULT_BATCHER.maxBatchRequests))
@@ -118,6 +122,8 @@ export function register(program: Command): void {
         host: flags.host,
         port: int(flags.port, '--port', 0, 65535),
         ...(flags.threads !== undefined ? { numThreads: int(flags.threads, '--threads', 1, 1024) } : {}),
+        ...(flags.workers !== undefined ? { workers: int(flags.workers, '--workers', 1, 64) } : {}),
+        ...(flags.isolation !== undefined ? { isolation: flags.isolation } : {}),
         ...(flags.dtype !== undefined ? { dtype: flags.dtype } : {}),
         batcher: {
           maxBatchTokens: int(flags.maxBatchTokens, '--max-batch-tokens', 1, 10_000_000),

@@ -16,5 +16,7 @@ export type { FeatureExtractionOptions, Pooling } from './feature-extraction.js'
 export { ZeroShotClassificationPipeline } from './zero-shot-classification.js';
 export type { ZeroShotClassificationOptions, ZeroShotClassificationOutput } from './zero-shot-classification.js';
 export { OnnxSession, defaultNumThreads } from './session.js';
+export { ISOLATIONS } from './worker-host.js';
+export type { Isolation } from './worker-host.js';
 export { registerOnnxExporter, onnxExporter, resolveOnnxModel, onnxCacheDir, ONNX_FILES } from './model-folder.js';
 export type { OnnxExporter, OnnxExportTask, OnnxDtype, ModelSource, ModelSourceOptions } from './model-folder.js';

@@ -142,6 +142,27 @@ test('ONNX Runtime computes in the worker: the main event loop keeps turning dur
   }
 });
 
+test("isolation 'process': the session runs in a child process with the same outputs; a killed child fails its calls with a clear error", { skip }, async () => {
+  const texts = ['a fine day', 'a long and rather bad afternoon, all things told'];
+  const inThread = await pipeline('text-classification', exported, { numThreads: 1 });
+  const inProcess = await pipeline('text-classification', exported, { numThreads: 1, isolation: 'process' });
+  try {
+    assert.deepEqual(await inProcess(texts, { topK: null }), await inThread(texts, { topK: null }));
+    const worker = (inProcess as unknown as { session: { worker: { pid: number; isolation: string } } }).session.worker;
+    assert.equal(worker.isolation, 'process');
+    process.kill(worker.pid, 'SIGKILL');
+    for (let i = 0; i < 200 && inProcess.alive; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(inProcess.alive, false);
+    await assert.rejects(inProcess('x'), /ONNX Runtime worker stopped \(killed by SIGKILL\)/);
+    // This process is unharmed.
+    assert.equal((await inThread('x')).length, 1);
+  } finally {
+    await inThread.dispose();
+    await inProcess.dispose();
+  }
+  await assert.rejects(pipeline('text-classification', exported, { isolation: 'fork' as never }), (e: unknown) => e instanceof LenguaError && e.field === 'isolation');
+});
+
 test("pipeline('text-generation') gives generation/'s pipeline: greedy ids as that pipeline makes them", { skip }, async () => {
   const out = join(root, 'gpt2');
   await exportToOnnx(golden('fixtures', 'gpt2-synth-lm'), out, { threads: 1, task: 'text-generation' });

@@ -1,14 +1,14 @@
 /**
- * Worker of OnnxSession: holds one ONNX Runtime InferenceSession and runs it on the batches it is sent,
- * one at a time. ORT's `run()` computes on the calling thread in onnxruntime-node, so running it here
- * keeps the main thread's event loop free while a batch computes.
+ * Worker of OnnxSession (a worker thread or a child process, see worker-host.ts): holds one ONNX Runtime
+ * InferenceSession and runs it on the batches it is sent, one at a time. ORT's `run()` computes on the
+ * calling thread in onnxruntime-node, so running it here keeps the owner's event loop free while a batch
+ * computes.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { WorkerReply, WorkerRequest, WorkerStart } from './session-protocol.js';
+import { hostPort } from './worker-host.js';
 
-const start = workerData as WorkerStart;
-const port = parentPort!;
+const { start, ...port } = await hostPort<WorkerStart>();
 
 async function main(): Promise<void> {
   let session: ort.InferenceSession;
@@ -21,13 +21,13 @@ async function main(): Promise<void> {
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    port.postMessage({ type: 'failed', message: (err as Error).message } satisfies WorkerReply);
+    port.post({ type: 'failed', message: (err as Error).message } satisfies WorkerReply);
     return;
   }
-  port.postMessage({ type: 'loaded', inputNames: [...session.inputNames], outputNames: [...session.outputNames] } satisfies WorkerReply);
+  port.post({ type: 'loaded', inputNames: [...session.inputNames], outputNames: [...session.outputNames] } satisfies WorkerReply);
   // Requests are queued and run in order: one session, one batch at a time (its threads are the parallelism).
   let chain = Promise.resolve();
-  port.on('message', (m: WorkerRequest) => {
+  port.onMessage((m: WorkerRequest) => {
     chain = chain.then(async () => {
       try {
         const feeds: Record<string, ort.Tensor> = {};
@@ -42,9 +42,9 @@ async function main(): Promise<void> {
           outputs[name] = { data, dims: [...t.dims] };
           transfer.push(data.buffer as ArrayBuffer);
         }
-        port.postMessage({ type: 'result', id: m.id, outputs } satisfies WorkerReply, transfer);
+        port.post({ type: 'result', id: m.id, outputs } satisfies WorkerReply, transfer);
       } catch (err) {
-        port.postMessage({ type: 'error', id: m.id, message: (err as Error).message } satisfies WorkerReply);
+        port.post({ type: 'error', id: m.id, message: (err as Error).message } satisfies WorkerReply);
       }
     });
   });

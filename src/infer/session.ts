@@ -1,12 +1,13 @@
 /**
- * OnnxSession: one ONNX Runtime session in its own worker thread, created once and reused for every
- * batch of the pipeline that owns it. The worker keeps the process alive only while a batch is in
- * flight, so a pipeline left open never holds a script from exiting; `dispose()` ends it.
+ * OnnxSession: one ONNX Runtime session in its own worker (a thread, or a child process: worker-host.ts),
+ * created once and reused for every batch of the pipeline that owns it. The worker keeps the process
+ * alive only while a batch is in flight, so a pipeline left open never holds a script from exiting;
+ * `dispose()` ends it.
  */
 import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { LenguaError } from '../errors.js';
 import type { WorkerReply, WorkerRequest, WorkerStart } from './session-protocol.js';
+import { startWorkerHost, type Isolation, type WorkerHost } from './worker-host.js';
 
 // onnxruntime-node's Linux library starts a telemetry client (its collector is Microsoft's) unless this is
 // set: inference here must not reach out. Set before any worker loads ONNX Runtime; a user's value wins.
@@ -34,26 +35,17 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-function startWorker(start: WorkerStart): Worker {
-  const ts = import.meta.url.endsWith('.ts');
-  const url = new URL(`./session-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
-  // From the sources the worker loads TypeScript through tsx's API: a worker inherits no module hooks.
-  return ts
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: start })
-    : new Worker(url, { workerData: start });
-}
-
 export class OnnxSession {
   readonly file: string;
   readonly threads: number;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  private readonly worker: Worker;
+  private readonly worker: WorkerHost;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failure: Error | null = null;
 
-  private constructor(file: string, threads: number, worker: Worker, inputNames: string[], outputNames: string[]) {
+  private constructor(file: string, threads: number, worker: WorkerHost, inputNames: string[], outputNames: string[]) {
     this.file = file;
     this.threads = threads;
     this.worker = worker;
@@ -69,17 +61,17 @@ export class OnnxSession {
       else p.reject(new LenguaError(`ONNX Runtime failed on a batch: ${m.message}`, { file: this.file }));
     });
     worker.on('error', (err) => this.fail(new LenguaError(`the ONNX Runtime worker failed: ${err.message}`, { file: this.file }, { cause: err })));
-    worker.on('exit', (code) => this.fail(new LenguaError(`the ONNX Runtime worker stopped (exit code ${code})`, { file: this.file })));
+    worker.on('exit', (how: string) => this.fail(new LenguaError(`the ONNX Runtime worker stopped (${how})`, { file: this.file })));
     worker.unref();
   }
 
-  /** Starts a worker and loads `file` there with `threads` intra-op threads. */
-  static async create(file: string, threads: number): Promise<OnnxSession> {
+  /** Starts a worker (a thread unless `isolation` says process) and loads `file` there with `threads` intra-op threads. */
+  static async create(file: string, threads: number, isolation: Isolation = 'thread'): Promise<OnnxSession> {
     checkThreads(threads, 'numThreads');
     if (!existsSync(file)) throw new LenguaError('no ONNX file here', { file });
-    const worker = startWorker({ file, threads });
+    const worker = startWorkerHost(import.meta.url, 'session-worker', { file, threads } satisfies WorkerStart, isolation);
     const loaded = await new Promise<{ inputNames: string[]; outputNames: string[] }>((resolve, reject) => {
-      const onExit = (code: number): void => reject(new LenguaError(`the ONNX Runtime worker stopped while loading (exit code ${code})`, { file }));
+      const onExit = (how: string): void => reject(new LenguaError(`the ONNX Runtime worker stopped while loading (${how})`, { file }));
       worker.once('error', (err) => reject(new LenguaError(`the ONNX Runtime worker failed while loading: ${err.message}`, { file }, { cause: err })));
       worker.once('exit', onExit);
       worker.on('message', function first(m: WorkerReply) {
@@ -104,7 +96,7 @@ export class OnnxSession {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
       const transfer = Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer);
-      this.worker.postMessage({ id, feeds, outputs } satisfies WorkerRequest, transfer);
+      this.worker.post({ id, feeds, outputs } satisfies WorkerRequest, transfer);
     });
   }
 

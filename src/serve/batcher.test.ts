@@ -79,3 +79,27 @@ test('a failed batch rejects each of its requests with the error; the queue goes
   await assert.rejects(first, /boom/);
   assert.equal(await second, 'y');
 });
+
+test('concurrency: that many batches run at once, never more, and the queue goes on as each ends', async () => {
+  let running = 0;
+  let most = 0;
+  const gates: Array<() => void> = [];
+  const batcher = new Batcher<string, string>(async (inputs) => {
+    running++;
+    most = Math.max(most, running);
+    await new Promise<void>((r) => gates.push(r));
+    running--;
+    return inputs;
+  }, { maxBatchTokens: 100, maxBatchRequests: 1, maxConcurrentRequests: 10, maxWaitMs: 0, concurrency: 2 });
+  const out = Promise.all(['a', 'b', 'c', 'd'].map((x) => batcher.submit({ input: x, cost: 1, group: 'g' })));
+  // Two batches start at once; the third waits for a free runner.
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(gates.length, 2);
+  assert.equal(batcher.depth, 2);
+  while (gates.length > 0 || batcher.depth > 0 || running > 0) {
+    gates.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(await out, ['a', 'b', 'c', 'd']);
+  assert.equal(most, 2);
+});

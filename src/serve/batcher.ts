@@ -1,8 +1,9 @@
 /**
  * Dynamic batching: requests for one model wait in a queue and leave it in batches formed by a token
  * budget and a request count, as Text Embeddings Inference forms them (`--max-batch-tokens`,
- * `--max-batch-requests`, `--max-concurrent-requests`). A batch starts when the previous one is done and
- * either the budget is full or the oldest request has waited `maxWaitMs`. Requests whose client went
+ * `--max-batch-requests`, `--max-concurrent-requests`). A batch starts when a runner is
+ * free (`concurrency` batches run at once, one per model worker) and either the budget is full or the
+ * oldest request has waited `maxWaitMs`. Requests whose client went
  * away or whose deadline passed leave the queue without running.
  */
 import { HttpError } from './errors.js';
@@ -16,6 +17,8 @@ export interface BatcherOptions {
   maxConcurrentRequests: number;
   /** How long the oldest queued request may wait for others to join its batch. */
   maxWaitMs: number;
+  /** Batches running at once (the model's workers; default 1). */
+  concurrency?: number;
 }
 
 export const DEFAULT_BATCHER: BatcherOptions = { maxBatchTokens: 16_384, maxBatchRequests: 64, maxConcurrentRequests: 512, maxWaitMs: 2 };
@@ -92,7 +95,7 @@ export class Batcher<I, O> {
   }
 
   private schedule(): void {
-    if (this.running > 0 || this.queue.length === 0) return;
+    if (this.running >= (this.options.concurrency ?? 1) || this.queue.length === 0) return;
     const oldest = this.queue[0]!;
     const wait = oldest.enqueued + this.options.maxWaitMs - Date.now();
     const full = this.queue.length >= this.options.maxBatchRequests || this.queue.reduce((s, q) => s + q.cost, 0) >= this.options.maxBatchTokens;
@@ -149,5 +152,7 @@ export class Batcher<I, O> {
         this.running--;
         this.schedule();
       });
+    // Another runner may be free for what is left.
+    this.schedule();
   }
 }

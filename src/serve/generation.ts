@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TextGenerationCallOptions, TextGenerationOutput, StreamedToken } from '../infer/index.js';
 import { withDeadline, type ServeContext } from './context.js';
 import { HttpError } from './errors.js';
-import type { ModelSlot } from './models.js';
+import type { GenerationJob, ModelSlot } from './models.js';
 
 type Params = Record<string, unknown>;
 
@@ -94,7 +94,7 @@ export async function generate(ctx: ServeContext, slot: ModelSlot, prompt: strin
   checkQueue(slot);
   const promptTokens = model.tokenizer.encode(prompt, { addSpecialTokens: false }).ids.length;
   const { signal, deadline } = ctx.lifetime(request, reply);
-  const job = (): Promise<unknown> => model.pipe.run(prompt, { ...options, signal });
+  const job: GenerationJob = (pipe) => pipe.run(prompt, { ...options, signal });
   const out = (await ctx.guard(slot, model, withDeadline(model.batcher.submit({ input: job, cost: promptTokens, group: 'generate', signal, deadline }), deadline))) as TextGenerationOutput[];
   const full = options.returnFullText !== false;
   const texts = out.map((o) => o.generated_text);
@@ -122,9 +122,9 @@ export function generateStream(
   const promptTokens = model.tokenizer.encode(prompt, { addSpecialTokens: false }).ids.length;
   const { signal, deadline } = ctx.lifetime(request, reply);
   const body = new PassThrough();
-  const job = async (): Promise<unknown> => {
+  const job: GenerationJob = async (pipe) => {
     let n = 0;
-    const stream = (model.pipe as unknown as { stream(t: string, o: TextGenerationCallOptions): AsyncGenerator<StreamedToken> }).stream(prompt, { ...options, signal });
+    const stream = (pipe as unknown as { stream(t: string, o: TextGenerationCallOptions): AsyncGenerator<StreamedToken> }).stream(prompt, { ...options, signal });
     for await (const t of stream) {
       if (t.token !== null) n++;
       if (t.text !== '') body.write(format({ text: t.text, done: false, promptTokens, completionTokens: n }));

@@ -1,5 +1,6 @@
 // The server under stress on loopback: a full queue answers 429 with Retry-After, a version swapped in
-// under load fails no request, a dead worker gives 503s and is replaced, a close finishes
+// under load fails no request, a dead worker (ended while its requests wait, killed during a batch, or
+// found dead while idle) gives 503s and is replaced, a close finishes
 // what it accepted, a timeout answers 504.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,21 +61,57 @@ test('a new version swapped in under load fails no request; later requests see t
   });
 });
 
-// The worker is ended while the requests wait for their batch. Ending it during a native ONNX Runtime
-// run aborts the whole process (onnxruntime-node throws from native code; measured in bench serve), so
-// that case cannot be survived in-process: it would need sessions in child processes.
-test('a worker that dies with requests queued: they get 503, the server stays up and replaces the model', { skip }, async () => {
-  // The batch waits up to 2 s for company, so all 8 requests are queued when the worker dies.
-  await withServer({ batcher: { maxWaitMs: 2000 } }, async (server, url) => {
-    const inFlight = Promise.all(Array.from({ length: 8 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
-    await until(() => server.ctx.slot('m').current.batcher.pending === 8);
-    // What a crash of the ONNX Runtime thread looks like to the server: the worker is gone.
-    const pipe = server.ctx.slot('m').current.pipe as unknown as { session: { worker: { terminate(): Promise<number> } } };
-    await pipe.session.worker.terminate();
+// The worker is ended while the requests wait for their batch. The next test kills one during a batch.
+for (const workers of [1, 2]) {
+  test(`a worker that dies with requests queued (${workers} per model): they get 503, the server stays up and replaces the model`, { skip }, async () => {
+    // The batch waits up to 2 s for company, so all 8 requests are queued when the worker dies.
+    await withServer({ workers, batcher: { maxWaitMs: 2000 } }, async (server, url) => {
+      const inFlight = Promise.all(Array.from({ length: 8 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
+      await until(() => server.ctx.slot('m').current.batcher.pending === 8);
+      // What a crash of the ONNX Runtime thread looks like to the server: a worker is gone. With two, the
+      // last one dies: the next batch takes it (an idle worker is taken from the end of the list).
+      const pipes = server.ctx.slot('m').current.pipes as unknown as Array<{ session: { worker: { terminate(): Promise<number> } } }>;
+      assert.equal(pipes.length, workers);
+      await pipes.at(-1)!.session.worker.terminate();
+      const codes = (await inFlight).map((r) => r.status);
+      assert.deepEqual(codes, Array(8).fill(503));
+      for (let i = 0; i < 100 && !server.ready; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(server.ready);
+      assert.equal(server.ctx.slot('m').current.pipes.length, workers);
+      const again = await Promise.all(Array.from({ length: 8 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
+      assert.deepEqual(again.map((r) => r.status), Array(8).fill(200));
+      assert.match(await (await fetch(`${url}/metrics`)).text(), /lengua_model_reloads_total\{model="m",reason="crash"\} 1/);
+    });
+  });
+}
+
+type Killable = { session: { worker: { pid: number | undefined; isolation: string } } };
+
+test('a worker process killed during a batch (SIGKILL): its requests get 503, the server stays up and replaces the model', { skip }, async () => {
+  await withServer({ workers: 1, batcher: { maxWaitMs: 0 } }, async (server, url) => {
+    const model = server.ctx.slot('m').current;
+    const { worker } = (model.pipes[0] as unknown as Killable).session;
+    assert.equal(worker.isolation, 'process');
+    // Frozen first, so the batch is surely inside the worker when it dies.
+    process.kill(worker.pid!, 'SIGSTOP');
+    const inFlight = Promise.all(Array.from({ length: 6 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
+    await until(() => model.batcher.pending === 6 && model.batcher.depth < 6);
+    process.kill(worker.pid!, 'SIGKILL');
     const codes = (await inFlight).map((r) => r.status);
-    assert.deepEqual(codes, Array(8).fill(503));
-    for (let i = 0; i < 100 && !server.ready; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(server.ready);
+    assert.ok(codes.every((c) => c === 503 || c === 200), codes.join(','));
+    assert.ok(codes.includes(503), codes.join(','));
+    await until(() => server.ctx.slot('m').current !== model && server.ready);
+    assert.equal((await postJson(`${url}/models/m`, { inputs: TEXT })).status, 200);
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /lengua_model_reloads_total\{model="m",reason="crash"\} 1/);
+  });
+});
+
+test('a worker that dies while idle is replaced before any request fails on it', { skip }, async () => {
+  await withServer({ workers: 2 }, async (server, url) => {
+    const first = server.ctx.slot('m').current;
+    await (first.pipes[0] as unknown as { session: { worker: { terminate(): Promise<number> } } }).session.worker.terminate();
+    await until(() => server.ctx.slot('m').current !== first && server.ready);
     assert.equal((await postJson(`${url}/models/m`, { inputs: TEXT })).status, 200);
     assert.match(await (await fetch(`${url}/metrics`)).text(), /lengua_model_reloads_total\{model="m",reason="crash"\} 1/);
   });

@@ -1,4 +1,4 @@
-// Server options on loopback: HTTPS with --tls-cert/--tls-key, CORS only for configured origins, request
+// Server options: default workers and threads per model; on loopback: HTTPS with --tls-cert/--tls-key, CORS only for configured origins, request
 // logs as JSON lines that are sampled and leave inputs and keys out unless asked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { skipWithoutGolden as skip } from '../testing/golden.js';
 import { useServedFixtures, postJson, startServer } from './testing.js';
+import { defaultParallelism } from './models.js';
 
 const fixtures = useServedFixtures(['seqcls']);
 
@@ -78,4 +79,14 @@ test('HTTPS with a certificate and key; CORS answers configured origins only', {
   } finally {
     await server.close();
   }
+});
+
+test('default workers and threads: a session per core up to 4, the cores shared; $LENGUA_NUM_THREADS or a flag fixes the threads', () => {
+  assert.deepEqual(defaultParallelism({}, 2, {}), { workers: 2, numThreads: 1 });
+  assert.deepEqual(defaultParallelism({}, 1, {}), { workers: 1, numThreads: 1 });
+  assert.deepEqual(defaultParallelism({}, 16, {}), { workers: 4, numThreads: 4 });
+  assert.deepEqual(defaultParallelism({}, 8, { LENGUA_NUM_THREADS: '4' }), { workers: 2, numThreads: 4 });
+  assert.deepEqual(defaultParallelism({ numThreads: 2 }, 2, {}), { workers: 1, numThreads: 2 });
+  assert.deepEqual(defaultParallelism({ workers: 3 }, 12, {}), { workers: 3, numThreads: 4 });
+  assert.throws(() => defaultParallelism({}, 2, { LENGUA_NUM_THREADS: 'many' }), /LENGUA_NUM_THREADS/);
 });

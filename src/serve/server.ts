@@ -11,11 +11,12 @@ import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { LenguaError } from '../errors.js';
+import type { Isolation } from '../infer/index.js';
 import { DEFAULT_BATCHER, type BatcherOptions } from './batcher.js';
 import { clientError, DEFAULT_LIMITS, ServeContext, type ServeLimits } from './context.js';
 import { HttpError, type ErrorBody } from './errors.js';
 import { ServerMetrics } from './metrics.js';
-import { LoadedModel, ModelSlot, type ServeTask } from './models.js';
+import { defaultParallelism, LoadedModel, ModelSlot, type ServeTask } from './models.js';
 import { registerHfRoutes } from './routes-hf.js';
 import { registerOpenAiRoutes } from './routes-openai.js';
 import { registerTeiRoutes } from './routes-tei.js';
@@ -45,8 +46,16 @@ export interface ServerOptions {
   maxPayloadBytes?: number;
   batcher?: Partial<BatcherOptions>;
   limits?: Partial<ServeLimits>;
-  /** ONNX Runtime threads per model. */
+  /** ONNX Runtime threads per worker (default: see defaultParallelism). */
   numThreads?: number;
+  /** Sessions per model, each running its own batch (default: see defaultParallelism). */
+  workers?: number;
+  /**
+   * Where each session runs (default `process`): a child process, so that a crash in ONNX Runtime, an
+   * out-of-memory kill or a SIGKILL ends only that worker and the server replaces it; or a worker thread
+   * (lighter, but a native crash takes the server down).
+   */
+  isolation?: Isolation;
   dtype?: 'fp32' | 'q8';
   tls?: { cert: string; key: string };
   /** Origins allowed by CORS; CORS is off without them. */
@@ -89,6 +98,7 @@ export class LenguaServer {
 
   private registry: Promise<Registry> | null = null;
   private watcher: NodeJS.Timeout | null = null;
+  private healthCheck: NodeJS.Timeout | null = null;
 
   private constructor(private readonly opts: ServerOptions) {
     this.resolveSource = opts.resolveSource ?? ((source) => (source.startsWith('registry:') ? this.fromRegistry(source) : folderResolver(source)));
@@ -153,6 +163,11 @@ export class LenguaServer {
    * loaded and swapped in as an admin reload would, without dropping a request.
    */
   private watch(): void {
+    // A worker that dies while idle is replaced now, not after a request has failed on it.
+    this.healthCheck = setInterval(() => {
+      for (const slot of this.ctx.slots.values()) if (!slot.current.alive) this.replaceDead(slot);
+    }, 200);
+    this.healthCheck.unref();
     const every = this.opts.watchIntervalMs ?? 1000;
     const followed = [...this.ctx.slots.values()].filter((s) => s.spec.source.startsWith('registry:') && !/@\d/.test(s.spec.source));
     if (every <= 0 || followed.length === 0) return;
@@ -185,8 +200,12 @@ export class LenguaServer {
     const { dir, version } = await this.resolveSource(spec.source);
     const model = await LoadedModel.load(name, version, dir, {
       ...(spec.task !== undefined ? { task: spec.task } : {}),
-      ...(this.opts.numThreads !== undefined ? { numThreads: this.opts.numThreads } : {}),
+      ...defaultParallelism({
+        ...(this.opts.numThreads !== undefined ? { numThreads: this.opts.numThreads } : {}),
+        ...(this.opts.workers !== undefined ? { workers: this.opts.workers } : {}),
+      }),
       ...(this.opts.dtype !== undefined ? { dtype: this.opts.dtype } : {}),
+      isolation: this.opts.isolation ?? 'process',
       batcher: this.batcher,
       onBatch: (m, s) => {
         const labels = { model: m.name, version: m.version };
@@ -372,6 +391,7 @@ export class LenguaServer {
     if (this.closing) return;
     this.closing = true;
     if (this.watcher !== null) clearInterval(this.watcher);
+    if (this.healthCheck !== null) clearInterval(this.healthCheck);
     await this.app.close();
     await Promise.all([...this.reloading.values()]);
     await Promise.all([...this.ctx.slots.values()].map((s) => s.close()));

@@ -85,7 +85,7 @@ export function useServedFixtures(which: Parameters<typeof buildServedFixtures>[
 
 /** A server on 127.0.0.1, a free port, one ONNX thread per model; `url` is its base. */
 export async function startServer(opts: ServerOptions): Promise<{ server: LenguaServer; url: string }> {
-  const server = await LenguaServer.create({ numThreads: 1, ...opts, host: '127.0.0.1', port: 0 });
+  const server = await LenguaServer.create({ numThreads: 1, workers: 1, ...opts, host: '127.0.0.1', port: 0 });
   const url = await server.listen();
   return { server, url };
 }

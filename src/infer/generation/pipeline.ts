@@ -13,11 +13,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { LenguaError } from '../../errors.js';
 import { DEFAULT_OPTIONAL_FILES, resolveModelDir, type ResolveOptions } from '../../hub/index.js';
 import { callable } from '../base.js';
 import { checkThreads, defaultNumThreads } from '../session.js';
+import { checkIsolation, startWorkerHost, type Isolation, type WorkerHost } from '../worker-host.js';
 import { checkOptions, type GenerationOptions } from './config.js';
 import { DECODER_FILE } from './onnx-decoder.js';
 import type { GeneratedRow, GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
@@ -25,6 +25,8 @@ import type { GeneratedRow, GenerationReply, GenerationRequest, GenerationWorker
 export interface TextGenerationPipelineOptions {
   /** ONNX Runtime intra-op threads (default $LENGUA_NUM_THREADS, else 2). */
   numThreads?: number;
+  /** Where the decoder runs: a worker thread (default) or a child process (a crash there ends only the worker). */
+  isolation?: Isolation;
   /** Hub resolution for a model id (revision, cacheDir, offline…). */
   resolve?: Omit<ResolveOptions, 'files' | 'optionalFiles' | 'weights'>;
 }
@@ -63,15 +65,6 @@ function workerError(m: { message: string; file?: string; field?: string }): Len
   return e;
 }
 
-function startWorker(start: GenerationWorkerStart): Worker {
-  const ts = import.meta.url.endsWith('.ts');
-  const url = new URL(`./worker.${ts ? 'ts' : 'js'}`, import.meta.url);
-  // From the sources the worker loads TypeScript through tsx's API: a worker inherits no module hooks.
-  return ts
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: start })
-    : new Worker(url, { workerData: start });
-}
-
 /** An exported folder, or a Hub id resolved to one (config, tokenizer files and the merged decoder). */
 export async function resolveGenerationFolder(model: string, opts: TextGenerationPipelineOptions['resolve'] = {}): Promise<string> {
   if (typeof model !== 'string' || model === '') throw new LenguaError('the model must be a folder or a Hub id', { field: 'model' });
@@ -94,7 +87,7 @@ export class TextGenerationPipeline {
   private constructor(
     readonly dir: string,
     readonly threads: number,
-    private readonly worker: Worker,
+    private readonly worker: WorkerHost,
   ) {
     worker.on('message', (m: GenerationReply) => {
       if (m.type === 'loaded' || m.type === 'failed') return;
@@ -110,7 +103,7 @@ export class TextGenerationPipeline {
       else p.reject(workerError(m));
     });
     worker.on('error', (err) => this.fail(new LenguaError(`the generation worker failed: ${err.message}`, { file: dir }, { cause: err })));
-    worker.on('exit', (code) => this.fail(new LenguaError(`the generation worker stopped (exit code ${code})`, { file: dir })));
+    worker.on('exit', (how: string) => this.fail(new LenguaError(`the generation worker stopped (${how})`, { file: dir })));
     worker.unref();
   }
 
@@ -118,9 +111,9 @@ export class TextGenerationPipeline {
   static async create(model: string, opts: TextGenerationPipelineOptions = {}): Promise<TextGenerationPipeline & TextGenerationPipeline['run']> {
     const threads = opts.numThreads === undefined ? defaultNumThreads() : checkThreads(opts.numThreads, 'numThreads');
     const dir = await resolveGenerationFolder(model, opts.resolve);
-    const worker = startWorker({ dir, threads });
+    const worker = startWorkerHost(import.meta.url, 'worker', { dir, threads } satisfies GenerationWorkerStart, opts.isolation === undefined ? 'thread' : checkIsolation(opts.isolation, 'isolation'));
     await new Promise<void>((res, rej) => {
-      const onExit = (code: number): void => rej(new LenguaError(`the generation worker stopped while loading (exit code ${code})`, { file: dir }));
+      const onExit = (how: string): void => rej(new LenguaError(`the generation worker stopped while loading (${how})`, { file: dir }));
       worker.once('error', (err) => rej(new LenguaError(`the generation worker failed while loading: ${err.message}`, { file: dir }, { cause: err })));
       worker.once('exit', onExit);
       worker.on('message', function first(m: GenerationReply) {
@@ -230,7 +223,7 @@ export class TextGenerationPipeline {
       };
       this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), ...(onTokens !== undefined ? { onTokens } : {}) });
       this.worker.ref();
-      this.worker.postMessage({ id, prompts, options: gen, stream } satisfies GenerationRequest);
+      this.worker.post({ id, prompts, options: gen, stream } satisfies GenerationRequest);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

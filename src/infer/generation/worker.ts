@@ -1,9 +1,8 @@
 /**
- * The generation worker: holds the tokenizer and the ONNX Runtime decoder of one folder and runs whole
+ * The generation worker (a worker thread or a child process, see ../worker-host.ts): holds the tokenizer and the ONNX Runtime decoder of one folder and runs whole
  * requests here, the decoding loop included (ORT's run() computes on the calling thread; a step per message
  * would cross threads twice per token). One request at a time, in arrival order; tokens are streamed back.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { LenguaError } from '../../errors.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/index.js';
 import { readConfigJson } from '../../hub/index.js';
@@ -12,9 +11,9 @@ import { modelGenerationOptions, OnnxCausalLm } from './onnx-decoder.js';
 import type { GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
 import { generate } from './search.js';
 import { TextStreamDecoder } from './stream-text.js';
+import { hostPort } from '../worker-host.js';
 
-const start = workerData as GenerationWorkerStart;
-const port = parentPort!;
+const { start, ...port } = await hostPort<GenerationWorkerStart>();
 
 function errorFields(err: unknown): { message: string; field?: string; file?: string } {
   if (err instanceof LenguaError) return { message: err.message, ...(err.field !== undefined ? { field: err.field } : {}), ...(err.file !== undefined ? { file: err.file } : {}) };
@@ -44,11 +43,11 @@ async function run(tok: PreTrainedTokenizer, model: OnnxCausalLm, defaults: Gene
     onTokens: m.stream
       ? (tokens) => {
           const texts = tokens.map((t, r) => (t === null ? null : decoders[r]!.push(t)));
-          port.postMessage({ type: 'tokens', id: m.id, tokens: [...tokens], texts } satisfies GenerationReply);
+          port.post({ type: 'tokens', id: m.id, tokens: [...tokens], texts } satisfies GenerationReply);
         }
       : undefined,
   });
-  port.postMessage({
+  port.post({
     type: 'done',
     id: m.id,
     rows: rows.map((r) => ({ ids: r.sequence, generatedIds: r.generated, text: tok.decode(r.generated, { skipSpecialTokens: true }), finishReason: r.finishReason })),
@@ -64,17 +63,17 @@ async function main(): Promise<void> {
     model = await OnnxCausalLm.load(start.dir, start.threads);
     defaults = modelGenerationOptions(start.dir, readConfigJson(start.dir).json);
   } catch (err) {
-    port.postMessage({ type: 'failed', ...errorFields(err) } satisfies GenerationReply);
+    port.post({ type: 'failed', ...errorFields(err) } satisfies GenerationReply);
     return;
   }
-  port.postMessage({ type: 'loaded' } satisfies GenerationReply);
+  port.post({ type: 'loaded' } satisfies GenerationReply);
   let chain = Promise.resolve();
-  port.on('message', (m: GenerationRequest) => {
+  port.onMessage((m: GenerationRequest) => {
     chain = chain.then(async () => {
       try {
         await run(tok, model, defaults, m);
       } catch (err) {
-        port.postMessage({ type: 'error', id: m.id, ...errorFields(err) } satisfies GenerationReply);
+        port.post({ type: 'error', id: m.id, ...errorFields(err) } satisfies GenerationReply);
       }
     });
   });
