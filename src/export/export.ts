@@ -12,7 +12,7 @@ import { resolveModelDir } from '../hub/index.js';
 import { completeTokenizerFolder } from '../text/index.js';
 import { LenguaError } from '../errors.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
-import { buildGraph, exportedModule, exportTaskOf, EXPORT_TASKS, MODEL_TASK, onnxFileOf, taskOfModel, type ExportTask, type GraphValue } from './families.js';
+import { buildGraph, EXPORTABLE, exportedModule, exportTaskOf, EXPORT_TASKS, MODEL_TASK, onnxFileOf, taskOfModel, type ExportTask, type GraphValue } from './families.js';
 import { validateExport, type ValidationReport } from './validate.js';
 import { exportQuantized, QUANTIZE_MODES, type QuantizedExport, type QuantizeMode } from './quantize.js';
 
@@ -117,6 +117,9 @@ function loadTaskFor(dir: string, task: 'auto' | ExportTask): { load: Task; task
   const config = readConfigFile(dir);
   const arch = config.architectures?.[0];
   const archTask = taskOfArchitecture(arch);
+  if (archTask !== null && !(Object.values(MODEL_TASK) as Task[]).includes(archTask)) {
+    throw new LenguaError(`${arch} has no ONNX export yet (exported: ${EXPORTABLE})`, { file: config.source, field: 'architectures' });
+  }
   if (archTask === null && task === 'auto') {
     throw new LenguaError(`config.json names no architecture the export knows (${arch ?? 'none'}): pass --task (${EXPORT_TASKS.join(' or ')})`, { file: config.source, field: 'architectures' });
   }

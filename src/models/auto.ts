@@ -21,6 +21,7 @@ import {
   type DistilBertForTokenClassification, type DistilBertModel,
 } from './distilbert/index.js';
 import { gpt2Family, type GPT2Config, type GPT2LMHeadModel, type GPT2Model } from './gpt2/index.js';
+import { t5Family, type T5Config, type T5ForConditionalGeneration } from './t5/index.js';
 
 /** Every family the Auto classes know, by `model_type`. A new family is a folder and a line here. */
 export const MODEL_FAMILIES = {
@@ -28,11 +29,12 @@ export const MODEL_FAMILIES = {
   roberta: robertaFamily,
   distilbert: distilbertFamily,
   gpt2: gpt2Family,
+  t5: t5Family,
 } as const satisfies Record<string, ModelFamily>;
 
 export type ModelType = keyof typeof MODEL_FAMILIES;
 export const MODEL_TYPES = Object.keys(MODEL_FAMILIES) as ModelType[];
-export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config;
+export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config | T5Config;
 export type { Task };
 
 function family(modelType: unknown, source: string): ModelFamily {
@@ -121,6 +123,7 @@ const AUTO_NAMES: Record<Task, string> = {
   'token-classification': 'AutoModelForTokenClassification',
   'masked-lm': 'AutoModelForMaskedLM',
   'causal-lm': 'AutoModelForCausalLM',
+  'seq2seq-lm': 'AutoModelForSeq2SeqLM',
 };
 
 function applyLabelOptions(config: AnyConfig, opts: FromPretrainedOptions): boolean {
@@ -216,6 +219,7 @@ export const AutoModelForSequenceClassification = autoClass<AnySequenceClassifie
 export const AutoModelForTokenClassification = autoClass<AnyTokenClassifier>('token-classification');
 export const AutoModelForMaskedLM = autoClass<AnyMaskedLM>('masked-lm');
 export const AutoModelForCausalLM = autoClass<GPT2LMHeadModel>('causal-lm');
+export const AutoModelForSeq2SeqLM = autoClass<T5ForConditionalGeneration>('seq2seq-lm');
 
 /** The task that config.architectures[0] names (for CLIs that load "whatever is in the folder"). */
 export function taskOfArchitecture(arch: string | undefined): Task | null {
@@ -224,6 +228,7 @@ export function taskOfArchitecture(arch: string | undefined): Task | null {
   if (arch.endsWith('ForTokenClassification')) return 'token-classification';
   if (arch.endsWith('ForMaskedLM')) return 'masked-lm';
   if (arch.endsWith('LMHeadModel') || arch.endsWith('ForCausalLM')) return 'causal-lm';
+  if (arch.endsWith('ForConditionalGeneration') || arch === 'MarianMTModel') return 'seq2seq-lm';
   if (arch.endsWith('Model')) return 'base';
   return null;
 }

@@ -83,7 +83,7 @@ test('bad configs fail with the field named', () => {
   const bad = (text: string, field: string) => {
     assert.throws(() => parseConfig(text, 'x/config.json'), (e: unknown) => e instanceof LenguaError && e.field === field && e.file === 'x/config.json');
   };
-  bad('{"model_type": "t5"}', 'model_type');
+  bad('{"model_type": "bart2000"}', 'model_type');
   bad('{"model_type": "bert", "hidden_size": 30, "num_attention_heads": 4}', 'num_attention_heads');
   bad('{"model_type": "bert", "hidden_act": "mish2"}', 'hidden_act');
   bad('{"model_type": "gpt2", "n_layer": -1}', 'n_layer');

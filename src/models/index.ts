@@ -2,7 +2,7 @@
 // config, model and heads (one folder per family), PreTrainedModel and the types of its interface.
 export {
   AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM,
-  AutoModelForCausalLM, MODEL_FAMILIES, MODEL_TYPES, configFromDict, modelFromConfig, modelFromPretrained, parseConfig, readConfigFile,
+  AutoModelForCausalLM, AutoModelForSeq2SeqLM, MODEL_FAMILIES, MODEL_TYPES, configFromDict, modelFromConfig, modelFromPretrained, parseConfig, readConfigFile,
   taskOfArchitecture,
 } from './auto.js';
 export type {
@@ -21,6 +21,8 @@ export {
   DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
 } from './distilbert/index.js';
 export { GPT2Config, GPT2Model, GPT2LMHeadModel } from './gpt2/index.js';
+export { T5Config, T5ForConditionalGeneration, relativePositionBuckets, shiftRight } from './t5/index.js';
+export type { Seq2SeqInput, Seq2SeqLMOutput, BlockCache, StackOutput } from './t5/index.js';
 export type { ForwardInput, ModelOutput, BaseModelOutput } from './modeling/outputs.js';
 export type { LossOptions } from './modeling/losses.js';
 export type { ModelSplit, SplitKind } from './modeling/split.js';
