@@ -86,14 +86,25 @@ export class LoadedModel {
     opts: LoadOptions,
   ) {
     this.dtype = opts.dtype === 'q8' && task !== 'text-generation' ? 'int8' : 'float32';
+    // A batch takes an idle pipeline whose worker is alive: while a model with a dead worker is being
+    // replaced, its other workers go on serving. With every worker dead, the batch fails (503) at once.
     const idle = [...pipes];
+    const waiting: Array<() => void> = [];
+    const acquire = async (): Promise<AnyPipeline> => {
+      for (;;) {
+        const i = idle.findLastIndex((p) => p.alive !== false);
+        if (i >= 0) return idle.splice(i, 1)[0]!;
+        if (!pipes.some((p) => p.alive !== false)) return pipes[0]!;
+        await new Promise<void>((r) => waiting.push(r));
+      }
+    };
     const onIdle = async <T>(f: (pipe: AnyPipeline) => Promise<T>): Promise<T> => {
-      const pipe = idle.pop();
-      if (pipe === undefined) throw new Error('no idle pipeline: the batcher ran more batches than workers');
+      const pipe = await acquire();
       try {
         return await f(pipe);
       } finally {
-        idle.push(pipe);
+        if (!idle.includes(pipe)) idle.push(pipe);
+        waiting.shift()?.();
       }
     };
     const run = this.task === 'text-generation'
