@@ -1,0 +1,60 @@
+// T5 generation against the t5-synth-generate golden (../shared/golden/models, README-part2.md: current
+// GenerationMixin semantics; greedy, repetition penalty, no-repeat n-grams, beam search with and without early
+// stopping, length penalty): Lengua's libtorch T5 with its key/value cache, through the same engine-independent
+// search as GPT-2, gives every setting's token ids exactly.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as torch from '../torch/index.js';
+import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
+import { AutoModelForSeq2SeqLM } from '../models/index.js';
+import { generate, resolveGenerationConfig, type GenerationOptions } from '../infer/generation/index.js';
+import { torchSeq2SeqLm } from './generate.js';
+
+torch.setNumThreads(1);
+
+interface Case {
+  setting: string;
+  generate_kwargs: Record<string, unknown>;
+  sequences: number[][];
+  best_hypothesis?: Array<{ normalized_score: number }>;
+}
+
+function optionsOf(k: Record<string, unknown>): GenerationOptions {
+  return {
+    maxLength: k.max_length as number,
+    doSample: false,
+    numBeams: k.num_beams as number,
+    numReturnSequences: k.num_return_sequences as number,
+    repetitionPenalty: k.repetition_penalty as number,
+    noRepeatNgramSize: k.no_repeat_ngram_size as number,
+    eosTokenId: k.eos_token_id as number,
+    padTokenId: k.pad_token_id as number,
+    ...(k.length_penalty !== undefined ? { lengthPenalty: k.length_penalty as number } : {}),
+    ...(k.early_stopping !== undefined ? { earlyStopping: k.early_stopping as boolean } : {}),
+  };
+}
+
+test("t5-synth-generate: every setting's ids exact on libtorch T5 with its cache", { skip }, async (t) => {
+  const manifest = JSON.parse(readFileSync(golden('models', 't5-synth-generate', 'manifest.json'), 'utf8')) as { inputs: { encoder_input_ids: number[][] }; cases: Case[] };
+  const model = await AutoModelForSeq2SeqLM.fromPretrained(golden('fixtures', 't5-synth-seq2seq'));
+  assert.equal(manifest.cases.length, 9);
+  const settings: string[] = [];
+  for (const c of manifest.cases) {
+    const config = resolveGenerationConfig(optionsOf(c.generate_kwargs));
+    const start = c.generate_kwargs.decoder_start_token_id as number;
+    for (const [i, source] of manifest.inputs.encoder_input_ids.entries()) {
+      const [got] = await generate(torchSeq2SeqLm(model, [source]), [[start]], config);
+      assert.deepEqual(got!.sequence, c.sequences[i], `${c.setting}, source ${i}`);
+      if (c.best_hypothesis !== undefined) {
+        assert.ok(Math.abs(got!.score! - c.best_hypothesis[i]!.normalized_score) < 20 * 1e-4, `${c.setting}, source ${i}: score ${got!.score}`);
+      }
+    }
+    settings.push(c.setting);
+  }
+  // The sources of different lengths in one batch (right-padded encoder inputs) give the same ids as one by one.
+  const greedy = manifest.cases.find((c) => c.setting === 'greedy')!;
+  const batched = await generate(torchSeq2SeqLm(model, manifest.inputs.encoder_input_ids), manifest.inputs.encoder_input_ids.map(() => [0]), resolveGenerationConfig(optionsOf(greedy.generate_kwargs)));
+  assert.deepEqual(batched.map((g) => g.sequence), greedy.sequences);
+  t.diagnostic(`settings: ${settings.join(', ')}`);
+});
