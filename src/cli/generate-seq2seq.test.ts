@@ -56,5 +56,12 @@ test("t5-synth-generate: every setting's ids exact on libtorch T5 with its cache
   const greedy = manifest.cases.find((c) => c.setting === 'greedy')!;
   const batched = await generate(torchSeq2SeqLm(model, manifest.inputs.encoder_input_ids), manifest.inputs.encoder_input_ids.map(() => [0]), resolveGenerationConfig(optionsOf(greedy.generate_kwargs)));
   assert.deepEqual(batched.map((g) => g.sequence), greedy.sequences);
+  // Marian/mBART-style target-language forcing and BART's forced EOS, through the same loop (greedy and beam).
+  for (const numBeams of [1, 3]) {
+    const [forced] = await generate(torchSeq2SeqLm(model, [manifest.inputs.encoder_input_ids[0]!]), [[0]], resolveGenerationConfig({ maxLength: 6, numBeams, forcedBosTokenId: 7, forcedEosTokenId: 1, eosTokenId: 1 }));
+    assert.equal(forced!.sequence[1], 7, `beams ${numBeams}: forced BOS`);
+    assert.equal(forced!.sequence.length, 6, `beams ${numBeams}: ${JSON.stringify(forced!.sequence)}`);
+    assert.equal(forced!.sequence[5], 1, `beams ${numBeams}: forced EOS at max_length`);
+  }
   t.diagnostic(`settings: ${settings.join(', ')}`);
 });

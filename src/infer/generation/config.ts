@@ -28,6 +28,12 @@ export interface GenerationOptions {
   eosTokenId?: number | number[] | null;
   padTokenId?: number | null;
   bosTokenId?: number | null;
+  /** Encoder-decoder models: the first decoder token (the prompt of every row). */
+  decoderStartTokenId?: number | null;
+  /** The first generated token is forced to this one (Marian / mBART / BART target languages or BOS). */
+  forcedBosTokenId?: number | null;
+  /** The last token a row can get before maxLength is forced to this one (BART's EOS). */
+  forcedEosTokenId?: number | null;
   badWordsIds?: number[][] | null;
   /** Generation of a row stops once its generated text contains one of these. */
   stopStrings?: string | string[] | null;
@@ -54,6 +60,9 @@ export interface GenerationConfig {
   eosTokenIds: number[];
   padTokenId: number | null;
   bosTokenId: number | null;
+  decoderStartTokenId: number | null;
+  forcedBosTokenId: number | null;
+  forcedEosTokenId: number | null;
   badWordsIds: number[][];
   stopStrings: string[];
   seed: number | null;
@@ -78,6 +87,9 @@ export const DEFAULT_GENERATION_CONFIG: GenerationConfig = {
   eosTokenIds: [],
   padTokenId: null,
   bosTokenId: null,
+  decoderStartTokenId: null,
+  forcedBosTokenId: null,
+  forcedEosTokenId: null,
   badWordsIds: [],
   stopStrings: [],
   seed: null,
@@ -113,6 +125,9 @@ const SNAKE: Record<keyof GenerationOptions, string> = {
   eosTokenId: 'eos_token_id',
   padTokenId: 'pad_token_id',
   bosTokenId: 'bos_token_id',
+  decoderStartTokenId: 'decoder_start_token_id',
+  forcedBosTokenId: 'forced_bos_token_id',
+  forcedEosTokenId: 'forced_eos_token_id',
   badWordsIds: 'bad_words_ids',
   stopStrings: 'stop_strings',
   seed: 'seed',
@@ -126,7 +141,7 @@ export function optionsFromJson(json: Record<string, unknown>, file: string, tok
     const v = json[snake];
     if (v === undefined) continue;
     // null means "not set" in transformers' files (top_k: null, eos_token_id: null, ...).
-    if (v === null && !['eosTokenId', 'padTokenId', 'bosTokenId'].includes(camel)) continue;
+    if (v === null && !['eosTokenId', 'padTokenId', 'bosTokenId', 'decoderStartTokenId', 'forcedBosTokenId', 'forcedEosTokenId'].includes(camel)) continue;
     out[camel] = v;
   }
   try {
@@ -186,6 +201,7 @@ export function checkOptions(o: GenerationOptions): GenerationOptions {
   }
   if (o.padTokenId !== undefined && o.padTokenId !== null) tokenId(o.padTokenId, 'padTokenId');
   if (o.bosTokenId !== undefined && o.bosTokenId !== null) tokenId(o.bosTokenId, 'bosTokenId');
+  for (const k of ['decoderStartTokenId', 'forcedBosTokenId', 'forcedEosTokenId'] as const) if (o[k] !== undefined && o[k] !== null) tokenId(o[k], k);
   if (o.badWordsIds !== undefined && o.badWordsIds !== null) {
     if (!Array.isArray(o.badWordsIds) || o.badWordsIds.length > L.badWords) throw new LenguaError(`expected at most ${L.badWords} lists of token ids`, { field: 'badWordsIds' });
     o.badWordsIds.forEach((w, i) => {
@@ -231,6 +247,9 @@ export function resolveGenerationConfig(...layers: Array<GenerationOptions | und
     if (o.eosTokenId !== undefined) c.eosTokenIds = o.eosTokenId === null ? [] : Array.isArray(o.eosTokenId) ? [...o.eosTokenId] : [o.eosTokenId];
     if (o.padTokenId !== undefined) c.padTokenId = o.padTokenId;
     if (o.bosTokenId !== undefined) c.bosTokenId = o.bosTokenId;
+    if (o.decoderStartTokenId !== undefined) c.decoderStartTokenId = o.decoderStartTokenId;
+    if (o.forcedBosTokenId !== undefined) c.forcedBosTokenId = o.forcedBosTokenId;
+    if (o.forcedEosTokenId !== undefined) c.forcedEosTokenId = o.forcedEosTokenId;
     if (o.badWordsIds !== undefined) c.badWordsIds = o.badWordsIds === null ? [] : o.badWordsIds.map((w) => [...w]);
     if (o.stopStrings !== undefined) c.stopStrings = o.stopStrings === null ? [] : typeof o.stopStrings === 'string' ? [o.stopStrings] : [...o.stopStrings];
     if (o.seed !== undefined) c.seed = o.seed;

@@ -23,6 +23,20 @@ test('no-repeat n-grams ban the token that would complete an n-gram the row hold
   assert.deepEqual(run({ noRepeatNgramSize: 3 }, [1, 2], [0, 0, 0, 0]), [0, 0, 0, 0]);
 });
 
+test('forced BOS: only the first token after the decoder start; forced EOS: only the last token before maxLength', () => {
+  const forced = (opts: Parameters<typeof resolveGenerationConfig>[0], ids: number[], maxLength: number): number[] => {
+    const row = Float32Array.from([0.5, 1, 2, 3]);
+    for (const p of buildProcessors(resolveGenerationConfig(opts), 1, maxLength)) p(ids, row);
+    return [...row];
+  };
+  assert.deepEqual(forced({ forcedBosTokenId: 2 }, [0], 20), [-Infinity, -Infinity, 0, -Infinity]);
+  assert.deepEqual(forced({ forcedBosTokenId: 2 }, [0, 5], 20), [0.5, 1, 2, 3]);
+  assert.deepEqual(forced({ forcedEosTokenId: 1 }, [0, 5, 6], 4), [-Infinity, 0, -Infinity, -Infinity]);
+  assert.deepEqual(forced({ forcedEosTokenId: 1 }, [0, 5], 4), [0.5, 1, 2, 3]);
+  assert.deepEqual(optionsFromJson({ forced_bos_token_id: 3, forced_eos_token_id: 2, decoder_start_token_id: 0 }, 'generation_config.json'), { forcedBosTokenId: 3, forcedEosTokenId: 2, decoderStartTokenId: 0 });
+  assert.throws(() => resolveGenerationConfig({ forcedBosTokenId: -1 }), (e: unknown) => e instanceof LenguaError && e.field === 'forcedBosTokenId');
+});
+
 test('bad words: a one-token word is always banned, a longer one when the row ends with its prefix', () => {
   assert.deepEqual(run({ badWordsIds: [[3], [1, 2]] }, [0, 1], [0, 0, 0, 0]), [0, 0, -Infinity, -Infinity]);
   assert.deepEqual(run({ badWordsIds: [[3], [1, 2]] }, [1, 0], [0, 0, 0, 0]), [0, 0, 0, -Infinity]);

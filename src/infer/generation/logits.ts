@@ -4,6 +4,7 @@
  * temperature, top-k, top-p. Each works in place on one row's float32 scores, given the row's ids so far
  * (the whole row, left padding and prompt included, as transformers' `input_ids`).
  */
+import { LenguaError } from '../../errors.js';
 import type { GenerationConfig } from './config.js';
 
 export type RowProcessor = (ids: readonly number[], scores: Float32Array) => void;
@@ -122,7 +123,14 @@ export function logSoftmax(logits: Float32Array): Float32Array {
  * The processors of `config` for one row, in transformers' order. `promptLength` is the (padded) prompt
  * length that min_new_tokens counts from.
  */
-export function buildProcessors(config: GenerationConfig, promptLength: number): RowProcessor[] {
+/** Every score -inf but `id`'s, which becomes 0 (transformers sets it to 0 as well). */
+function force(id: number, scores: Float32Array): void {
+  if (id >= scores.length) throw new LenguaError(`forced token ${id} is outside the vocabulary (${scores.length})`, { field: 'forcedTokenId' });
+  scores.fill(-Infinity);
+  scores[id] = 0;
+}
+
+export function buildProcessors(config: GenerationConfig, promptLength: number, maxLength = Infinity): RowProcessor[] {
   const list: RowProcessor[] = [];
   if (config.repetitionPenalty !== 1) list.push(repetitionPenalty(config.repetitionPenalty));
   if (config.noRepeatNgramSize > 0) list.push(noRepeatNgram(config.noRepeatNgramSize));
@@ -138,6 +146,20 @@ export function buildProcessors(config: GenerationConfig, promptLength: number):
     const min = config.minNewTokens;
     list.push((ids, scores) => {
       if (ids.length - promptLength < min) banEos(eos, scores);
+    });
+  }
+  // transformers' ForcedBOSTokenLogitsProcessor (the first token after the decoder start) and
+  // ForcedEOSTokenLogitsProcessor (the last token before max_length), in its order: after the bans, before the warpers.
+  if (config.forcedBosTokenId !== null) {
+    const bos = config.forcedBosTokenId;
+    list.push((ids, scores) => {
+      if (ids.length === 1) force(bos, scores);
+    });
+  }
+  if (config.forcedEosTokenId !== null && Number.isFinite(maxLength)) {
+    const eosId = config.forcedEosTokenId;
+    list.push((ids, scores) => {
+      if (ids.length === maxLength - 1) force(eosId, scores);
     });
   }
   if (config.doSample) {

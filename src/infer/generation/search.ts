@@ -183,7 +183,7 @@ async function sampleOrGreedy(
   const { ids, mask, positions } = leftPad(expanded, pad);
   const rows = ids.length;
   const V = model.vocabSize;
-  const processors: RowProcessor[] = buildProcessors(config, padLen);
+  const processors: RowProcessor[] = buildProcessors(config, padLen, maxLength);
   const rng = config.doSample ? new SeededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 48)) : null;
   const finished: Array<GeneratedSequence['finishReason'] | null> = new Array<GeneratedSequence['finishReason'] | null>(rows).fill(null);
   const generated: number[][] = ids.map(() => []);
@@ -274,7 +274,7 @@ async function beamSearch(
   const eos = new Set(config.eosTokenIds);
   const expanded = prompts.flatMap((p) => new Array<readonly number[]>(K).fill(p));
   let { ids, mask, positions } = leftPad(expanded, pad);
-  const processors = buildProcessors(config, padLen);
+  const processors = buildProcessors(config, padLen, maxLength);
   // Only beam 0 of each prompt starts live, so the first step does not pick K copies of one token.
   let beamScores = new Float32Array(B * K);
   for (let i = 0; i < B * K; i++) beamScores[i] = i % K === 0 ? 0 : -1e9;
