@@ -4,6 +4,7 @@ import { describeSystemError, isSystemError } from '../util/fs.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerData } from './data.js';
 import { register as registerTokenize } from './tokenize.js';
+import { register as registerTokenizer } from './tokenizer.js';
 import { register as registerMetrics } from './metrics.js';
 import { register as registerHub } from './hub.js';
 import { register as registerPredict } from './predict.js';
@@ -39,6 +40,7 @@ const registrations: Array<(program: Command) => void> = [
   registerDemo,
   registerData,
   registerTokenize,
+  registerTokenizer,
   registerMetrics,
   registerHub,
   registerPredict,
