@@ -1,5 +1,5 @@
-// Public face of the metrics: scikit-learn 1.2-compatible classification metrics, calibration, and
-// conlleval-style entity scores for NER.
+// Public face of the metrics: scikit-learn 1.2-compatible classification metrics, calibration,
+// conlleval-style entity scores for NER, and seq2seq metrics (sacreBLEU's BLEU).
 export type { Label, ZeroDivision, WarningHandler } from './labels.js';
 export { compareLabels, sortedUnique } from './labels.js';
 export {
@@ -37,3 +37,5 @@ export { entityMetrics, extractEntities } from './ner.js';
 export type { TagScheme, Entity, EntityScores, TypeScores, EntityMetrics, EntityOptions } from './ner.js';
 export { computeClassificationMetrics } from './summary.js';
 export type { ClassificationMetrics, ClassMetrics, AverageMetrics, ProbabilityMetrics, ComputeOptions } from './summary.js';
+export { corpusBleu, sentenceBleu, computeBleu, tokenize13a, toReferenceStreams } from './bleu.js';
+export type { BleuOptions, BleuScore, BleuSmoothing, BleuTokenizer } from './bleu.js';

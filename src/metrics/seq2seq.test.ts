@@ -1,0 +1,226 @@
+// Tests of the seq2seq metrics (bleu.ts; more to come). Where each expected value comes from:
+//
+// 1. fixtures/seq2seq-published.json — cases published by the projects whose semantics these metrics copy,
+//    with the values they state, each tagged with its source: sacreBLEU's test/test_bleu.py,
+//    test/test_sentence_bleu.py, test/test_chrf.py and README (v2.0.0 output); rouge_score's
+//    rouge/rouge_scorer_test.py (including its comparisons with ROUGE-1.5.5 on rouge/testdata, synthetic
+//    text); Hugging Face evaluate's rouge README. Compared to the precision each source states them to.
+// 2. fixtures/seq2seq-nltk.json — written by scripts/seq2seq-metrics-references.py with Debian's NLTK 3.8:
+//    sacreBLEU's 13a regular expressions executed by Python (the TypeScript tokenizer must give the same
+//    tokens), NLTK's corpus_bleu on those tokens (agreeing with sacreBLEU's definition on these corpora: every
+//    order has matches and every hypothesis is at least max-order tokens long; see the script), and
+//    NLTK's PorterStemmer() stems, the stemmer rouge_score uses.
+// 3. Cases derived by hand below, each with its derivation.
+// 4. Input checks: LenguaError naming the field.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { LenguaError } from '../errors.js';
+import {
+  computeBleu,
+  corpusBleu,
+  sentenceBleu,
+  toReferenceStreams,
+  tokenize13a,
+  type BleuOptions,
+} from './index.js';
+
+function fixture<T>(name: string): T {
+  return JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8')) as T;
+}
+
+function near(actual: number, expected: number, tol: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected} ± ${tol}, got ${actual}`);
+}
+
+/** |a - b| <= 1e-12, relative above 1 (as references.test.ts compares with scikit-learn). */
+function close12(actual: number, expected: number, what: string): void {
+  near(actual, expected, 1e-12 * Math.max(1, Math.abs(expected)), what);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. Published cases
+
+interface Printed {
+  score?: string;
+  precisions?: string[];
+  bp?: string;
+}
+interface BleuCase {
+  source: string;
+  hypotheses: string[];
+  references: (string | null)[][];
+  options: BleuOptions;
+  expected?: { score?: number; counts?: number[]; totals?: number[]; sysLen?: number; refLen?: number };
+  tolerance?: number;
+  printed?: Printed;
+}
+interface Published {
+  bleu: BleuCase[];
+  computeBleu: { source: string; correct: number[]; total: number[]; sysLen: number; refLen: number; options: BleuOptions; expected: { score: number }; tolerance: number }[];
+  sentenceBleu: { source: string; hypothesis: string; references: string[]; options: BleuOptions; expected: { score: number }; tolerance: number }[];
+}
+
+const published = fixture<Published>('seq2seq-published.json');
+
+test('BLEU: sacreBLEU published cases', () => {
+  for (const c of published.bleu) {
+    const r = corpusBleu(c.hypotheses, c.references, c.options);
+    const what = `${c.source} ${JSON.stringify(c.options)}`;
+    const e = c.expected ?? {};
+    if (e.score !== undefined) near(r.score, e.score, c.tolerance ?? 0, what);
+    if (e.counts !== undefined) assert.deepEqual(r.counts, e.counts, what);
+    if (e.totals !== undefined) assert.deepEqual(r.totals, e.totals, what);
+    if (e.sysLen !== undefined) assert.equal(r.sysLen, e.sysLen, what);
+    if (e.refLen !== undefined) assert.equal(r.refLen, e.refLen, what);
+    if (c.printed?.score !== undefined) assert.equal(r.score.toFixed(2), c.printed.score, what);
+    if (c.printed?.precisions !== undefined) assert.deepEqual(r.precisions.map((p) => p.toFixed(1)), c.printed.precisions, what);
+    if (c.printed?.bp !== undefined) assert.equal(r.bp.toFixed(3), c.printed.bp, what);
+  }
+});
+
+test('BLEU from statistics and sentence BLEU: sacreBLEU published cases', () => {
+  for (const c of published.computeBleu) {
+    near(computeBleu(c.correct, c.total, c.sysLen, c.refLen, c.options).score, c.expected.score, c.tolerance, `${c.source} ${JSON.stringify(c)}`);
+  }
+  for (const c of published.sentenceBleu) {
+    near(sentenceBleu(c.hypothesis, c.references, c.options).score, c.expected.score, c.tolerance, `${c.source} ${JSON.stringify(c.options)}`);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. Debian's NLTK and Python's re
+
+interface NltkFixture {
+  versions: { nltk: string };
+  tokenizer13a: { text: string; tokens: string; lowercased: string }[];
+  bleu: {
+    name: string;
+    hypotheses: string[];
+    references: string[][];
+    lowercase: boolean;
+    maxNgramOrder: number;
+    hypothesisTokens: string[];
+    referenceTokens: string[][];
+    expected: { bleu: number; counts: number[]; totals: number[]; sysLen: number; refLen: number; bp: number };
+  }[];
+  porterStems: Record<string, string>;
+}
+
+const nltk = fixture<NltkFixture>('seq2seq-nltk.json');
+
+test('13a tokenizer: the same tokens as sacreBLEU\'s regular expressions run by Python', () => {
+  assert.ok(nltk.tokenizer13a.length > 40);
+  for (const c of nltk.tokenizer13a) {
+    assert.equal(tokenize13a(c.text), c.tokens, JSON.stringify(c.text));
+    assert.equal(tokenize13a(c.text.toLowerCase()), c.lowercased, `lowercased ${JSON.stringify(c.text)}`);
+  }
+  for (const c of nltk.bleu) {
+    c.hypotheses.forEach((h, i) => {
+      const s = c.lowercase ? h.toLowerCase() : h;
+      // sacreBLEU strips trailing whitespace before tokenizing; the tokenizer itself trims too
+      assert.equal(tokenize13a(s), c.hypothesisTokens[i], `${c.name}: hypothesis ${i}`);
+    });
+    c.references.forEach((stream, k) =>
+      stream.forEach((r, i) => assert.equal(tokenize13a(c.lowercase ? r.toLowerCase() : r), c.referenceTokens[i]![k], `${c.name}: reference ${k} of ${i}`)),
+    );
+  }
+});
+
+test(`BLEU equals NLTK ${nltk.versions.nltk} corpus_bleu where their definitions agree (to 1e-12)`, () => {
+  assert.ok(nltk.bleu.length >= 5);
+  for (const c of nltk.bleu) {
+    for (const smoothMethod of ['none', 'exp'] as const) {
+      const r = corpusBleu(c.hypotheses, c.references, { lowercase: c.lowercase, maxNgramOrder: c.maxNgramOrder, smoothMethod });
+      const what = `${c.name} (${smoothMethod})`;
+      assert.deepEqual(r.counts, c.expected.counts, what);
+      assert.deepEqual(r.totals, c.expected.totals, what);
+      assert.equal(r.sysLen, c.expected.sysLen, what);
+      assert.equal(r.refLen, c.expected.refLen, what);
+      close12(r.bp, c.expected.bp, `${what} bp`);
+      // sacreBLEU's scale is 0-100, NLTK's 0-1
+      close12(r.score / 100, c.expected.bleu, `${what} score`);
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 3. Hand-derived cases
+
+test('BLEU: brevity penalty uses the closest reference length, the shorter on a tie', () => {
+  // hypothesis of 3 tokens, references of 2 and 4 tokens: both 1 away, the shorter (2) counts, so no penalty
+  const r = corpusBleu(['a b c'], [['a b'], ['a b c d']], { tokenize: 'none' });
+  assert.equal(r.refLen, 2);
+  assert.equal(r.bp, 1);
+  // references of 5 and 6 tokens: 5 is closest; BP = exp(1 - 5/3)
+  const s = corpusBleu(['a b c'], [['a b c d e'], ['a b c d e f']], { tokenize: 'none' });
+  assert.equal(s.refLen, 5);
+  close12(s.bp, Math.exp(1 - 5 / 3), 'bp');
+  // the n-gram counts are clipped by the maximum count over the references: 'a a a' against 'a' and 'a a'
+  const t = corpusBleu(['a a a'], [['a'], ['a a']], { tokenize: 'none', maxNgramOrder: 2, smoothMethod: 'none' });
+  assert.deepEqual(t.counts, [2, 1]);
+  assert.deepEqual(t.totals, [3, 2]);
+});
+
+test("BLEU: 'exp' smoothing halves the stand-in precision at each order without a match (mteval-v13a)", () => {
+  // 'a b c d' vs 'a b x y': counts 2,1,0,0 of 4,3,2,1 -> precisions 50, 33.3, 100/(2*2), 100/(4*1)
+  const r = corpusBleu(['a b c d'], [['a b x y']], { tokenize: 'none' });
+  assert.deepEqual(r.counts, [2, 1, 0, 0]);
+  const p = [50, 100 / 3, 25, 25];
+  p.forEach((v, i) => close12(r.precisions[i]!, v, `precision ${i + 1}`));
+  close12(r.score, Math.exp((Math.log(50) + Math.log(100 / 3) + Math.log(25) + Math.log(25)) / 4), 'score');
+  // 'add-k' adds k to counts and totals of orders 2..N, and sacreBLEU reports the incremented statistics
+  const k = corpusBleu(['a b c d'], [['a b x y']], { tokenize: 'none', smoothMethod: 'add-k' });
+  assert.deepEqual(k.counts, [2, 2, 1, 1]);
+  assert.deepEqual(k.totals, [4, 4, 3, 2]);
+});
+
+test('BLEU: lowercase option and reference streams from per-sentence lists', () => {
+  assert.equal(corpusBleu(['The Cat sat on the mat'], [['the cat sat on the mat']]).score < 100, true);
+  close12(corpusBleu(['The Cat sat on the mat'], [['the cat sat on the mat']], { lowercase: true }).score, 100, 'lowercased');
+  assert.deepEqual(toReferenceStreams([['a', 'b'], ['c'], ['d', 'e', 'f']]), [
+    ['a', 'c', 'd'],
+    ['b', null, 'e'],
+    [null, null, 'f'],
+  ]);
+  const perSentence = [['The dog bit the man.', 'The dog had bit the man.'], ['It was not unexpected.']];
+  const direct = corpusBleu(['The dog bit the man.', "It wasn't surprising."], [
+    ['The dog bit the man.', 'It was not unexpected.'],
+    ['The dog had bit the man.', null],
+  ]);
+  assert.deepEqual(corpusBleu(['The dog bit the man.', "It wasn't surprising."], toReferenceStreams(perSentence)), direct);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 4. Input checks
+
+function throwsField(fn: () => unknown, field: string, pattern?: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof LenguaError, `expected a LenguaError, got ${String(e)}`);
+    assert.equal(e.field, field);
+    assert.ok(e.message.includes(`field "${field}"`), e.message);
+    if (pattern) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+test('BLEU refuses bad inputs with an error naming the field', () => {
+  for (const metric of [corpusBleu] as const) {
+    throwsField(() => metric([], [[]]), 'hypotheses', /at least one/);
+    throwsField(() => metric(['a', 'b'], [['a']]), 'references[0]', /1 entries but there are 2 hypotheses/);
+    throwsField(() => metric(['a', 'b'], [['a', 'b'], ['a']]), 'references[1]');
+    throwsField(() => metric(['a'], []), 'references', /at least one/);
+    throwsField(() => metric(['a', 'b'], [['a', ''], [null, null]] as (string | null)[][]), 'references', /sentence 1 has no reference/);
+    throwsField(() => metric(['a', 3 as unknown as string], [['a', 'b']]), 'hypotheses[1]');
+    throwsField(() => metric(['a'], [[7 as unknown as string]]), 'references[0][0]');
+    throwsField(() => metric(['a'], 'a' as unknown as string[][]), 'references');
+  }
+  throwsField(() => corpusBleu(['a'], [['a']], { smoothMethod: 'laplace' as 'exp' }), 'smoothMethod');
+  throwsField(() => corpusBleu(['a'], [['a']], { tokenize: 'intl' as '13a' }), 'tokenize');
+  throwsField(() => corpusBleu(['a'], [['a']], { maxNgramOrder: 0 }), 'maxNgramOrder');
+  throwsField(() => corpusBleu(['a'], [['a']], { smoothValue: -1 }), 'smoothValue');
+  throwsField(() => sentenceBleu('a', ['']), 'references', /no reference/);
+  throwsField(() => computeBleu([1, 2], [1, 2, 3, 4], 1, 1), 'correct');
+});
+
