@@ -1,5 +1,5 @@
 // Public face of the metrics: scikit-learn 1.2-compatible classification metrics, calibration,
-// conlleval-style entity scores for NER, and seq2seq metrics (sacreBLEU's BLEU).
+// conlleval-style entity scores for NER, and seq2seq metrics (sacreBLEU's BLEU and chrF).
 export type { Label, ZeroDivision, WarningHandler } from './labels.js';
 export { compareLabels, sortedUnique } from './labels.js';
 export {
@@ -39,3 +39,5 @@ export { computeClassificationMetrics } from './summary.js';
 export type { ClassificationMetrics, ClassMetrics, AverageMetrics, ProbabilityMetrics, ComputeOptions } from './summary.js';
 export { corpusBleu, sentenceBleu, computeBleu, tokenize13a, toReferenceStreams } from './bleu.js';
 export type { BleuOptions, BleuScore, BleuSmoothing, BleuTokenizer } from './bleu.js';
+export { corpusChrf, sentenceChrf } from './chrf.js';
+export type { ChrfOptions, ChrfScore } from './chrf.js';

@@ -1,4 +1,4 @@
-// Tests of the seq2seq metrics (bleu.ts; more to come). Where each expected value comes from:
+// Tests of the seq2seq metrics (bleu.ts, chrf.ts; more to come). Where each expected value comes from:
 //
 // 1. fixtures/seq2seq-published.json — cases published by the projects whose semantics these metrics copy,
 //    with the values they state, each tagged with its source: sacreBLEU's test/test_bleu.py,
@@ -20,10 +20,13 @@ import { LenguaError } from '../errors.js';
 import {
   computeBleu,
   corpusBleu,
+  corpusChrf,
   sentenceBleu,
+  sentenceChrf,
   toReferenceStreams,
   tokenize13a,
   type BleuOptions,
+  type ChrfOptions,
 } from './index.js';
 
 function fixture<T>(name: string): T {
@@ -60,6 +63,8 @@ interface Published {
   bleu: BleuCase[];
   computeBleu: { source: string; correct: number[]; total: number[]; sysLen: number; refLen: number; options: BleuOptions; expected: { score: number }; tolerance: number }[];
   sentenceBleu: { source: string; hypothesis: string; references: string[]; options: BleuOptions; expected: { score: number }; tolerance: number }[];
+  chrf: { source: string; hypotheses: string[]; references: string[][]; options: ChrfOptions; expected?: { score: number }; tolerance?: number; printed?: Printed }[];
+  sentenceChrf: { source: string; hypothesis: string; references: string[]; options: ChrfOptions; expected: { score: number }; tolerance: number }[];
 }
 
 const published = fixture<Published>('seq2seq-published.json');
@@ -86,6 +91,18 @@ test('BLEU from statistics and sentence BLEU: sacreBLEU published cases', () => 
   }
   for (const c of published.sentenceBleu) {
     near(sentenceBleu(c.hypothesis, c.references, c.options).score, c.expected.score, c.tolerance, `${c.source} ${JSON.stringify(c.options)}`);
+  }
+});
+
+test('chrF: sacreBLEU published cases', () => {
+  for (const c of published.chrf) {
+    const r = corpusChrf(c.hypotheses, c.references, c.options);
+    const what = `${c.source} ${JSON.stringify(c.hypotheses)}`;
+    if (c.expected !== undefined) near(r.score, c.expected.score, c.tolerance ?? 0, what);
+    if (c.printed?.score !== undefined) assert.equal(r.score.toFixed(2), c.printed.score, what);
+  }
+  for (const c of published.sentenceChrf) {
+    near(sentenceChrf(c.hypothesis, c.references, c.options).score, c.expected.score, c.tolerance, c.source);
   }
 });
 
@@ -192,6 +209,28 @@ test('BLEU: lowercase option and reference streams from per-sentence lists', () 
   assert.deepEqual(corpusBleu(['The dog bit the man.', "It wasn't surprising."], toReferenceStreams(perSentence)), direct);
 });
 
+test('chrF++: word unigrams and bigrams with punctuation split off, derived by hand', () => {
+  // charOrder 1, wordOrder 2. Characters without spaces: 'ab.' vs 'ac.d' -> 3 hyp, 4 ref, 2 matched (a, .).
+  // Words: 'b.' -> 'b', '.' so [a, b, .] vs [a, c, ., d]: unigrams 3, 4, 2 matched; bigrams [a b, b .] vs
+  // [a c, c ., . d]: 2, 3, 0 matched. Effective order 3: mean P = (2/3 + 2/3 + 0) / 3 = 4/9,
+  // mean R = (1/2 + 1/2 + 0) / 3 = 1/3; F2 = 5 P R / (4 P + R) = 20/57.
+  const r = corpusChrf(['a b.'], [['a c. d']], { charOrder: 1, wordOrder: 2 });
+  assert.equal(r.name, 'chrF2++');
+  assert.deepEqual(r.statistics, [3, 4, 2, 3, 4, 2, 2, 3, 0]);
+  close12(r.score, (100 * 20) / 57, 'chrF++');
+  // per-order F with epsilon smoothing: 10/19, 10/19 and (no match) 1e-16, averaged over 3 orders
+  close12(corpusChrf(['a b.'], [['a c. d']], { charOrder: 1, wordOrder: 2, epsSmoothing: true }).score, (100 * (20 / 19 + 1e-16)) / 3, 'eps');
+});
+
+test('chrF: with several references each sentence keeps the best-scoring one; statistics are summed', () => {
+  // sentence 1 matches its second reference exactly, sentence 2 its first: the corpus is perfect
+  const r = corpusChrf(['abc', 'xyz'], [['zzz', 'xyz'], ['abc', 'qqq']]);
+  close12(r.score, 100, 'best references');
+  // one reference each: 'ab' vs 'ab' (2+1 n-grams) and 'cd' vs 'ce' (2+1, 1 unigram match):
+  // order 1: 3 of 4, order 2: 1 of 2 -> P = R = (3/4 + 1/2) / 2 = 5/8
+  close12(corpusChrf(['ab', 'cd'], [['ab', 'ce']]).score, 62.5, 'summed statistics');
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // 4. Input checks
 
@@ -205,8 +244,8 @@ function throwsField(fn: () => unknown, field: string, pattern?: RegExp): void {
   });
 }
 
-test('BLEU refuses bad inputs with an error naming the field', () => {
-  for (const metric of [corpusBleu] as const) {
+test('BLEU and chrF refuse bad inputs with an error naming the field', () => {
+  for (const metric of [corpusBleu, corpusChrf] as const) {
     throwsField(() => metric([], [[]]), 'hypotheses', /at least one/);
     throwsField(() => metric(['a', 'b'], [['a']]), 'references[0]', /1 entries but there are 2 hypotheses/);
     throwsField(() => metric(['a', 'b'], [['a', 'b'], ['a']]), 'references[1]');
@@ -222,5 +261,9 @@ test('BLEU refuses bad inputs with an error naming the field', () => {
   throwsField(() => corpusBleu(['a'], [['a']], { smoothValue: -1 }), 'smoothValue');
   throwsField(() => sentenceBleu('a', ['']), 'references', /no reference/);
   throwsField(() => computeBleu([1, 2], [1, 2, 3, 4], 1, 1), 'correct');
+  throwsField(() => corpusChrf(['a'], [['a']], { charOrder: 0, wordOrder: 0 }), 'charOrder');
+  throwsField(() => corpusChrf(['a'], [['a']], { beta: Number.NaN }), 'beta');
+  throwsField(() => corpusChrf(['a'], [['a']], { wordOrder: 1.5 }), 'wordOrder');
+  throwsField(() => sentenceChrf('a', []), 'references');
 });
 
