@@ -1,5 +1,5 @@
 // Public face of the metrics: scikit-learn 1.2-compatible classification metrics, calibration,
-// conlleval-style entity scores for NER, and seq2seq metrics (sacreBLEU's BLEU and chrF).
+// conlleval-style entity scores for NER, and seq2seq metrics (sacreBLEU's BLEU and chrF, rouge_score's ROUGE).
 export type { Label, ZeroDivision, WarningHandler } from './labels.js';
 export { compareLabels, sortedUnique } from './labels.js';
 export {
@@ -41,3 +41,6 @@ export { corpusBleu, sentenceBleu, computeBleu, tokenize13a, toReferenceStreams 
 export type { BleuOptions, BleuScore, BleuSmoothing, BleuTokenizer } from './bleu.js';
 export { corpusChrf, sentenceChrf } from './chrf.js';
 export type { ChrfOptions, ChrfScore } from './chrf.js';
+export { rouge, rougeScore, rougeScoreMulti, rougeTokenize } from './rouge.js';
+export type { RougeType, RougeTriple, RougeOptions, RougeScoreOptions } from './rouge.js';
+export { porterStem } from './porter.js';

@@ -1,4 +1,4 @@
-// Tests of the seq2seq metrics (bleu.ts, chrf.ts; more to come). Where each expected value comes from:
+// Tests of the seq2seq metrics (bleu.ts, chrf.ts, rouge.ts, porter.ts). Where each expected value comes from:
 //
 // 1. fixtures/seq2seq-published.json — cases published by the projects whose semantics these metrics copy,
 //    with the values they state, each tagged with its source: sacreBLEU's test/test_bleu.py,
@@ -21,12 +21,20 @@ import {
   computeBleu,
   corpusBleu,
   corpusChrf,
+  porterStem,
+  rouge,
+  rougeScore,
+  rougeScoreMulti,
+  rougeTokenize,
   sentenceBleu,
   sentenceChrf,
   toReferenceStreams,
   tokenize13a,
   type BleuOptions,
   type ChrfOptions,
+  type RougeOptions,
+  type RougeScoreOptions,
+  type RougeTriple,
 } from './index.js';
 
 function fixture<T>(name: string): T {
@@ -65,6 +73,8 @@ interface Published {
   sentenceBleu: { source: string; hypothesis: string; references: string[]; options: BleuOptions; expected: { score: number }; tolerance: number }[];
   chrf: { source: string; hypotheses: string[]; references: string[][]; options: ChrfOptions; expected?: { score: number }; tolerance?: number; printed?: Printed }[];
   sentenceChrf: { source: string; hypothesis: string; references: string[]; options: ChrfOptions; expected: { score: number }; tolerance: number }[];
+  rouge: { source: string; reference: string; prediction: string; options: RougeScoreOptions; expected: Record<string, RougeTriple>; tolerance: number }[];
+  rougeCompute: { source: string; predictions: string[]; references: string[] | string[][]; options: RougeOptions; expected: Record<string, number | number[]>; tolerance: number }[];
 }
 
 const published = fixture<Published>('seq2seq-published.json');
@@ -103,6 +113,32 @@ test('chrF: sacreBLEU published cases', () => {
   }
   for (const c of published.sentenceChrf) {
     near(sentenceChrf(c.hypothesis, c.references, c.options).score, c.expected.score, c.tolerance, c.source);
+  }
+});
+
+test('ROUGE: rouge_score and evaluate published cases', () => {
+  for (const c of published.rouge) {
+    const r = rougeScore(c.reference, c.prediction, c.options);
+    for (const [type, e] of Object.entries(c.expected)) {
+      const what = `${c.source} ${type}`;
+      assert.ok(r[type] !== undefined, `${what}: missing`);
+      near(r[type].precision, e.precision, c.tolerance, `${what} precision`);
+      near(r[type].recall, e.recall, c.tolerance, `${what} recall`);
+      near(r[type].fmeasure, e.fmeasure, c.tolerance, `${what} fmeasure`);
+    }
+  }
+  for (const c of published.rougeCompute) {
+    const r = rouge(c.predictions, c.references, c.options as RougeOptions & { useAggregator: false }) as Record<string, number | number[]>;
+    assert.deepEqual(Object.keys(r), Object.keys(c.expected), c.source);
+    for (const [type, e] of Object.entries(c.expected)) {
+      const a = r[type]!;
+      if (Array.isArray(e)) {
+        assert.ok(Array.isArray(a) && a.length === e.length, c.source);
+        e.forEach((v, i) => near(a[i]!, v, c.tolerance, `${c.source} ${type}[${i}]`));
+      } else {
+        near(a as number, e, c.tolerance, `${c.source} ${type}`);
+      }
+    }
   }
 });
 
@@ -160,6 +196,13 @@ test(`BLEU equals NLTK ${nltk.versions.nltk} corpus_bleu where their definitions
       close12(r.score / 100, c.expected.bleu, `${what} score`);
     }
   }
+});
+
+test('Porter stemmer: NLTK PorterStemmer() stems, word for word', () => {
+  const entries = Object.entries(nltk.porterStems);
+  assert.ok(entries.length > 2000);
+  const wrong = entries.filter(([w, s]) => porterStem(w) !== s).map(([w, s]) => `${w}: NLTK ${s}, here ${porterStem(w)}`);
+  assert.deepEqual(wrong, []);
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -231,6 +274,44 @@ test('chrF: with several references each sentence keeps the best-scoring one; st
   close12(corpusChrf(['ab', 'cd'], [['ab', 'ce']]).score, 62.5, 'summed statistics');
 });
 
+test('ROUGE tokens: lowercase, non-alphanumerics split, only words longer than 3 letters stemmed', () => {
+  assert.deepEqual(rougeTokenize("The cats' FLIES, e.g. state-of-the-art; was 3.14"), ['the', 'cats', 'flies', 'e', 'g', 'state', 'of', 'the', 'art', 'was', '3', '14']);
+  assert.deepEqual(rougeTokenize("The cats' FLIES, e.g. state-of-the-art; was 3.14", true), ['the', 'cat', 'fli', 'e', 'g', 'state', 'of', 'the', 'art', 'was', '3', '14']);
+  assert.deepEqual(rougeTokenize('Ünïcödé naïve café'), ['n', 'c', 'd', 'na', 've', 'caf']);
+});
+
+test('ROUGE-Lsum: no token counted twice, and the LCS read-out rouge_score makes on ties', () => {
+  // reference sentences [a b] and [b a], prediction [a b]. Sentence 1: LCS a b, 2 hits, which uses up the
+  // prediction's a and b; sentence 2: its LCS with [a b] is one token, and no unused occurrence is left.
+  // hits 2: P = 2/2, R = 2/4.
+  const r = rougeScore('a b\nb a', 'a b', { rougeTypes: ['rougeLsum'] }).rougeLsum!;
+  assert.deepEqual(r, { precision: 1, recall: 0.5, fmeasure: 2 / 3 });
+  // reference [x y], prediction sentences [y x] and [x]. The backtrack from the end of x y / y x meets a tie
+  // and drops the reference token, so it reads out x (not y); the union with the LCS of [x] is {x}:
+  // 1 hit, P = 1/3, R = 1/2 (reading out y would have given 2 hits).
+  const t = rougeScore('x y', 'y x\nx', { rougeTypes: ['rougeLsum'] }).rougeLsum!;
+  close12(t.precision, 1 / 3, 'precision');
+  close12(t.recall, 1 / 2, 'recall');
+  close12(t.fmeasure, 0.4, 'f');
+  // rougeL reads 'y x x' as one sequence: no x comes before a y, so the LCS with 'x y' is 1: P = 1/3, R = 1/2
+  close12(rougeScore('x y', 'y x\nx', { rougeTypes: ['rougeL'] }).rougeL!.fmeasure, 0.4, 'rougeL');
+});
+
+test('ROUGE with several references: per type, the reference with the best F-measure', () => {
+  // prediction 'a b c': vs 'a b c d e f' rouge1 P 1 R 1/2 F 2/3, rouge2 P 1 R 2/5 F 4/7;
+  //                     vs 'a x c'       rouge1 P 2/3 R 2/3 F 2/3 (a tie: the first reference is kept), rouge2 0
+  const r = rougeScoreMulti(['a b c d e f', 'a x c'], 'a b c', { rougeTypes: ['rouge1', 'rouge2'] });
+  assert.deepEqual(r.rouge1, { precision: 1, recall: 0.5, fmeasure: 2 / 3 });
+  close12(r.rouge2!.fmeasure, 4 / 7, 'rouge2');
+  // rougeL picks the second reference when it is better for that type only
+  const s = rougeScoreMulti(['c b a', 'a c'], 'a b c', { rougeTypes: ['rouge1', 'rougeL'] });
+  close12(s.rouge1!.fmeasure, 1, 'rouge1 from the first reference');
+  close12(s.rougeL!.fmeasure, 0.8, 'rougeL from the second: LCS a c, P 2/3, R 1');
+  // the aggregate is the plain mean of the per-example F-measures
+  const agg = rouge(['a b c', 'a'], ['a b c', 'b'], { rougeTypes: ['rouge1'] });
+  assert.deepEqual(agg, { rouge1: 0.5 });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // 4. Input checks
 
@@ -267,3 +348,17 @@ test('BLEU and chrF refuse bad inputs with an error naming the field', () => {
   throwsField(() => sentenceChrf('a', []), 'references');
 });
 
+test('ROUGE refuses bad inputs with an error naming the field', () => {
+  throwsField(() => rouge([], []), 'predictions', /at least one/);
+  throwsField(() => rouge(['a', 'b'], ['a']), 'references', /1 references for 2 predictions/);
+  throwsField(() => rouge(['a', 'b'], [['a'], 'b'] as string[][]), 'references[1]');
+  throwsField(() => rouge(['a', 'b'], ['a', ['b']] as string[]), 'references[1]');
+  throwsField(() => rouge(['a'], [[]]), 'references[0]');
+  throwsField(() => rouge([null as unknown as string], ['a']), 'predictions[0]');
+  // rouge_score's testInvalidRougeTypes
+  for (const t of ['rougen', 'rouge0', 'rouge10', 'rougeX']) throwsField(() => rougeScore('a', 'a', { rougeTypes: [t as 'rouge1'] }), 'rougeTypes');
+  throwsField(() => rougeScoreMulti([], 'a'), 'references');
+  // a single 'sentence' too long for the summary-level LCS table
+  const long = Array.from({ length: 6000 }, (_, i) => `w${i}`).join(' ');
+  throwsField(() => rougeScore(long, long, { rougeTypes: ['rougeLsum'] }), 'rougeLsum', /too long/);
+});
