@@ -13,7 +13,7 @@ packages=(libtorch-dev libopenblas0-pthread libblas3 g++ make python3)
 if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" ]]; then packages+=(python3-torch python3-sklearn); fi
 # python3-onnx: Debian's ONNX checker (onnx.checker), an independent check of the files `lengua export`
 # writes; its test skips without it. CI installs it (.ci/run sets LENGUA_SETUP_TEST_TOOLS=1), as do the references.
-if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" || "${LENGUA_SETUP_TEST_TOOLS:-0}" == "1" ]]; then packages+=(python3-onnx); fi
+if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" || "${LENGUA_SETUP_TEST_TOOLS:-0}" == "1" ]]; then packages+=(python3-onnx python3-sentencepiece); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
