@@ -14,6 +14,9 @@ if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" ]]; then packages+=(python3-torch p
 # python3-onnx: Debian's ONNX checker (onnx.checker), an independent check of the files `lengua export`
 # writes; its test skips without it. CI installs it (.ci/run sets LENGUA_SETUP_TEST_TOOLS=1), as do the references.
 if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" || "${LENGUA_SETUP_TEST_TOOLS:-0}" == "1" ]]; then packages+=(python3-onnx python3-sentencepiece); fi
+# python3-torch is a test tool too: BART and Marian have no golden, so their tests compare them with a float64
+# restatement in PyTorch (scripts/seq2seq-references.py) and skip without it.
+if [[ "${LENGUA_SETUP_TEST_TOOLS:-0}" == "1" && "${LENGUA_SETUP_REFERENCES:-0}" != "1" ]]; then packages+=(python3-torch); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

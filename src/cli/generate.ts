@@ -12,7 +12,7 @@ import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { readConfigJson, resolveModelDir } from '../hub/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import { AutoModelForCausalLM, type BlockCache, type GPT2LMHeadModel, type T5ForConditionalGeneration } from '../models/index.js';
+import { AutoModelForCausalLM, type BlockCache, type GPT2LMHeadModel, type Seq2SeqLM } from '../models/index.js';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import {
@@ -86,7 +86,7 @@ export function torchCausalLm(model: GPT2LMHeadModel): CausalLm {
  * each repeated rows / sources.length times (beams, or returned sequences); the prompt of each row is the
  * decoder start token.
  */
-export function torchSeq2SeqLm(model: T5ForConditionalGeneration, sources: readonly (readonly number[])[]): CausalLm {
+export function torchSeq2SeqLm(model: Seq2SeqLM, sources: readonly (readonly number[])[]): CausalLm {
   const pad = model.config.padTokenId ?? 0;
   return {
     vocabSize: model.config.vocabSize,

@@ -22,6 +22,7 @@ import {
 } from './distilbert/index.js';
 import { gpt2Family, type GPT2Config, type GPT2LMHeadModel, type GPT2Model } from './gpt2/index.js';
 import { t5Family, type T5Config, type T5ForConditionalGeneration } from './t5/index.js';
+import { bartFamily, type BartConfig, type BartForConditionalGeneration, type BartModel } from './bart/index.js';
 
 /** Every family the Auto classes know, by `model_type`. A new family is a folder and a line here. */
 export const MODEL_FAMILIES = {
@@ -30,11 +31,12 @@ export const MODEL_FAMILIES = {
   distilbert: distilbertFamily,
   gpt2: gpt2Family,
   t5: t5Family,
+  bart: bartFamily,
 } as const satisfies Record<string, ModelFamily>;
 
 export type ModelType = keyof typeof MODEL_FAMILIES;
 export const MODEL_TYPES = Object.keys(MODEL_FAMILIES) as ModelType[];
-export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config | T5Config;
+export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config | T5Config | BartConfig;
 export type { Task };
 
 function family(modelType: unknown, source: string): ModelFamily {
@@ -209,17 +211,18 @@ function autoClass<M extends PreTrainedModel>(task: Task) {
   };
 }
 
-export type AnyBaseModel = BertModel | RobertaModel | DistilBertModel | GPT2Model;
+export type AnyBaseModel = BertModel | RobertaModel | DistilBertModel | GPT2Model | BartModel;
 export type AnySequenceClassifier = BertForSequenceClassification | RobertaForSequenceClassification | DistilBertForSequenceClassification;
 export type AnyTokenClassifier = BertForTokenClassification | RobertaForTokenClassification | DistilBertForTokenClassification;
 export type AnyMaskedLM = BertForMaskedLM | RobertaForMaskedLM | DistilBertForMaskedLM;
+export type AnySeq2SeqLM = T5ForConditionalGeneration | BartForConditionalGeneration;
 
 export const AutoModel = autoClass<AnyBaseModel>('base');
 export const AutoModelForSequenceClassification = autoClass<AnySequenceClassifier>('sequence-classification');
 export const AutoModelForTokenClassification = autoClass<AnyTokenClassifier>('token-classification');
 export const AutoModelForMaskedLM = autoClass<AnyMaskedLM>('masked-lm');
 export const AutoModelForCausalLM = autoClass<GPT2LMHeadModel>('causal-lm');
-export const AutoModelForSeq2SeqLM = autoClass<T5ForConditionalGeneration>('seq2seq-lm');
+export const AutoModelForSeq2SeqLM = autoClass<AnySeq2SeqLM>('seq2seq-lm');
 
 /** The task that config.architectures[0] names (for CLIs that load "whatever is in the folder"). */
 export function taskOfArchitecture(arch: string | undefined): Task | null {

@@ -6,7 +6,7 @@ export {
   taskOfArchitecture,
 } from './auto.js';
 export type {
-  AnyConfig, AutoConfigOptions, FromPretrainedOptions, ModelType, Task, AnyBaseModel, AnySequenceClassifier, AnyTokenClassifier, AnyMaskedLM,
+  AnyConfig, AutoConfigOptions, FromPretrainedOptions, ModelType, Task, AnyBaseModel, AnySequenceClassifier, AnyTokenClassifier, AnyMaskedLM, AnySeq2SeqLM,
 } from './auto.js';
 export type { ModelFamily } from './family.js';
 export { PretrainedConfig } from '../hub/config.js';
@@ -23,6 +23,11 @@ export {
 export { GPT2Config, GPT2Model, GPT2LMHeadModel } from './gpt2/index.js';
 export { T5Config, T5ForConditionalGeneration, relativePositionBuckets, shiftRight } from './t5/index.js';
 export type { Seq2SeqInput, Seq2SeqLMOutput, BlockCache, StackOutput } from './t5/index.js';
+export type { Seq2SeqLM } from './modeling/seq2seq.js';
+export {
+  BartConfig, BartLikeConfig, BartModel, BartForConditionalGeneration, BartLikeModel, BartLikeForConditionalGeneration, BartLearnedPositionalEmbedding,
+} from './bart/index.js';
+export type { BodySpec, PositionTable, Seq2SeqModelOutput } from './bart/index.js';
 export type { ForwardInput, ModelOutput, BaseModelOutput } from './modeling/outputs.js';
 export type { LossOptions } from './modeling/losses.js';
 export type { ModelSplit, SplitKind } from './modeling/split.js';

@@ -15,8 +15,12 @@ import { asIds, asMask, checkIdRange } from '../modeling/inputs.js';
 import { causalAttentionMask, extendedAttentionMask } from '../modeling/masks.js';
 import { ModuleList } from '../modeling/layers.js';
 import type { LossOptions } from '../modeling/losses.js';
-import type { ForwardInput } from '../modeling/outputs.js';
+import { seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
 import { PreTrainedModel, type BodyLayout, type ParamPlace } from '../pretrained.js';
+
+// The encoder-decoder types were first written here; they live in modeling/seq2seq.ts, shared with BART and Marian.
+export { shiftRight } from '../modeling/seq2seq.js';
+export type { BlockCache, KeyValue, Seq2SeqInput, Seq2SeqLMOutput, StackOutput } from '../modeling/seq2seq.js';
 
 export const T5_LAYOUT: BodyLayout = { embeddings: ['shared.'], layers: 'encoder.block.' };
 
@@ -109,12 +113,6 @@ export class T5LayerFF extends nn.Module {
   forward(x: Tensor): Tensor {
     return x.add(this.dropout.forward(this.DenseReluDense.forward(this.layer_norm.forward(x))));
   }
-}
-
-/** Keys and values of one attention for the tokens seen so far (decoder self-attention) or of the encoder output (cross-attention). */
-export interface KeyValue {
-  key: Tensor;
-  value: Tensor;
 }
 
 export interface AttentionResult {
@@ -226,12 +224,6 @@ export class T5LayerCrossAttention extends nn.Module {
   }
 }
 
-/** One block's cache: its self-attention keys/values so far and its cross-attention keys/values of the encoder output. */
-export interface BlockCache {
-  self: KeyValue;
-  cross: KeyValue | null;
-}
-
 /** transformers `T5Block`: self-attention, cross-attention (decoder), feed-forward, each pre-norm with a residual. */
 export class T5Block extends nn.Module {
   readonly layer: ModuleList<T5LayerSelfAttention | T5LayerCrossAttention | T5LayerFF>;
@@ -263,16 +255,6 @@ export class T5Block extends nn.Module {
       cache: { self: self.keyValue, cross: cross?.keyValue ?? null },
     };
   }
-}
-
-export interface StackOutput {
-  lastHiddenState: Tensor;
-  /** Input of each block, then the output after final_layer_norm (transformers' all_hidden_states). */
-  hiddenStates?: Tensor[];
-  attentions?: Tensor[];
-  crossAttentions?: Tensor[];
-  /** Per block, for the next decoding step. */
-  cache: BlockCache[];
 }
 
 /** transformers `T5Stack`: the encoder or the decoder. The token embedding is the model's `shared` (not a parameter of the stack). */
@@ -345,39 +327,6 @@ export class T5Stack extends nn.Module {
       ...(args.outputAttentions ? { attentions, ...(this.isDecoder ? { crossAttentions: cross } : {}) } : {}),
     };
   }
-}
-
-/** What a seq2seq `forward` takes: the encoder's inputs, and the decoder's (or labels to shift right into them). */
-export interface Seq2SeqInput extends ForwardInput {
-  decoderInputIds?: TensorLike | null;
-  decoderAttentionMask?: TensorLike | null;
-  /** A computed encoder output (generation runs the encoder once). */
-  encoderOutputs?: StackOutput | null;
-  /** The decoder's cache from the previous step. */
-  pastKeyValues?: BlockCache[] | null;
-}
-
-export interface Seq2SeqLMOutput {
-  logits: Tensor;
-  loss?: Tensor;
-  /** The decoder's output after its final_layer_norm (before the tied-head scaling). */
-  lastHiddenState: Tensor;
-  encoderLastHiddenState: Tensor;
-  encoderOutputs: StackOutput;
-  encoderHiddenStates?: Tensor[];
-  encoderAttentions?: Tensor[];
-  decoderHiddenStates?: Tensor[];
-  decoderAttentions?: Tensor[];
-  crossAttentions?: Tensor[];
-  pastKeyValues: BlockCache[];
-}
-
-/** transformers `_shift_right`: decoder_start_token_id, then the labels without their last token; -100 becomes pad. */
-export function shiftRight(labels: Tensor, decoderStartTokenId: number, padTokenId: number): Tensor {
-  const [b, s] = labels.shape as [number, number];
-  const start = torch.full([b, 1], decoderStartTokenId, { dtype: 'int64', device: labels.device });
-  const shifted = torch.cat([start, labels.narrow(1, 0, s - 1)], 1);
-  return shifted.maskedFill(shifted.eq(-100), padTokenId);
 }
 
 /** transformers `T5ForConditionalGeneration`. */
@@ -495,8 +444,6 @@ export class T5ForConditionalGeneration extends PreTrainedModel<T5Config> {
 
   /** Cross-entropy over every label position (no shift: the decoder inputs are the shifted labels), -100 ignored. */
   override loss(logits: Tensor, labels: TensorLike, opts: LossOptions = {}): Tensor {
-    const [b, s, v] = logits.shape as [number, number, number];
-    const y = asIds(labels, logits.device, 'labels');
-    return F.crossEntropy(logits.reshape([b * s, v]), y.reshape([b * s]), { ignoreIndex: -100, labelSmoothing: opts.labelSmoothing ?? 0 });
+    return seq2seqLoss(logits, labels, opts);
   }
 }
