@@ -183,6 +183,10 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
     opset, producerName: 'lengua', producerVersion: '0.1.0',
     docString: `${built.model.className} exported by Lengua for ${task}`,
   }, `${basename(onnxFile)}_data`, opts.externalDataThreshold);
+  // An encoder-decoder model's encoder: its own graph and file beside the decoder.
+  const encoderFiles = built.encoder === undefined ? null : built.encoder.graph.toFiles({
+    opset, producerName: 'lengua', producerVersion: '0.1.0', docString: `${built.model.className} encoder exported by Lengua for ${task}`,
+  }, `${basename(built.encoder.file)}_data`, opts.externalDataThreshold);
   const buildSeconds = seconds(t1);
 
   const t2 = performance.now();
@@ -195,6 +199,14 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
     }
     writeFileAtomic(onnxPath, bytes);
     written.push(onnxFile);
+    if (built.encoder !== undefined && encoderFiles !== null) {
+      if (encoderFiles.data !== null) {
+        writeFileAtomic(join(outDir, `${built.encoder.file}_data`), encoderFiles.data);
+        written.push(`${built.encoder.file}_data`);
+      }
+      writeFileAtomic(join(outDir, built.encoder.file), encoderFiles.model);
+      written.push(built.encoder.file);
+    }
     const cfg = built.model.config.clone();
     cfg.architectures = [built.model.className];
     cfg.set('torch_dtype', 'float32');

@@ -7,6 +7,7 @@ import {
   DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
   GPT2LMHeadModel, GPT2Model,
   RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
+  T5ForConditionalGeneration,
 } from '../models/index.js';
 import type { PreTrainedModel, Task } from '../models/index.js';
 import { LenguaError } from '../errors.js';
@@ -15,9 +16,10 @@ import { bertBody, bertMaskedLM, bertSequenceClassification, tokenClassifier, ty
 import { robertaBody, robertaMaskedLM, robertaSequenceClassification } from './roberta.js';
 import { distilBody, distilMaskedLM, distilSequenceClassification, distilTokenClassification } from './distilbert.js';
 import { gpt2Decoder, gpt2FeatureExtraction, GPT2_MASK_DIM, GPT2_PAST_DIM } from './gpt2.js';
+import { t5Decoder, t5Encoder, T5_DECODER_DIMS, T5_DECODER_FILE, T5_ENCODER_DIMS, T5_ENCODER_FILE } from './t5.js';
 
 /** Optimum's task names for what is exported. */
-export const EXPORT_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'text-generation'] as const;
+export const EXPORT_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'text-generation', 'text2text-generation'] as const;
 export type ExportTask = (typeof EXPORT_TASKS)[number];
 
 /** The Lengua model task (`AutoModelFor…`) whose class each export task computes. */
@@ -27,6 +29,7 @@ export const MODEL_TASK: Record<ExportTask, Task> = {
   'fill-mask': 'masked-lm',
   'feature-extraction': 'base',
   'text-generation': 'causal-lm',
+  'text2text-generation': 'seq2seq-lm',
 };
 
 /** The export task of a Lengua model task (config.json's architectures). */
@@ -36,7 +39,7 @@ export function exportTaskOf(task: Task): ExportTask {
 
 /** Where the graph goes inside the output folder: Optimum's and Transformers.js' file names. */
 export function onnxFileOf(task: ExportTask): string {
-  return task === 'text-generation' ? 'onnx/decoder_model_merged.onnx' : 'onnx/model.onnx';
+  return task === 'text-generation' || task === 'text2text-generation' ? 'onnx/decoder_model_merged.onnx' : 'onnx/model.onnx';
 }
 
 /** A graph input or output: name, element type, dims (symbolic where dynamic). */
@@ -53,17 +56,19 @@ export interface BuiltGraph {
   /** The module the graph computes (a head model, or the base model for feature-extraction). */
   model: PreTrainedModel;
   task: ExportTask;
+  /** Encoder-decoder models: the encoder graph, written to its own file beside the decoder. */
+  encoder?: { file: string; graph: Graph; inputs: GraphValue[]; outputs: GraphValue[] };
 }
 
 /** The families and classes that export, for error messages. */
-export const EXPORTABLE = 'BERT, RoBERTa, DistilBERT (*Model, *ForSequenceClassification, *ForTokenClassification, *ForMaskedLM), GPT-2 (GPT2Model, GPT2LMHeadModel)';
+export const EXPORTABLE = 'BERT, RoBERTa, DistilBERT (*Model, *ForSequenceClassification, *ForTokenClassification, *ForMaskedLM), GPT-2 (GPT2Model, GPT2LMHeadModel), T5 (T5ForConditionalGeneration)';
 
 const TEXT_DIMS: Dim[] = ['batch_size', 'sequence_length'];
 
 /** What a head is called in errors (`… has no token-classification head`). */
 const HEAD_NAME: Record<ExportTask, string> = {
   'text-classification': 'sequence-classification', 'token-classification': 'token-classification', 'fill-mask': 'masked-LM',
-  'feature-extraction': 'base-model', 'text-generation': 'causal-LM',
+  'feature-extraction': 'base-model', 'text-generation': 'causal-LM', 'text2text-generation': 'seq2seq-LM',
 };
 
 /** The task a model object exports to by default: its head's, or feature-extraction for a base model. */
@@ -75,6 +80,7 @@ export function taskOfModel(model: PreTrainedModel): ExportTask {
   if (model instanceof BertForTokenClassification || model instanceof DistilBertForTokenClassification) return 'token-classification';
   if (model instanceof BertForMaskedLM || model instanceof RobertaForMaskedLM || model instanceof DistilBertForMaskedLM) return 'fill-mask';
   if (model instanceof GPT2LMHeadModel) return 'text-generation';
+  if (model instanceof T5ForConditionalGeneration) return 'text2text-generation';
   throw new LenguaError(`${model.className} has no ONNX export yet (exported: ${EXPORTABLE})`, { field: 'task' });
 }
 
@@ -90,6 +96,9 @@ export function baseModelOf(model: PreTrainedModel): BertModel | DistilBertModel
 
 /** The module the graph of `task` computes: the model, or its base model for feature-extraction. Throws when there is no export. */
 export function exportedModule(model: PreTrainedModel, task: ExportTask): PreTrainedModel {
+  if (task === 'feature-extraction' && model instanceof T5ForConditionalGeneration) {
+    throw new LenguaError('T5ForConditionalGeneration exports as text2text-generation (its encoder is onnx/encoder_model.onnx)', { field: 'task' });
+  }
   if (task === 'feature-extraction') return baseModelOf(model);
   if (taskOfModel(model) !== task) {
     throw new LenguaError(
@@ -105,6 +114,7 @@ export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph
   const exported = exportedModule(model, task);
   const graph = new Graph(`${exported.className} (${task})`, new Map(exported.namedParameters().map(([name, t]) => [t, name])));
   if (exported instanceof GPT2LMHeadModel || exported instanceof GPT2Model) return buildGpt2(graph, exported, task);
+  if (exported instanceof T5ForConditionalGeneration) return buildT5(graph, exported, task);
   const withTokenTypes = exported.config.modelType === 'bert';
   const inputs: GraphValue[] = [
     { name: 'input_ids', type: 'int64', dims: TEXT_DIMS },
@@ -196,3 +206,52 @@ function buildGpt2(graph: Graph, model: GPT2Model | GPT2LMHeadModel, task: Expor
   });
   return { graph, inputs, outputs, model, task };
 }
+
+/** T5: the merged decoder (this graph) and the encoder (its own graph and file), with Optimum's names. */
+function buildT5(graph: Graph, model: T5ForConditionalGeneration, task: ExportTask): BuiltGraph {
+  const config = model.config;
+  const encoderGraph = new Graph(`${model.className} encoder (${task})`, new Map(model.namedParameters().map(([name, t]) => [t, name])));
+  const encInputs: GraphValue[] = [
+    { name: 'input_ids', type: 'int64', dims: T5_ENCODER_DIMS },
+    { name: 'attention_mask', type: 'int64', dims: T5_ENCODER_DIMS },
+  ];
+  for (const i of encInputs) encoderGraph.input(i.name, i.type, i.dims);
+  const encOutput: GraphValue = { name: 'last_hidden_state', type: 'float32', dims: [...T5_ENCODER_DIMS, config.dModel] };
+  encoderGraph.output(t5Encoder(encoderGraph, model, 'input_ids', 'attention_mask'), encOutput.type, encOutput.dims, encOutput.name);
+
+  const heads = config.numHeads;
+  const layers = config.numDecoderLayers;
+  const inputs: GraphValue[] = [
+    { name: 'encoder_attention_mask', type: 'int64', dims: T5_ENCODER_DIMS },
+    { name: 'input_ids', type: 'int64', dims: T5_DECODER_DIMS },
+    { name: 'encoder_hidden_states', type: 'float32', dims: [...T5_ENCODER_DIMS, config.dModel] },
+  ];
+  for (let i = 0; i < layers; i++) {
+    for (const part of ['decoder', 'encoder']) {
+      for (const kv of ['key', 'value']) {
+        inputs.push({ name: `past_key_values.${i}.${part}.${kv}`, type: 'float32', dims: ['batch_size', heads, part === 'decoder' ? 'past_decoder_sequence_length' : 'encoder_sequence_length_out', config.dKv] });
+      }
+    }
+  }
+  inputs.push({ name: 'use_cache_branch', type: 'bool', dims: [1] });
+  for (const i of inputs) graph.input(i.name, i.type, i.dims);
+  const past = Array.from({ length: layers }, (_, i) => ({
+    decoder: { key: `past_key_values.${i}.decoder.key`, value: `past_key_values.${i}.decoder.value` },
+    encoder: { key: `past_key_values.${i}.encoder.key`, value: `past_key_values.${i}.encoder.value` },
+  }));
+  const logits = t5Decoder(graph, model, { inputIds: 'input_ids', encoderAttentionMask: 'encoder_attention_mask', encoderHiddenStates: 'encoder_hidden_states', past });
+  const outputs: GraphValue[] = [{ name: 'logits', type: 'float32', dims: [...T5_DECODER_DIMS, config.vocabSize] }];
+  graph.output(logits, 'float32', outputs[0]!.dims, 'logits');
+  for (let i = 0; i < layers; i++) {
+    for (const part of ['decoder', 'encoder']) {
+      for (const kv of ['key', 'value']) {
+        const o: GraphValue = { name: `present.${i}.${part}.${kv}`, type: 'float32', dims: ['batch_size', heads, part === 'decoder' ? 'past_decoder_sequence_length + 1' : 'encoder_sequence_length_out', config.dKv] };
+        graph.output(o.name, o.type, o.dims);
+        outputs.push(o);
+      }
+    }
+  }
+  return { graph, inputs, outputs, model, task, encoder: { file: T5_ENCODER_FILE, graph: encoderGraph, inputs: encInputs, outputs: [encOutput] } };
+}
+
+export { T5_DECODER_FILE };

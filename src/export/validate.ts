@@ -8,6 +8,7 @@
  * runs it without libtorch.
  */
 import { availableParallelism } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import * as torch from '../torch/index.js';
 import type { PreTrainedModel } from '../models/index.js';
@@ -157,6 +158,7 @@ export async function validateExport(file: string, built: BuiltGraph, opts: Vali
       );
     }
     if (built.task === 'text-generation') return await validateDecoder(ort, session, built, file, atol);
+    if (built.task === 'text2text-generation') return await validateSeq2Seq(ort, session, built, file, atol, threads);
     const cases: ValidationCase[] = [];
     for (const batch of validationBatches(model)) {
       const feeds: Record<string, OrtTensor> = { input_ids: int64Tensor(ort, batch.inputIds), attention_mask: int64Tensor(ort, batch.attentionMask) };
@@ -323,6 +325,100 @@ async function validateDecoder(ort: Ort, session: InferenceSession, built: Built
     }
     check(diff, 'incremental');
   }
+  return { output: 'logits', maxAbsDiff: Math.max(...cases.map((c) => c.maxAbsDiff)), atol, cases };
+}
+
+/**
+ * An encoder-decoder export (encoder_model.onnx beside the merged decoder `file`): the encoder's output, then
+ * the decoder's logits with an empty cache and decoding with the cache (two tokens, then one per step, the
+ * encoder keys/values of the first step fed back as past), against libtorch's full forward on right-padded
+ * sources of different lengths.
+ */
+async function validateSeq2Seq(ort: Ort, decoder: InferenceSession, built: BuiltGraph, file: string, atol: number, threads: number): Promise<ValidationReport> {
+  const model = built.model as unknown as {
+    config: { vocabSize: number; numHeads: number; dKv: number; numDecoderLayers: number; decoderStartTokenId: number };
+    forward(input: { inputIds: number[][]; attentionMask: number[][]; decoderInputIds: number[][] }): { logits: torch.Tensor; encoderLastHiddenState: torch.Tensor };
+  };
+  const cfg = model.config;
+  const encoderFile = join(dirname(file), basename(built.encoder!.file));
+  let encoder: InferenceSession;
+  try {
+    encoder = await ort.InferenceSession.create(encoderFile, { intraOpNumThreads: threads, interOpNumThreads: 1, executionProviders: ['cpu'] });
+  } catch (err) {
+    throw new LenguaError(`ONNX Runtime cannot load the exported encoder: ${(err as Error).message}`, { file: encoderFile }, { cause: err });
+  }
+  const ids = idStream(cfg.vocabSize, 0);
+  const lengths = [9, 5];
+  const srcLen = Math.max(...lengths);
+  const inputIds = lengths.map((n) => Array.from({ length: srcLen }, (_, t) => (t < n ? ids() : 0)));
+  const attentionMask = lengths.map((n) => Array.from({ length: srcLen }, (_, t) => (t < n ? 1 : 0)));
+  const total = 6;
+  const decoderInputIds = lengths.map(() => [cfg.decoderStartTokenId, ...Array.from({ length: total - 1 }, () => ids())]);
+  const b = lengths.length;
+  const vocab = cfg.vocabSize;
+  const want = torch.noGrad(() => torch.tidy(() => {
+    const out = model.forward({ inputIds, attentionMask, decoderInputIds });
+    return {
+      logits: new Float32Array(out.logits.contiguous().data() as Float32Array),
+      hidden: new Float32Array(out.encoderLastHiddenState.contiguous().data() as Float32Array),
+    };
+  }));
+  const cases: ValidationCase[] = [];
+  const fail = (what: string, diff: number, field: string, where: string): never => {
+    throw new LenguaError(`${what} of ONNX Runtime differs from the libtorch forward by up to ${diff.toExponential(3)} ${where} (tolerance ${atol})`, { file, field });
+  };
+  const enc = await encoder.run({ input_ids: int64Tensor(ort, inputIds), attention_mask: int64Tensor(ort, attentionMask) });
+  const hidden = enc.last_hidden_state!;
+  let encDiff = 0;
+  (hidden.data as Float32Array).forEach((v, i) => {
+    const d = Math.abs(v - want.hidden[i]!);
+    if (!(d <= encDiff)) encDiff = Number.isNaN(d) ? Infinity : d;
+  });
+  cases.push({ batch: b, sequenceLength: srcLen, lengths, maxAbsDiff: encDiff });
+  if (!(encDiff <= atol)) fail('the encoder output (last_hidden_state)', encDiff, 'last_hidden_state', `on sources of ${lengths.join(' and ')} tokens`);
+  await encoder.release();
+
+  const step = async (from: number, to: number, past: Record<string, OrtTensor> | null): Promise<{ logits: Float32Array; present: Record<string, OrtTensor> }> => {
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: int64Tensor(ort, cols(decoderInputIds, from, to)),
+      encoder_attention_mask: int64Tensor(ort, attentionMask),
+      encoder_hidden_states: hidden,
+      use_cache_branch: new ort.Tensor('bool', [past !== null], [1]),
+    };
+    for (let i = 0; i < cfg.numDecoderLayers; i++) {
+      for (const part of ['decoder', 'encoder']) {
+        for (const kv of ['key', 'value']) {
+          feeds[`past_key_values.${i}.${part}.${kv}`] = past?.[`present.${i}.${part}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [b, cfg.numHeads, 0, cfg.dKv]);
+        }
+      }
+    }
+    const r = await decoder.run(feeds);
+    return { logits: r.logits!.data as Float32Array, present: r };
+  };
+  const compare = (got: Float32Array, from: number, len: number): number => {
+    let m = 0;
+    for (let r = 0; r < b; r++) {
+      for (let t = 0; t < len; t++) {
+        for (let v = 0; v < vocab; v++) {
+          const d = Math.abs(got[(r * len + t) * vocab + v]! - want.logits[(r * total + from + t) * vocab + v]!);
+          if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+        }
+      }
+    }
+    return m;
+  };
+  const where = `on ${b} right-padded sources (${lengths.join(' and ')} tokens) and ${total} decoder tokens`;
+  const full = compare((await step(0, total, null)).logits, 0, total);
+  cases.push({ batch: b, sequenceLength: total, lengths: lengths.map(() => total), maxAbsDiff: full, decoding: { mode: 'full', padding: 'right', prefix: total } });
+  if (!(full <= atol)) fail('output "logits"', full, 'logits', `with an empty cache ${where}`);
+  let run = await step(0, 2, null);
+  let inc = compare(run.logits, 0, 2);
+  for (let t = 2; t < total; t++) {
+    run = await step(t, t + 1, run.present);
+    inc = Math.max(inc, compare(run.logits, t, 1));
+  }
+  cases.push({ batch: b, sequenceLength: total, lengths: lengths.map(() => total), maxAbsDiff: inc, decoding: { mode: 'incremental', padding: 'right', prefix: 2 } });
+  if (!(inc <= atol)) fail('output "logits"', inc, 'logits', `decoding with the cache (2 tokens, then one per step) ${where}`);
   return { output: 'logits', maxAbsDiff: Math.max(...cases.map((c) => c.maxAbsDiff)), atol, cases };
 }
 

@@ -5,5 +5,6 @@ export type { GeneratedRow } from './protocol.js';
 export { generate, leftPad, targetLength, SeededRandom } from './search.js';
 export type { CausalLm, DecoderSession, DecoderStep, GenerateCallbacks, GeneratedSequence } from './search.js';
 export { OnnxCausalLm, DECODER_FILE, decoderShape, modelGenerationOptions } from './onnx-decoder.js';
+export { OnnxSeq2SeqLm, ENCODER_FILE, seq2seqShape } from './onnx-seq2seq.js';
 export { resolveGenerationConfig, checkOptions as checkGenerationOptions, optionsFromJson as generationOptionsFromJson, DEFAULT_GENERATION_CONFIG, GENERATION_LIMITS } from './config.js';
 export type { GenerationOptions, GenerationConfig } from './config.js';
