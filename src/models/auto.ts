@@ -23,6 +23,7 @@ import {
 import { gpt2Family, type GPT2Config, type GPT2LMHeadModel, type GPT2Model } from './gpt2/index.js';
 import { t5Family, type T5Config, type T5ForConditionalGeneration } from './t5/index.js';
 import { bartFamily, type BartConfig, type BartForConditionalGeneration, type BartModel } from './bart/index.js';
+import { marianFamily, type MarianConfig, type MarianModel, type MarianMTModel } from './marian/index.js';
 
 /** Every family the Auto classes know, by `model_type`. A new family is a folder and a line here. */
 export const MODEL_FAMILIES = {
@@ -32,11 +33,12 @@ export const MODEL_FAMILIES = {
   gpt2: gpt2Family,
   t5: t5Family,
   bart: bartFamily,
+  marian: marianFamily,
 } as const satisfies Record<string, ModelFamily>;
 
 export type ModelType = keyof typeof MODEL_FAMILIES;
 export const MODEL_TYPES = Object.keys(MODEL_FAMILIES) as ModelType[];
-export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config | T5Config | BartConfig;
+export type AnyConfig = BertConfig | RobertaConfig | DistilBertConfig | GPT2Config | T5Config | BartConfig | MarianConfig;
 export type { Task };
 
 function family(modelType: unknown, source: string): ModelFamily {
@@ -211,11 +213,11 @@ function autoClass<M extends PreTrainedModel>(task: Task) {
   };
 }
 
-export type AnyBaseModel = BertModel | RobertaModel | DistilBertModel | GPT2Model | BartModel;
+export type AnyBaseModel = BertModel | RobertaModel | DistilBertModel | GPT2Model | BartModel | MarianModel;
 export type AnySequenceClassifier = BertForSequenceClassification | RobertaForSequenceClassification | DistilBertForSequenceClassification;
 export type AnyTokenClassifier = BertForTokenClassification | RobertaForTokenClassification | DistilBertForTokenClassification;
 export type AnyMaskedLM = BertForMaskedLM | RobertaForMaskedLM | DistilBertForMaskedLM;
-export type AnySeq2SeqLM = T5ForConditionalGeneration | BartForConditionalGeneration;
+export type AnySeq2SeqLM = T5ForConditionalGeneration | BartForConditionalGeneration | MarianMTModel;
 
 export const AutoModel = autoClass<AnyBaseModel>('base');
 export const AutoModelForSequenceClassification = autoClass<AnySequenceClassifier>('sequence-classification');

@@ -28,6 +28,7 @@ export {
   BartConfig, BartLikeConfig, BartModel, BartForConditionalGeneration, BartLikeModel, BartLikeForConditionalGeneration, BartLearnedPositionalEmbedding,
 } from './bart/index.js';
 export type { BodySpec, PositionTable, Seq2SeqModelOutput } from './bart/index.js';
+export { MarianConfig, MarianModel, MarianMTModel, marianSinusoidalTable } from './marian/index.js';
 export type { ForwardInput, ModelOutput, BaseModelOutput } from './modeling/outputs.js';
 export type { LossOptions } from './modeling/losses.js';
 export type { ModelSplit, SplitKind } from './modeling/split.js';
