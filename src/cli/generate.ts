@@ -88,8 +88,10 @@ export function torchCausalLm(model: GPT2LMHeadModel): CausalLm {
  */
 export function torchSeq2SeqLm(model: Seq2SeqLM, sources: readonly (readonly number[])[]): CausalLm {
   const pad = model.config.padTokenId ?? 0;
+  // The logits' width: Marian with a decoder vocabulary of its own has decoder_vocab_size of them.
+  const width = (model.config as { targetVocabSize?: number }).targetVocabSize ?? model.config.vocabSize;
   return {
-    vocabSize: model.config.vocabSize,
+    vocabSize: width,
     maxPositions: model.config.maxPositionEmbeddings,
     start(rows: number): DecoderSession {
       if (sources.length === 0 || rows % sources.length !== 0) throw new LenguaError(`${rows} rows for ${sources.length} sources`, { field: 'sources' });

@@ -1,8 +1,8 @@
 // Public face of the inference stage: pipeline() on ONNX Runtime, without libtorch.
 export { pipeline, PIPELINE_TASKS, TASK_ALIASES } from './pipeline.js';
 export type { PipelineTask, PipelineTypes, PipelineOptionsFor, Callable } from './pipeline.js';
-export { TextGenerationPipeline } from './generation/index.js';
-export type { TextGenerationPipelineOptions, TextGenerationCallOptions, TextGenerationOutput, StreamedToken } from './generation/index.js';
+export { TextGenerationPipeline, Text2TextGenerationPipeline, TEXT2TEXT_TASKS } from './generation/index.js';
+export type { TextGenerationPipelineOptions, TextGenerationCallOptions, TextGenerationOutput, StreamedToken, Text2TextTask, Text2TextOutput, Text2TextCallOptions } from './generation/index.js';
 export { EncoderPipeline, DEFAULT_BATCH_SIZE, LIMITS as PIPELINE_LIMITS } from './base.js';
 export type { PipelineOptions } from './base.js';
 export { TextClassificationPipeline } from './text-classification.js';

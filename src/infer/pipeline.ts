@@ -17,6 +17,7 @@ import { TextClassificationPipeline } from './text-classification.js';
 import { TokenClassificationPipeline } from './token-classification.js';
 import { ZeroShotClassificationPipeline } from './zero-shot-classification.js';
 import { TextGenerationPipeline, type TextGenerationPipelineOptions } from './generation/index.js';
+import { Text2TextGenerationPipeline, TEXT2TEXT_TASKS, type Text2TextTask } from './generation/text2text.js';
 
 /** The tasks, and transformers' aliases for them. */
 export const PIPELINE_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'zero-shot-classification', 'text-generation'] as const;
@@ -34,10 +35,13 @@ export interface PipelineTypes {
   'feature-extraction': Callable<FeatureExtractionPipeline>;
   'zero-shot-classification': Callable<ZeroShotClassificationPipeline>;
   'text-generation': Callable<TextGenerationPipeline>;
+  'text2text-generation': Callable<Text2TextGenerationPipeline>;
+  translation: Callable<Text2TextGenerationPipeline>;
+  summarization: Callable<Text2TextGenerationPipeline>;
 }
 
 /** The options each task's pipeline takes (text generation has its own, in generation/). */
-export type PipelineOptionsFor<T extends keyof PipelineTypes> = T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions;
+export type PipelineOptionsFor<T extends keyof PipelineTypes> = T extends 'text-generation' | Text2TextTask ? TextGenerationPipelineOptions : PipelineOptions;
 
 export async function pipeline<T extends keyof PipelineTypes>(task: T, model: string, opts: PipelineOptionsFor<T> = {} as PipelineOptionsFor<T>): Promise<PipelineTypes[T]> {
   const t: string = TASK_ALIASES[task] ?? task;
@@ -54,7 +58,11 @@ export async function pipeline<T extends keyof PipelineTypes>(task: T, model: st
       return (await ZeroShotClassificationPipeline.create(model, opts)) as PipelineTypes[T];
     case 'text-generation':
       return (await TextGenerationPipeline.create(model, opts as TextGenerationPipelineOptions)) as PipelineTypes[T];
+    case 'text2text-generation':
+    case 'translation':
+    case 'summarization':
+      return (await Text2TextGenerationPipeline.create(t, model, opts as TextGenerationPipelineOptions)) as PipelineTypes[T];
     default:
-      throw new LenguaError(`unknown task ${JSON.stringify(task)} (one of ${[...PIPELINE_TASKS, ...Object.keys(TASK_ALIASES)].join(', ')})`, { field: 'task' });
+      throw new LenguaError(`unknown task ${JSON.stringify(task)} (one of ${[...PIPELINE_TASKS, ...TEXT2TEXT_TASKS, ...Object.keys(TASK_ALIASES)].join(', ')})`, { field: 'task' });
   }
 }

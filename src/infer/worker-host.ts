@@ -78,9 +78,32 @@ class ThreadHost extends EventEmitter implements WorkerHost {
     this.worker.unref();
   }
 
+  /**
+   * Asks the worker to end itself, which it does when its event loop next turns: between two ONNX Runtime
+   * runs (a run blocks the worker's thread). `worker.terminate()` during a run aborts the whole process
+   * (onnxruntime-node throws from native code), so it is only the fallback for a worker that does not answer.
+   */
   async terminate(): Promise<void> {
-    await this.worker.terminate();
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.ref();
+    try {
+      this.worker.postMessage(CLOSE);
+    } catch {
+      // already gone
+    }
+    const hard = setTimeout(() => void this.worker.terminate(), TERMINATE_FALLBACK_MS);
+    await exited;
+    clearTimeout(hard);
   }
+}
+
+/** The message that asks a worker to end itself (see ThreadHost.terminate). */
+const CLOSE = { lenguaWorkerClose: true } as const;
+/** How long a worker may take to end itself before it is terminated (a run longer than this aborts the process). */
+const TERMINATE_FALLBACK_MS = 60_000;
+
+function isClose(m: unknown): boolean {
+  return typeof m === 'object' && m !== null && (m as { lenguaWorkerClose?: unknown }).lenguaWorkerClose === true;
 }
 
 class ProcessHost extends EventEmitter implements WorkerHost {
@@ -156,11 +179,17 @@ export async function hostPort<Start>(): Promise<HostPort<Start>> {
   const { isMainThread, parentPort, workerData } = await import('node:worker_threads');
   if (!isMainThread && parentPort !== null) {
     const port = parentPort;
+    // The owner's request to end: handled when this thread's event loop turns, so never inside a run.
+    port.on('message', (m: unknown) => {
+      if (isClose(m)) process.exit(0);
+    });
     return {
       start: workerData as Start,
       post: (m, transfer = []) => port.postMessage(m, transfer),
       onMessage: <M>(f: (message: M) => void) => {
-        port.on('message', f);
+        port.on('message', (m: unknown) => {
+          if (!isClose(m)) f(m as M);
+        });
       },
     };
   }

@@ -12,8 +12,10 @@ const fixtures = useServedFixtures(['seqcls']);
 
 const TEXT = 'this is a tweet of moderate length to keep the model busy for a moment';
 
+/** Polls `cond` for up to 30 s: replacing a model starts worker processes, which takes seconds on a loaded machine. */
 async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  const end = Date.now() + 30_000;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   assert.ok(cond(), 'timed out waiting');
 }
 
@@ -76,8 +78,7 @@ for (const workers of [1, 2]) {
       await pipes.at(-1)!.session.worker.terminate();
       const codes = (await inFlight).map((r) => r.status);
       assert.deepEqual(codes, Array(8).fill(workers === 1 ? 503 : 200));
-      for (let i = 0; i < 100 && !server.ready; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(server.ready);
+      await until(() => server.ready);
       assert.equal(server.ctx.slot('m').current.pipes.length, workers);
       const again = await Promise.all(Array.from({ length: 8 }, () => postJson(`${url}/models/m`, { inputs: TEXT })));
       assert.deepEqual(again.map((r) => r.status), Array(8).fill(200));

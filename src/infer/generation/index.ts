@@ -8,3 +8,5 @@ export { OnnxCausalLm, DECODER_FILE, decoderShape, modelGenerationOptions } from
 export { OnnxSeq2SeqLm, ENCODER_FILE, seq2seqShape } from './onnx-seq2seq.js';
 export { resolveGenerationConfig, checkOptions as checkGenerationOptions, optionsFromJson as generationOptionsFromJson, DEFAULT_GENERATION_CONFIG, GENERATION_LIMITS } from './config.js';
 export type { GenerationOptions, GenerationConfig } from './config.js';
+export { Text2TextGenerationPipeline, TEXT2TEXT_TASKS } from './text2text.js';
+export type { Text2TextTask, Text2TextOutput, Text2TextCallOptions } from './text2text.js';

@@ -14,7 +14,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { LenguaError } from '../../errors.js';
-import { DEFAULT_OPTIONAL_FILES, resolveModelDir, type ResolveOptions } from '../../hub/index.js';
+import { DEFAULT_OPTIONAL_FILES, readConfigJson, resolveModelDir, type ResolveOptions } from '../../hub/index.js';
 import { callable } from '../base.js';
 import { checkThreads, defaultNumThreads } from '../session.js';
 import { checkIsolation, startWorkerHost, type Isolation, type WorkerHost } from '../worker-host.js';
@@ -109,8 +109,27 @@ export class TextGenerationPipeline {
 
   /** Loads the folder (or Hub id) in a worker thread; the pipeline is callable: `await generator(text, options)`. */
   static async create(model: string, opts: TextGenerationPipelineOptions = {}): Promise<TextGenerationPipeline & TextGenerationPipeline['run']> {
+    return callable(await TextGenerationPipeline.open(model, opts, 'decoder'));
+  }
+
+  /**
+   * Starts the worker on a decoder-only folder (`decoder`) or an encoder-decoder one (`seq2seq`: T5, whose
+   * texts are sources; see Text2TextGenerationPipeline) and waits until it has loaded.
+   * @internal
+   */
+  static async open(model: string, opts: TextGenerationPipelineOptions, kind: 'decoder' | 'seq2seq'): Promise<TextGenerationPipeline> {
     const threads = opts.numThreads === undefined ? defaultNumThreads() : checkThreads(opts.numThreads, 'numThreads');
     const dir = await resolveGenerationFolder(model, opts.resolve);
+    const { json, file } = readConfigJson(dir);
+    const seq2seq = json.model_type === 't5';
+    if (seq2seq !== (kind === 'seq2seq')) {
+      throw new LenguaError(
+        seq2seq
+          ? `${String(json.model_type)} is an encoder-decoder model: use pipeline('text2text-generation' | 'translation' | 'summarization')`
+          : `${String(json.model_type)} is a decoder-only model: use pipeline('text-generation')`,
+        { file, field: 'model_type' },
+      );
+    }
     const worker = startWorkerHost(import.meta.url, 'worker', { dir, threads } satisfies GenerationWorkerStart, opts.isolation === undefined ? 'thread' : checkIsolation(opts.isolation, 'isolation'));
     await new Promise<void>((res, rej) => {
       const onExit = (how: string): void => rej(new LenguaError(`the generation worker stopped while loading (${how})`, { file: dir }));
@@ -127,7 +146,7 @@ export class TextGenerationPipeline {
       await worker.terminate();
       throw err;
     });
-    return callable(new TextGenerationPipeline(dir, threads, worker));
+    return new TextGenerationPipeline(dir, threads, worker);
   }
 
   /**
@@ -144,6 +163,11 @@ export class TextGenerationPipeline {
     const full = options.returnFullText ?? true;
     const out = prompts.map((p, i) => rows.slice(i * n, (i + 1) * n).map((r) => ({ generated_text: full ? p + r.text : r.text })));
     return single ? out[0]! : out;
+  }
+
+  /** Every output row of several prompts (numReturnSequences per prompt, in order), with ids and why each ended. */
+  async generateRows(texts: string[], options: TextGenerationCallOptions = {}): Promise<GeneratedRow[]> {
+    return this.request(checkPrompts(texts), options, false);
   }
 
   /** Like `run` on one prompt, with the row's ids and why it ended. */

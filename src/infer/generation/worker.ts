@@ -6,10 +6,11 @@
 import { LenguaError } from '../../errors.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/index.js';
 import { readConfigJson } from '../../hub/index.js';
-import { resolveGenerationConfig, type GenerationOptions } from './config.js';
+import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from './config.js';
 import { modelGenerationOptions, OnnxCausalLm } from './onnx-decoder.js';
+import { OnnxSeq2SeqLm } from './onnx-seq2seq.js';
 import type { GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
-import { generate } from './search.js';
+import { generate, type CausalLm } from './search.js';
 import { TextStreamDecoder } from './stream-text.js';
 import { hostPort } from '../worker-host.js';
 
@@ -20,9 +21,34 @@ function errorFields(err: unknown): { message: string; field?: string; file?: st
   return { message: (err as Error).message ?? String(err) };
 }
 
-async function run(tok: PreTrainedTokenizer, model: OnnxCausalLm, defaults: GenerationOptions, m: GenerationRequest): Promise<void> {
+/**
+ * What a request's texts become: a decoder-only model continues them (prompts without special tokens); an
+ * encoder-decoder model reads them as sources (with their special tokens: T5's </s>) and every row's decoder
+ * starts from the decoder start token.
+ */
+interface Engine {
+  prepare(texts: string[], config: GenerationConfig): { lm: CausalLm; prompts: number[][] };
+}
+
+function causalEngine(tok: PreTrainedTokenizer, model: OnnxCausalLm): Engine {
+  return { prepare: (texts) => ({ lm: model, prompts: texts.map((p) => tok.encode(p, { addSpecialTokens: false }).ids) }) };
+}
+
+function seq2seqEngine(tok: PreTrainedTokenizer, model: OnnxSeq2SeqLm): Engine {
+  return {
+    prepare: (texts, config) => {
+      // Cut at the tokenizer's model_max_length when it names one (T5: 512), as transformers' pipelines do.
+      const max = tok.modelMaxLength < 1e9 ? tok.modelMaxLength : null;
+      const sources = texts.map((t) => tok.encode(t, max === null ? {} : { truncation: true, maxLength: max }).ids);
+      const start = config.decoderStartTokenId ?? model.shape.decoderStartTokenId;
+      return { lm: model.forSources(sources), prompts: sources.map(() => [start]) };
+    },
+  };
+}
+
+async function run(tok: PreTrainedTokenizer, engine: Engine, defaults: GenerationOptions, m: GenerationRequest): Promise<void> {
   const config = resolveGenerationConfig(defaults, m.options);
-  const prompts = m.prompts.map((p) => tok.encode(p, { addSpecialTokens: false }).ids);
+  const { lm: model, prompts } = engine.prepare(m.prompts, config);
   const n = config.numReturnSequences;
   const decoders = prompts.flatMap(() => Array.from({ length: n }, () => new TextStreamDecoder(tok)));
   const stops = config.stopStrings;
@@ -56,12 +82,13 @@ async function run(tok: PreTrainedTokenizer, model: OnnxCausalLm, defaults: Gene
 
 async function main(): Promise<void> {
   let tok: PreTrainedTokenizer;
-  let model: OnnxCausalLm;
+  let engine: Engine;
   let defaults: GenerationOptions;
   try {
     tok = await AutoTokenizer.fromPretrained(start.dir);
-    model = await OnnxCausalLm.load(start.dir, start.threads);
-    defaults = modelGenerationOptions(start.dir, readConfigJson(start.dir).json);
+    const config = readConfigJson(start.dir).json;
+    engine = config.model_type === 't5' ? seq2seqEngine(tok, await OnnxSeq2SeqLm.load(start.dir, start.threads)) : causalEngine(tok, await OnnxCausalLm.load(start.dir, start.threads));
+    defaults = modelGenerationOptions(start.dir, config);
   } catch (err) {
     port.post({ type: 'failed', ...errorFields(err) } satisfies GenerationReply);
     return;
@@ -71,7 +98,7 @@ async function main(): Promise<void> {
   port.onMessage((m: GenerationRequest) => {
     chain = chain.then(async () => {
       try {
-        await run(tok, model, defaults, m);
+        await run(tok, engine, defaults, m);
       } catch (err) {
         port.post({ type: 'error', id: m.id, ...errorFields(err) } satisfies GenerationReply);
       }
