@@ -8,7 +8,8 @@ test('the package root exports the Hugging Face-style entry points', async () =>
     assert.ok(name in lengua, `missing export ${name}`);
   }
   assert.equal(typeof lengua.torch.tensor, 'function');
-  for (const name of ['Trainer', 'trainingArguments', 'AutoModelForCausalLM', 'RobertaForSequenceClassification', 'computeClassificationMetrics', 'evaluateClassifier', 'trainBaseline', 'pipeline', 'exportToOnnx', 'LenguaServer', 'Registry']) {
+  for (const name of ['Trainer', 'trainingArguments', 'AutoModelForCausalLM', 'RobertaForSequenceClassification', 'computeClassificationMetrics', 'evaluateClassifier', 'trainBaseline', 'pipeline', 'exportToOnnx', 'LenguaServer', 'Registry',
+    'AutoModelForSeq2SeqLM', 'T5ForConditionalGeneration', 'MarianMTModel', 'corpusBleu', 'rouge', 'trainTokenizer', 'Text2TextGenerationPipeline']) {
     assert.ok(name in lengua, `missing export ${name}`);
   }
 });

@@ -21,6 +21,9 @@ export type { WordToken, WordTokenizeOptions } from './text/index.js';
 export { AutoTokenizer, PreTrainedTokenizer } from './text/index.js';
 export type { Encoding, EncodeOptions, DecodeOptions, SpecialTokens, TruncationStrategy, PaddingStrategy } from './text/index.js';
 export type { FromPretrainedOptions as TokenizerFromPretrainedOptions } from './text/index.js';
+// Training a tokenizer (BPE, WordPiece, Unigram) on your own corpus, as Hugging Face `tokenizers` trains one.
+export { trainTokenizer, saveTrainedTokenizer } from './text/tokenizer/train/index.js';
+export type { TrainTokenizerOptions, TrainedTokenizer } from './text/tokenizer/train/index.js';
 
 // Datasets: loading labelled text and CoNLL files, label sets, splits, leakage and inspection.
 export { loadDataset, loadConll, LabelSet, splitDataset, stratifiedKFold, leakageReport, inspectDataset, writeSplits } from './data/index.js';
@@ -38,6 +41,7 @@ export {
   RobertaConfig, RobertaModel, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaForMaskedLM,
   DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
   GPT2Config, GPT2Model, GPT2LMHeadModel,
+  AutoModelForSeq2SeqLM, T5Config, T5ForConditionalGeneration, BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel,
   greedyGenerate, logger,
 } from './models/index.js';
 export type {
@@ -56,13 +60,14 @@ export type {
 export { crossValidate, runSearch, transformerRunner, baselineRunner, parseSearchSpace, loadSearchSpace } from './train/index.js';
 export type { CvOptions, CvResult, SearchOptions, SearchResult, SearchSpace } from './train/index.js';
 
-// Metrics: scikit-learn-compatible classification metrics, calibration, conlleval-style entity scores.
+// Metrics: scikit-learn-compatible classification metrics, calibration, conlleval-style entity scores, sacreBLEU's BLEU and chrF, rouge_score's ROUGE.
 export {
   accuracyScore, precisionScore, recallScore, f1Score, fbetaScore, precisionRecallFscoreSupport, confusionMatrix, matthewsCorrcoef,
   cohenKappaScore, classificationReport, rocAucScore, logLoss, brierScoreLoss, expectedCalibrationError, reliabilityDiagram,
   entityMetrics, computeClassificationMetrics,
+  corpusBleu, sentenceBleu, corpusChrf, rouge,
 } from './metrics/index.js';
-export type { Label, Average, ClassificationMetrics, EntityMetrics } from './metrics/index.js';
+export type { Label, Average, ClassificationMetrics, EntityMetrics, BleuOptions, BleuScore, ChrfOptions, ChrfScore, RougeOptions } from './metrics/index.js';
 
 // Evaluation: a trained classifier judged on a split, the once-only test record, the HTML report.
 export { loadClassifier, evaluateClassifier, renderReport } from './eval/index.js';
@@ -74,13 +79,13 @@ export * as torch from './torch/index.js';
 // Inference on ONNX Runtime, without libtorch: pipeline() for the encoder tasks and text generation, as transformers names them.
 export {
   pipeline, PIPELINE_TASKS, TextClassificationPipeline, TokenClassificationPipeline, FillMaskPipeline, FeatureExtractionPipeline,
-  ZeroShotClassificationPipeline, TextGenerationPipeline, registerOnnxExporter, onnxCacheDir,
+  ZeroShotClassificationPipeline, TextGenerationPipeline, Text2TextGenerationPipeline, registerOnnxExporter, onnxCacheDir,
 } from './infer/index.js';
 export type {
   PipelineTask, PipelineOptions, TextClassificationOptions, TextClassificationOutput, TextPair, FunctionToApply, TokenClassificationOptions,
   TokenEntity, EntityGroup, AggregationStrategy, FillMaskOptions, FillMaskOutput, FeatureExtractionOptions, Pooling,
   ZeroShotClassificationOptions, ZeroShotClassificationOutput, TextGenerationPipelineOptions, TextGenerationCallOptions, TextGenerationOutput,
-  OnnxExporter, OnnxDtype,
+  OnnxExporter, OnnxDtype, Text2TextTask, Text2TextOutput, Text2TextCallOptions,
 } from './infer/index.js';
 
 // Export to ONNX (what `lengua export` runs).
