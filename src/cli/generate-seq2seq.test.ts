@@ -8,40 +8,19 @@ import { readFileSync } from 'node:fs';
 import * as torch from '../torch/index.js';
 import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
 import { AutoModelForSeq2SeqLM } from '../models/index.js';
-import { generate, resolveGenerationConfig, type GenerationOptions } from '../infer/generation/index.js';
+import { generate, resolveGenerationConfig } from '../infer/generation/index.js';
+import { goldenGenerationOptions, type GoldenGenerationCase } from '../infer/generation/testing.js';
 import { torchSeq2SeqLm } from './generate.js';
 
 torch.setNumThreads(1);
 
-interface Case {
-  setting: string;
-  generate_kwargs: Record<string, unknown>;
-  sequences: number[][];
-  best_hypothesis?: Array<{ normalized_score: number }>;
-}
-
-function optionsOf(k: Record<string, unknown>): GenerationOptions {
-  return {
-    maxLength: k.max_length as number,
-    doSample: false,
-    numBeams: k.num_beams as number,
-    numReturnSequences: k.num_return_sequences as number,
-    repetitionPenalty: k.repetition_penalty as number,
-    noRepeatNgramSize: k.no_repeat_ngram_size as number,
-    eosTokenId: k.eos_token_id as number,
-    padTokenId: k.pad_token_id as number,
-    ...(k.length_penalty !== undefined ? { lengthPenalty: k.length_penalty as number } : {}),
-    ...(k.early_stopping !== undefined ? { earlyStopping: k.early_stopping as boolean } : {}),
-  };
-}
-
 test("t5-synth-generate: every setting's ids exact on libtorch T5 with its cache", { skip }, async (t) => {
-  const manifest = JSON.parse(readFileSync(golden('models', 't5-synth-generate', 'manifest.json'), 'utf8')) as { inputs: { encoder_input_ids: number[][] }; cases: Case[] };
+  const manifest = JSON.parse(readFileSync(golden('models', 't5-synth-generate', 'manifest.json'), 'utf8')) as { inputs: { encoder_input_ids: number[][] }; cases: GoldenGenerationCase[] };
   const model = await AutoModelForSeq2SeqLM.fromPretrained(golden('fixtures', 't5-synth-seq2seq'));
   assert.equal(manifest.cases.length, 9);
   const settings: string[] = [];
   for (const c of manifest.cases) {
-    const config = resolveGenerationConfig(optionsOf(c.generate_kwargs));
+    const config = resolveGenerationConfig(goldenGenerationOptions(c.generate_kwargs));
     const start = c.generate_kwargs.decoder_start_token_id as number;
     for (const [i, source] of manifest.inputs.encoder_input_ids.entries()) {
       const [got] = await generate(torchSeq2SeqLm(model, [source]), [[start]], config);
@@ -54,7 +33,7 @@ test("t5-synth-generate: every setting's ids exact on libtorch T5 with its cache
   }
   // The sources of different lengths in one batch (right-padded encoder inputs) give the same ids as one by one.
   const greedy = manifest.cases.find((c) => c.setting === 'greedy')!;
-  const batched = await generate(torchSeq2SeqLm(model, manifest.inputs.encoder_input_ids), manifest.inputs.encoder_input_ids.map(() => [0]), resolveGenerationConfig(optionsOf(greedy.generate_kwargs)));
+  const batched = await generate(torchSeq2SeqLm(model, manifest.inputs.encoder_input_ids), manifest.inputs.encoder_input_ids.map(() => [0]), resolveGenerationConfig(goldenGenerationOptions(greedy.generate_kwargs)));
   assert.deepEqual(batched.map((g) => g.sequence), greedy.sequences);
   // Marian/mBART-style target-language forcing and BART's forced EOS, through the same loop (greedy and beam).
   for (const numBeams of [1, 3]) {

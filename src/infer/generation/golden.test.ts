@@ -11,39 +11,17 @@ import { join } from 'node:path';
 import { golden, skipWithoutGolden as skip } from '../../testing/golden.js';
 import { exportToOnnx } from '../../export/index.js';
 import { AutoModelForCausalLM, greedyGenerate, type GPT2LMHeadModel } from '../../models/index.js';
-import { resolveGenerationConfig, type GenerationOptions } from './config.js';
+import { resolveGenerationConfig } from './config.js';
 import { OnnxCausalLm } from './onnx-decoder.js';
 import { generate } from './search.js';
-import { TorchCausalLm } from './testing.js';
-
-interface Case {
-  setting: string;
-  generate_kwargs: Record<string, unknown>;
-  sequences: number[][];
-  best_hypothesis?: Array<{ normalized_score: number }>;
-}
-
-function optionsOf(k: Record<string, unknown>): GenerationOptions {
-  return {
-    maxLength: k.max_length as number,
-    doSample: false,
-    numBeams: k.num_beams as number,
-    numReturnSequences: k.num_return_sequences as number,
-    repetitionPenalty: k.repetition_penalty as number,
-    noRepeatNgramSize: k.no_repeat_ngram_size as number,
-    eosTokenId: k.eos_token_id as number,
-    padTokenId: k.pad_token_id as number,
-    ...(k.length_penalty !== undefined ? { lengthPenalty: k.length_penalty as number } : {}),
-    ...(k.early_stopping !== undefined ? { earlyStopping: k.early_stopping as boolean } : {}),
-  };
-}
+import { goldenGenerationOptions, TorchCausalLm, type GoldenGenerationCase } from './testing.js';
 
 for (const [name, fixture] of [
   ['gpt2-synth-generate', 'gpt2-synth-lm'],
   ['gpt2-tiny-generate', 'gpt2-tiny'],
 ] as const) {
   test(`${name}: every setting's ids exact on ONNX Runtime (KV cache) and on libtorch through the same search`, { skip }, async () => {
-    const manifest = JSON.parse(readFileSync(golden('models', name, 'manifest.json'), 'utf8')) as { inputs: { prompts: number[][] }; cases: Case[] };
+    const manifest = JSON.parse(readFileSync(golden('models', name, 'manifest.json'), 'utf8')) as { inputs: { prompts: number[][] }; cases: GoldenGenerationCase[] };
     const out = mkdtempSync(join(tmpdir(), 'lengua-gen-'));
     try {
       const model = (await AutoModelForCausalLM.fromPretrained(golden('fixtures', fixture))) as GPT2LMHeadModel;
@@ -53,7 +31,7 @@ for (const [name, fixture] of [
       const torch = TorchCausalLm(model);
       assert.equal(manifest.cases.length, 10);
       for (const c of manifest.cases) {
-        const config = resolveGenerationConfig(optionsOf(c.generate_kwargs));
+        const config = resolveGenerationConfig(goldenGenerationOptions(c.generate_kwargs));
         for (const [i, prompt] of manifest.inputs.prompts.entries()) {
           const [got] = await generate(onnx, [prompt], config);
           assert.deepEqual(got!.sequence, c.sequences[i], `${c.setting}, prompt ${i} (ONNX Runtime)`);

@@ -9,15 +9,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { golden, skipWithoutGolden as skip } from '../../testing/golden.js';
 import { exportToOnnx } from '../../export/index.js';
-import { resolveGenerationConfig, type GenerationOptions } from './config.js';
+import { resolveGenerationConfig } from './config.js';
 import { OnnxSeq2SeqLm } from './onnx-seq2seq.js';
+import { goldenGenerationOptions, type GoldenGenerationCase } from './testing.js';
 import { generate } from './search.js';
-
-interface Case {
-  setting: string;
-  generate_kwargs: Record<string, unknown>;
-  sequences: number[][];
-}
 
 const root = mkdtempSync(join(tmpdir(), 'lengua-t5-onnx-'));
 const out = join(root, 't5');
@@ -32,23 +27,13 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function optionsOf(k: Record<string, unknown>): GenerationOptions {
-  return {
-    maxLength: k.max_length as number, doSample: false, numBeams: k.num_beams as number, numReturnSequences: k.num_return_sequences as number,
-    repetitionPenalty: k.repetition_penalty as number, noRepeatNgramSize: k.no_repeat_ngram_size as number, eosTokenId: k.eos_token_id as number,
-    padTokenId: k.pad_token_id as number,
-    ...(k.length_penalty !== undefined ? { lengthPenalty: k.length_penalty as number } : {}),
-    ...(k.early_stopping !== undefined ? { earlyStopping: k.early_stopping as boolean } : {}),
-  };
-}
-
-const manifest = (): { inputs: { encoder_input_ids: number[][] }; cases: Case[] } =>
-  JSON.parse(readFileSync(golden('models', 't5-synth-generate', 'manifest.json'), 'utf8')) as { inputs: { encoder_input_ids: number[][] }; cases: Case[] };
+const manifest = (): { inputs: { encoder_input_ids: number[][] }; cases: GoldenGenerationCase[] } =>
+  JSON.parse(readFileSync(golden('models', 't5-synth-generate', 'manifest.json'), 'utf8')) as { inputs: { encoder_input_ids: number[][] }; cases: GoldenGenerationCase[] };
 
 test("t5-synth-generate on ONNX Runtime: every setting's ids exact; a padded batch of sources equals one by one", { skip }, async () => {
   const m = manifest();
   for (const c of m.cases) {
-    const config = resolveGenerationConfig(optionsOf(c.generate_kwargs));
+    const config = resolveGenerationConfig(goldenGenerationOptions(c.generate_kwargs));
     for (const [i, source] of m.inputs.encoder_input_ids.entries()) {
       const [got] = await generate(model!.forSources([source]), [[0]], config);
       assert.deepEqual(got!.sequence, c.sequences[i], `${c.setting}, source ${i}`);
