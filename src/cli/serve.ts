@@ -5,12 +5,11 @@
  */
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
-import { PIPELINE_TASKS } from '../infer/index.js';
 import { parseKey, readKeyFile } from '../registry/index.js';
 import { AuditLog, defaultAuditPath } from '../serve/audit.js';
 import { DEFAULT_BATCHER } from '../serve/batcher.js';
 import { DEFAULT_LIMITS } from '../serve/context.js';
-import type { ServeTask } from '../serve/models.js';
+import { SERVE_TASKS, type ServeTask } from '../serve/models.js';
 import { LenguaServer, type ModelSpec, type ServerOptions } from '../serve/server.js';
 
 interface ServeFlags {
@@ -64,7 +63,7 @@ export function modelSpecs(models: string[], tasks: string[]): ModelSpec[] {
   const taskOf = new Map<string, ServeTask>();
   for (const t of tasks) {
     const m = /^([^=]+)=(.+)$/.exec(t);
-    if (m === null || !(PIPELINE_TASKS as readonly string[]).includes(m[2]!)) throw new LenguaError(`expected NAME=TASK with TASK one of ${PIPELINE_TASKS.join(', ')}, got ${JSON.stringify(t)}`, { field: '--task' });
+    if (m === null || !(SERVE_TASKS as readonly string[]).includes(m[2]!)) throw new LenguaError(`expected NAME=TASK with TASK one of ${SERVE_TASKS.join(', ')}, got ${JSON.stringify(t)}`, { field: '--task' });
     taskOf.set(m[1]!, m[2] as ServeTask);
   }
   const specs = models.map((v): ModelSpec => {
@@ -85,7 +84,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve models over HTTP: the Hugging Face Inference API, Text Embeddings Inference and OpenAI-compatible routes, on ONNX Runtime')
     .option('--model <[name=]source>', 'a model to serve: an exported folder, a training folder, or registry:NAME[@VERSION|@production|@staging] (repeat for several)', collect, [])
-    .option('--task <name=task>', `the task of a model when config.json does not tell it (${PIPELINE_TASKS.join(', ')})`, collect, [])
+    .option('--task <name=task>', `the task of a model when config.json does not tell it (${SERVE_TASKS.join(', ')})`, collect, [])
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--workers <n>', 'ONNX Runtime sessions per model, each in its worker thread running its own batch (default: one per core, at most 4)')

@@ -10,12 +10,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
-import { defaultNumThreads, pipeline, type Isolation, type PipelineTask } from '../infer/index.js';
+import { defaultNumThreads, pipeline, PIPELINE_TASKS, TEXT2TEXT_TASKS, type Isolation, type PipelineTask, type Text2TextTask } from '../infer/index.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../text/index.js';
 import { Batcher, type BatcherOptions, type BatchStats } from './batcher.js';
 import type { ModelSpec } from './server.js';
 
-export type ServeTask = PipelineTask;
+export type ServeTask = PipelineTask | Text2TextTask;
+/** Every task `lengua serve` serves. */
+export const SERVE_TASKS: readonly ServeTask[] = [...PIPELINE_TASKS, ...TEXT2TEXT_TASKS];
 
 /** The task a folder serves, from config.json's architectures as transformers' pipelines read them. */
 export function detectTask(config: Record<string, unknown>, file: string): ServeTask {
@@ -24,6 +26,8 @@ export function detectTask(config: Record<string, unknown>, file: string): Serve
   if (arch.endsWith('ForTokenClassification')) return 'token-classification';
   if (arch.endsWith('ForMaskedLM')) return 'fill-mask';
   if (arch.endsWith('LMHeadModel') || arch.endsWith('ForCausalLM')) return 'text-generation';
+  // An encoder-decoder model: --task NAME=translation or summarization names what it was trained for.
+  if (arch === 'T5ForConditionalGeneration') return 'text2text-generation';
   if (/^[A-Za-z0-9]+Model$/.test(arch)) return 'feature-extraction';
   throw new LenguaError(`cannot tell which task ${JSON.stringify(arch)} serves; name it with --task NAME=TASK`, { file, field: 'architectures' });
 }

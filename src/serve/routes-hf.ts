@@ -96,6 +96,15 @@ export async function hfInference(ctx: ServeContext, name: string, body: HfBody,
       const out = await ctx.runTexts(slot, list, { callOptions: { ...(multi !== undefined ? { multiLabel: multi } : {}), ...(template !== undefined ? { hypothesisTemplate: template } : {}) }, candidateLabels }, truncate, request, reply);
       return single ? out[0] : out;
     }
+    case 'text2text-generation':
+    case 'translation':
+    case 'summarization': {
+      // Batched like the encoder tasks: requests with the same generation options decode together.
+      const { list, single } = textList(body.inputs, false);
+      const { returnFullText: _ignored, ...options } = generationOptions(p, ctx.limits.maxNewTokens, false);
+      const out = await ctx.runTexts(slot, list, { callOptions: options as Record<string, unknown> }, truncate, request, reply);
+      return single ? out[0] : out;
+    }
     case 'text-generation': {
       if (typeof body.inputs !== 'string') throw new HttpError(400, 'validation', 'inputs must be one prompt string for text generation');
       const g = await generate(ctx, slot, body.inputs, generationOptions(p, ctx.limits.maxNewTokens, false), request, reply);
