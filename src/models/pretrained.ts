@@ -135,6 +135,14 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     return null;
   }
 
+  /**
+   * Parameters that are never trained, whatever the strategy (names as `namedParameters()` gives them):
+   * fixed tables such as DistilBERT's sinusoidal positions, which transformers creates with requires_grad off.
+   */
+  fixedParameters(): ReadonlySet<string> {
+    return new Set();
+  }
+
   /** The loss of the model's task on its logits: what `forward` computes when given labels. */
   loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     void logits;

@@ -10,6 +10,7 @@ import {
   Progress, Trainer, applyDropoutOverrides, applyStrategy, epochBatches, lrLambda, readArgumentsFile, trainingArguments, warmupStepsFor,
 } from './index.js';
 import { GOLDEN, tinySetup } from './testing/task.js';
+import { AutoConfig, AutoModelForSequenceClassification } from '../models/index.js';
 
 torch.setNumThreads(1);
 const skip = GOLDEN === null ? 'no ../shared/golden' : false;
@@ -236,4 +237,14 @@ test('early stopping: patience counts evaluations without an improvement above t
   assert.equal(loss.onEvaluate(st, { eval_loss: 1 }).shouldStop, false);
   assert.equal(loss.onEvaluate(st, { eval_loss: 0.9 }).shouldStop, false);
   assert.equal(loss.onEvaluate(st, { eval_loss: 0.95 }).shouldStop, true);
+});
+
+test("strategy full leaves DistilBERT's fixed sinusoidal position table untrained, as transformers does", () => {
+  const config = AutoConfig.forModel('distilbert', { vocab_size: 50, dim: 16, n_layers: 1, n_heads: 2, hidden_dim: 32, max_position_embeddings: 24, sinusoidal_pos_embds: true });
+  const model = AutoModelForSequenceClassification.fromConfig(config, { seed: 1 });
+  const r = applyStrategy(model, trainingArguments({ outputDir: 'o', strategy: 'full' }));
+  assert.deepEqual(r.frozen, ['distilbert.embeddings.position_embeddings.weight']);
+  assert.ok(r.trainable.includes('distilbert.embeddings.word_embeddings.weight'));
+  const learned = AutoModelForSequenceClassification.fromConfig(AutoConfig.forModel('distilbert', { ...config.toJSON(), sinusoidal_pos_embds: false }), { seed: 1 });
+  assert.deepEqual(applyStrategy(learned, trainingArguments({ outputDir: 'o', strategy: 'full' })).frozen, []);
 });

@@ -50,6 +50,7 @@ export function applyStrategy(model: PreTrainedModel, args: TrainingArguments): 
   const groups = new Map<string, ParamGroup>();
   const trainable: string[] = [];
   const frozen: string[] = [];
+  const fixed = model.fixedParameters();
   for (const [name, p] of model.namedParameters()) {
     const place = model.layerOf(name);
     let train: boolean;
@@ -72,6 +73,7 @@ export function applyStrategy(model: PreTrainedModel, args: TrainingArguments): 
         depth = L + 1;
         break;
     }
+    if (fixed.has(name)) train = false;
     p.requiresGrad_(train);
     if (!train) {
       frozen.push(name);

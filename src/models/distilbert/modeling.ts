@@ -174,6 +174,11 @@ export class DistilBertModel extends TransformerBody<DistilBertConfig, Tensor | 
     if (this.config.sinusoidalPosEmbds && (only === undefined || only.has(name) || only.has('distilbert.' + name))) this.embeddings.setSinusoidal();
   }
 
+  /** sinusoidal_pos_embds: the position table is fixed (transformers sets requires_grad False on it). */
+  override fixedParameters(): ReadonlySet<string> {
+    return new Set(this.config.sinusoidalPosEmbds ? ['embeddings.position_embeddings.weight'] : []);
+  }
+
   get layers(): readonly TransformerBlock[] {
     return this.transformer.layer.items;
   }
@@ -208,6 +213,9 @@ abstract class DistilHead extends PreTrainedModel<DistilBertConfig> {
     if (this.config.sinusoidalPosEmbds && (only === undefined || only.has('distilbert.embeddings.position_embeddings.weight'))) {
       this.distilbert.embeddings.setSinusoidal();
     }
+  }
+  override fixedParameters(): ReadonlySet<string> {
+    return new Set([...this.distilbert.fixedParameters()].map((n) => `distilbert.${n}`));
   }
   protected override dropoutLayout(): DropoutLayout {
     return DISTILBERT_DROPOUT;
