@@ -33,7 +33,7 @@ import numpy as np
 import sklearn
 from sklearn import metrics as M
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'eval', 'metrics', 'fixtures',
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'src', 'metrics', 'fixtures',
                    'sklearn-references.json')
 SENT = ['negative', 'neutral', 'positive']
 
