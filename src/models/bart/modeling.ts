@@ -17,7 +17,7 @@ import { asIds, asMask, checkIdRange } from '../modeling/inputs.js';
 import { causalAttentionMask, extendedAttentionMask } from '../modeling/masks.js';
 import { ModuleList } from '../modeling/layers.js';
 import type { LossOptions } from '../modeling/losses.js';
-import { seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
+import { seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
 import { PreTrainedModel, type BodyLayout, type LoadWeightsOptions, type ParamPlace } from '../pretrained.js';
 import type { BartConfig, BartLikeConfig } from './configuration.js';
 
@@ -503,16 +503,7 @@ export abstract class BartLikeForConditionalGeneration<C extends BartLikeConfig>
     }
     const o = runBody(this.model, input, decoderIds, this.device);
     const logits = this.lmLogits(o.lastHiddenState);
-    const enc = o.encoderOutputs;
-    const dec = o.decoderOutputs;
-    const out: Seq2SeqLMOutput = {
-      logits, lastHiddenState: o.lastHiddenState, encoderLastHiddenState: enc.lastHiddenState, encoderOutputs: enc, pastKeyValues: o.pastKeyValues,
-      ...(enc.hiddenStates ? { encoderHiddenStates: enc.hiddenStates } : {}),
-      ...(enc.attentions ? { encoderAttentions: enc.attentions } : {}),
-      ...(dec.hiddenStates ? { decoderHiddenStates: dec.hiddenStates } : {}),
-      ...(dec.attentions ? { decoderAttentions: dec.attentions } : {}),
-      ...(dec.crossAttentions ? { crossAttentions: dec.crossAttentions } : {}),
-    };
+    const out = seq2seqLMOutput(logits, o.encoderOutputs, o.decoderOutputs);
     if (labels !== null) out.loss = this.loss(logits, labels);
     return out;
   }

@@ -61,6 +61,18 @@ export interface Seq2SeqLMOutput {
  * transformers `_shift_right` / `shift_tokens_right`: decoder_start_token_id, then the labels without their
  * last token; -100 becomes pad.
  */
+/** A seq2seq LM's output from its logits and its two stacks' outputs (the optional lists only when asked for). */
+export function seq2seqLMOutput(logits: Tensor, enc: StackOutput, dec: StackOutput): Seq2SeqLMOutput {
+  return {
+    logits, lastHiddenState: dec.lastHiddenState, encoderLastHiddenState: enc.lastHiddenState, encoderOutputs: enc, pastKeyValues: dec.cache,
+    ...(enc.hiddenStates ? { encoderHiddenStates: enc.hiddenStates } : {}),
+    ...(enc.attentions ? { encoderAttentions: enc.attentions } : {}),
+    ...(dec.hiddenStates ? { decoderHiddenStates: dec.hiddenStates } : {}),
+    ...(dec.attentions ? { decoderAttentions: dec.attentions } : {}),
+    ...(dec.crossAttentions ? { crossAttentions: dec.crossAttentions } : {}),
+  };
+}
+
 export function shiftRight(labels: Tensor, decoderStartTokenId: number, padTokenId: number): Tensor {
   const [b, s] = labels.shape as [number, number];
   const start = torch.full([b, 1], decoderStartTokenId, { dtype: 'int64', device: labels.device });

@@ -15,7 +15,7 @@ import { asIds, asMask, checkIdRange } from '../modeling/inputs.js';
 import { causalAttentionMask, extendedAttentionMask } from '../modeling/masks.js';
 import { ModuleList } from '../modeling/layers.js';
 import type { LossOptions } from '../modeling/losses.js';
-import { seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
+import { seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
 import { PreTrainedModel, type BodyLayout, type ParamPlace } from '../pretrained.js';
 
 // The encoder-decoder types were first written here; they live in modeling/seq2seq.ts, shared with BART and Marian.
@@ -424,14 +424,7 @@ export class T5ForConditionalGeneration extends PreTrainedModel<T5Config> {
       mask: decoderMask, encoderHidden: enc.lastHiddenState, encoderMask, past: input.pastKeyValues ?? null, outputHiddenStates, outputAttentions,
     });
     const logits = this.lmLogits(dec.lastHiddenState);
-    const out: Seq2SeqLMOutput = {
-      logits, lastHiddenState: dec.lastHiddenState, encoderLastHiddenState: enc.lastHiddenState, encoderOutputs: enc, pastKeyValues: dec.cache,
-      ...(enc.hiddenStates ? { encoderHiddenStates: enc.hiddenStates } : {}),
-      ...(enc.attentions ? { encoderAttentions: enc.attentions } : {}),
-      ...(dec.hiddenStates ? { decoderHiddenStates: dec.hiddenStates } : {}),
-      ...(dec.attentions ? { decoderAttentions: dec.attentions } : {}),
-      ...(dec.crossAttentions ? { crossAttentions: dec.crossAttentions } : {}),
-    };
+    const out = seq2seqLMOutput(logits, enc, dec);
     if (labels !== null) out.loss = this.loss(logits, labels);
     return out;
   }
