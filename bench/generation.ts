@@ -47,7 +47,8 @@ console.log(JSON.stringify({ times, ids: out.tolist()[0].map(Number) }));
 
 // Lengua's side in its own process too (the parent loaded libtorch for the export): the search the worker runs.
 const LENGUA = `
-import { generate, OnnxCausalLm, resolveGenerationConfig } from ${JSON.stringify(new URL('../src/infer/generation/index.ts', import.meta.url).href)};
+import { generate, resolveGenerationConfig } from ${JSON.stringify(new URL('../src/generation/index.ts', import.meta.url).href)};
+import { OnnxCausalLm } from ${JSON.stringify(new URL('../src/infer/generation/index.ts', import.meta.url).href)};
 const [dir, threads, promptJson, newTokens, runs] = process.argv.slice(1);
 const lm = await OnnxCausalLm.load(dir, Number(threads));
 const config = resolveGenerationConfig({ maxNewTokens: Number(newTokens), minNewTokens: Number(newTokens), eosTokenId: 50256 });

@@ -42,7 +42,7 @@ export {
   DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
   GPT2Config, GPT2Model, GPT2LMHeadModel,
   AutoModelForSeq2SeqLM, T5Config, T5ForConditionalGeneration, BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel,
-  greedyGenerate, logger,
+  greedyGenerate, torchCausalLm, torchSeq2SeqLm, logger,
 } from './models/index.js';
 export type {
   AnyConfig, ModelType, Task, ProblemType, FromPretrainedOptions, SavePretrainedOptions, ForwardInput, ModelOutput, BaseModelOutput,
@@ -72,6 +72,10 @@ export type { Label, Average, ClassificationMetrics, EntityMetrics, BleuOptions,
 // Evaluation: a trained classifier judged on a split, the once-only test record, the HTML report.
 export { loadClassifier, evaluateClassifier, renderReport } from './eval/index.js';
 export type { TextClassifier, EvaluationResult } from './eval/index.js';
+
+// Generation: transformers' decoding loop (greedy, sampling, beam search) over any engine's CausalLm.
+export { generate, resolveGenerationConfig } from './generation/index.js';
+export type { GenerationOptions, GenerationConfig, CausalLm, DecoderSession, DecoderStep, GeneratedSequence } from './generation/index.js';
 
 // Tensors, autograd, nn modules and optimizers on libtorch (PyTorch's names).
 export * as torch from './torch/index.js';

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import * as torch from '../torch/index.js';
 import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
 import { AutoModelForSeq2SeqLM } from '../models/index.js';
-import { generate, resolveGenerationConfig } from '../infer/generation/index.js';
+import { generate, resolveGenerationConfig } from '../generation/index.js';
 import { goldenGenerationOptions, type GoldenGenerationCase } from '../infer/generation/testing.js';
-import { torchSeq2SeqLm } from './generate.js';
+import { torchSeq2SeqLm } from '../models/index.js';
 
 torch.setNumThreads(1);
 

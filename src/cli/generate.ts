@@ -12,20 +12,9 @@ import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { readConfigJson, resolveModelDir } from '../hub/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import { AutoModelForCausalLM, type BlockCache, type GPT2LMHeadModel, type Seq2SeqLM } from '../models/index.js';
-import * as torch from '../torch/index.js';
-import type { Tensor } from '../torch/index.js';
-import {
-  DECODER_FILE,
-  generate,
-  modelGenerationOptions,
-  resolveGenerationConfig,
-  TextGenerationPipeline,
-  type CausalLm,
-  type DecoderSession,
-  type DecoderStep,
-  type GenerationOptions,
-} from '../infer/generation/index.js';
+import { AutoModelForCausalLM, torchCausalLm, type GPT2LMHeadModel } from '../models/index.js';
+import { generate, resolveGenerationConfig, type GenerationOptions } from '../generation/index.js';
+import { DECODER_FILE, modelGenerationOptions, TextGenerationPipeline } from '../infer/generation/index.js';
 import { TextStreamDecoder } from '../infer/generation/stream-text.js';
 
 interface GenerateFlags {
@@ -48,93 +37,6 @@ interface GenerateFlags {
   threads?: string;
   stream?: boolean;
   json?: boolean;
-}
-
-/**
- * Lengua's libtorch GPT-2 as the search's model: each step runs the whole prefix (no cache; exact and simple,
- * the models Lengua trains are small), with the search's attention mask and position ids.
- */
-export function torchCausalLm(model: GPT2LMHeadModel): CausalLm {
-  return {
-    vocabSize: model.config.vocabSize,
-    maxPositions: model.config.maxPositionEmbeddings,
-    start(): DecoderSession {
-      return {
-        step(input: DecoderStep): Promise<Float32Array> {
-          const rows = torch.noGrad(() =>
-            torch.tidy(() => {
-              const { logits } = model.forward({
-                inputIds: input.ids.map((r) => [...r]),
-                attentionMask: input.attentionMask.map((r) => [...r]),
-                positionIds: input.positionIds.map((r) => [...r]),
-              });
-              return logits.select(1, input.ids[0]!.length - 1).toArray() as number[][];
-            }),
-          );
-          return Promise.resolve(Float32Array.from(rows.flat()));
-        },
-        reorder(): void {},
-        close(): void {},
-      };
-    },
-  };
-}
-
-/**
- * Lengua's libtorch T5 as a CausalLm over decoder tokens for the engine-independent search: the encoder runs
- * once on `sources`, the decoder one token at a time with its key/value cache. Rows are the sources in order,
- * each repeated rows / sources.length times (beams, or returned sequences); the prompt of each row is the
- * decoder start token.
- */
-export function torchSeq2SeqLm(model: Seq2SeqLM, sources: readonly (readonly number[])[]): CausalLm {
-  const pad = model.config.padTokenId ?? 0;
-  // The logits' width: Marian with a decoder vocabulary of its own has decoder_vocab_size of them.
-  const width = (model.config as { targetVocabSize?: number }).targetVocabSize ?? model.config.vocabSize;
-  return {
-    vocabSize: width,
-    maxPositions: model.config.maxPositionEmbeddings,
-    start(rows: number): DecoderSession {
-      if (sources.length === 0 || rows % sources.length !== 0) throw new LenguaError(`${rows} rows for ${sources.length} sources`, { field: 'sources' });
-      const per = rows / sources.length;
-      const len = Math.max(1, ...sources.map((s) => s.length));
-      const ids = sources.map((s) => [...s, ...new Array<number>(len - s.length).fill(pad)]);
-      const mask = sources.map((s) => [...new Array<number>(s.length).fill(1), ...new Array<number>(len - s.length).fill(0)]);
-      let state = torch.noGrad(() => torch.tidy(() => {
-        const index = torch.tensor(Array.from({ length: rows }, (_, r) => Math.floor(r / per)), { dtype: 'int64' });
-        const enc = model.encode(ids, mask);
-        return { hidden: enc.lastHiddenState.indexSelect(0, index), mask: torch.tensor(mask, { dtype: 'int64' }).indexSelect(0, index) };
-      }));
-      let cache: BlockCache[] | null = null;
-      return {
-        step(input: DecoderStep): Promise<Float32Array> {
-          const n = input.newTokens;
-          const out = torch.noGrad(() => torch.tidy(() => {
-            const o = model.forward({
-              inputIds: ids, attentionMask: state.mask, encoderOutputs: { lastHiddenState: state.hidden, cache: [] }, pastKeyValues: cache,
-              decoderInputIds: input.ids.map((r) => r.slice(r.length - n)),
-            });
-            return { logits: o.logits.select(1, n - 1).toArray() as number[][], cache: o.pastKeyValues };
-          }));
-          cache = out.cache;
-          return Promise.resolve(Float32Array.from(out.logits.flat()));
-        },
-        reorder(order: readonly number[]): void {
-          torch.noGrad(() => {
-            const index = torch.tensor([...order], { dtype: 'int64' });
-            const pick = (t: Tensor): Tensor => t.indexSelect(0, index);
-            state = { hidden: pick(state.hidden), mask: pick(state.mask) };
-            cache = cache?.map((c) => ({
-              self: { key: pick(c.self.key), value: pick(c.self.value) },
-              cross: c.cross === null ? null : { key: pick(c.cross.key), value: pick(c.cross.value) },
-            })) ?? null;
-          });
-        },
-        close(): void {
-          cache = null;
-        },
-      };
-    },
-  };
 }
 
 function int(v: string | undefined, flag: string, min: number, max: number): number | undefined {

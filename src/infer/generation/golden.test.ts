@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { golden, skipWithoutGolden as skip } from '../../testing/golden.js';
 import { exportToOnnx } from '../../export/index.js';
 import { AutoModelForCausalLM, greedyGenerate, type GPT2LMHeadModel } from '../../models/index.js';
-import { resolveGenerationConfig } from './config.js';
+import { resolveGenerationConfig } from '../../generation/config.js';
 import { OnnxCausalLm } from './onnx-decoder.js';
-import { generate } from './search.js';
+import { generate } from '../../generation/search.js';
 import { goldenGenerationOptions, TorchCausalLm, type GoldenGenerationCase } from './testing.js';
 
 for (const [name, fixture] of [

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { LenguaError } from '../../errors.js';
 import { readConfigJson, readModelText, type Json } from '../../hub/index.js';
-import { optionsFromJson, type GenerationOptions } from './config.js';
-import type { CausalLm, DecoderSession, DecoderStep } from './search.js';
+import { optionsFromJson, type GenerationOptions } from '../../generation/config.js';
+import type { CausalLm, DecoderSession, DecoderStep } from '../../generation/search.js';
 
 export const DECODER_FILE = 'onnx/decoder_model_merged.onnx';
 

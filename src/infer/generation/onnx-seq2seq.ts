@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { LenguaError } from '../../errors.js';
 import { readConfigJson, type Json } from '../../hub/index.js';
-import type { CausalLm, DecoderSession, DecoderStep } from './search.js';
+import type { CausalLm, DecoderSession, DecoderStep } from '../../generation/search.js';
 
 export const ENCODER_FILE = 'onnx/encoder_model.onnx';
 export const SEQ2SEQ_DECODER_FILE = 'onnx/decoder_model_merged.onnx';

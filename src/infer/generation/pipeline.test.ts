@@ -11,9 +11,9 @@ import { golden, skipWithoutGolden as skip } from '../../testing/golden.js';
 import { exportToOnnx } from '../../export/index.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/index.js';
 import { LenguaError } from '../../errors.js';
-import { resolveGenerationConfig } from './config.js';
+import { resolveGenerationConfig } from '../../generation/config.js';
 import { OnnxCausalLm } from './onnx-decoder.js';
-import { generate } from './search.js';
+import { generate } from '../../generation/search.js';
 import { TextGenerationPipeline } from './pipeline.js';
 
 let dir = '';

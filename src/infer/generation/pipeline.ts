@@ -18,7 +18,7 @@ import { DEFAULT_OPTIONAL_FILES, readConfigJson, resolveModelDir, type ResolveOp
 import { callable } from '../base.js';
 import { checkThreads, defaultNumThreads } from '../session.js';
 import { checkIsolation, startWorkerHost, type Isolation, type WorkerHost } from '../worker-host.js';
-import { checkOptions, type GenerationOptions } from './config.js';
+import { checkOptions, type GenerationOptions } from '../../generation/config.js';
 import { DECODER_FILE } from './onnx-decoder.js';
 import type { GeneratedRow, GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
 

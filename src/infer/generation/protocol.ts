@@ -1,5 +1,5 @@
 /** Messages between TextGenerationPipeline (main thread) and its generation worker. */
-import type { GenerationOptions } from './config.js';
+import type { GenerationOptions } from '../../generation/config.js';
 
 export interface GenerationWorkerStart {
   dir: string;

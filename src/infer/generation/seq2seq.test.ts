@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { golden, skipWithoutGolden as skip } from '../../testing/golden.js';
 import { exportToOnnx } from '../../export/index.js';
-import { resolveGenerationConfig } from './config.js';
+import { resolveGenerationConfig } from '../../generation/config.js';
 import { OnnxSeq2SeqLm } from './onnx-seq2seq.js';
 import { goldenGenerationOptions, type GoldenGenerationCase } from './testing.js';
-import { generate } from './search.js';
+import { generate } from '../../generation/search.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lengua-t5-onnx-'));
 const out = join(root, 't5');

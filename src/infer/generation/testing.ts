@@ -1,9 +1,9 @@
 // Test helper: Lengua's libtorch GPT-2 as a CausalLm for the engine-independent search (full recompute each
 // step, no cache) — the CLI's torch engine — so the search is checked on libtorch and ONNX Runtime alike.
 import type { GPT2LMHeadModel } from '../../models/index.js';
-import { torchCausalLm } from '../../cli/generate.js';
-import type { CausalLm } from './search.js';
-import type { GenerationOptions } from './config.js';
+import { torchCausalLm } from '../../models/index.js';
+import type { CausalLm } from '../../generation/search.js';
+import type { GenerationOptions } from '../../generation/config.js';
 
 export function TorchCausalLm(model: GPT2LMHeadModel): CausalLm {
   return torchCausalLm(model);

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import * as torch from '../../torch/index.js';
 import { AutoModelForSeq2SeqLM } from '../../models/index.js';
 import { AutoTokenizer } from '../../text/index.js';
-import { torchSeq2SeqLm } from '../../cli/generate.js';
+import { torchSeq2SeqLm } from '../../models/index.js';
 import { LenguaError } from '../../errors.js';
 import { pipeline } from '../pipeline.js';
-import { resolveGenerationConfig } from './config.js';
-import { generate } from './search.js';
+import { resolveGenerationConfig } from '../../generation/config.js';
+import { generate } from '../../generation/search.js';
 import { tinyT5, TINY_SENTENCES } from './testing.js';
 
 torch.setNumThreads(1);

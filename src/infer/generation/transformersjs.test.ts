@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { golden, REPO_ROOT, skipWithoutGolden } from '../../testing/golden.js';
 import { exportToOnnx } from '../../export/index.js';
 import { AutoTokenizer } from '../../text/index.js';
-import { generate } from './search.js';
-import { resolveGenerationConfig } from './config.js';
+import { generate } from '../../generation/search.js';
+import { resolveGenerationConfig } from '../../generation/config.js';
 import { OnnxCausalLm } from './onnx-decoder.js';
 import { TextGenerationPipeline } from './pipeline.js';
 

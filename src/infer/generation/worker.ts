@@ -6,11 +6,11 @@
 import { LenguaError } from '../../errors.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/index.js';
 import { readConfigJson } from '../../hub/index.js';
-import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from './config.js';
+import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from '../../generation/config.js';
 import { modelGenerationOptions, OnnxCausalLm } from './onnx-decoder.js';
 import { OnnxSeq2SeqLm } from './onnx-seq2seq.js';
 import type { GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
-import { generate, type CausalLm } from './search.js';
+import { generate, type CausalLm } from '../../generation/search.js';
 import { TextStreamDecoder } from './stream-text.js';
 import { hostPort } from '../worker-host.js';
 

@@ -14,8 +14,8 @@ import { readSafetensors } from '../../hub/safetensors.js';
 import { AutoConfig, AutoModel, AutoModelForSeq2SeqLM, taskOfArchitecture } from '../auto.js';
 import { logger } from '../logging.js';
 import { maxAbsDiff } from '../testing.js';
-import { generate, resolveGenerationConfig, type GenerationOptions } from '../../infer/generation/index.js';
-import { torchSeq2SeqLm } from '../../cli/generate.js';
+import { generate, resolveGenerationConfig } from '../../generation/index.js';
+import { torchSeq2SeqLm } from '../generation.js';
 import type { BartConfig } from './configuration.js';
 import { BartForConditionalGeneration, BartModel } from './modeling.js';
 import { compareWithReference, perturb, runReference, skipReference, type ReferenceInputs } from './testing.js';
@@ -107,7 +107,7 @@ test('BART: decoding one token at a time with the key/value cache gives the full
   });
 });
 
-test('BART generation through torchSeq2SeqLm: greedy ids are the full forward\'s argmax, EOS ends a row, forced_bos_token_id is honoured', async (t) => {
+test('BART generation through torchSeq2SeqLm: greedy ids are the full forward\'s argmax, EOS ends a row, forced_bos_token_id is honoured', async () => {
   const model = tiny(7);
   perturb(model, 8);
   model.eval();
@@ -128,13 +128,8 @@ test('BART generation through torchSeq2SeqLm: greedy ids are the full forward\'s
   assert.deepEqual(stopped!.sequence, [2, 2]);
   assert.equal(stopped!.finishReason, 'eos');
 
-  // forced_bos_token_id (bart-large-cnn forces BOS 0 after the decoder start), when the search knows it.
-  const forcedOpts = { maxNewTokens: 6, eosTokenId: 2, padTokenId: 1, ...({ forcedBosTokenId: 0 } as object) } as GenerationOptions;
-  const forcedConfig = resolveGenerationConfig(forcedOpts);
-  if (!('forcedBosTokenId' in forcedConfig) || (forcedConfig as { forcedBosTokenId?: unknown }).forcedBosTokenId !== 0) {
-    t.skip('the generation search has no forcedBosTokenId (src/infer/generation/config.ts)');
-    return;
-  }
+  // forced_bos_token_id (bart-large-cnn forces BOS 0 after the decoder start).
+  const forcedConfig = resolveGenerationConfig({ maxNewTokens: 6, eosTokenId: 2, padTokenId: 1, forcedBosTokenId: 0 });
   const [forced] = await generate(torchSeq2SeqLm(model, [source]), [[2]], forcedConfig);
   assert.deepEqual(forced!.sequence, [2, 0, 2]);
 });

@@ -4,7 +4,7 @@
  * of each row and keeps its own key/value cache. Batched prompts are left-padded; positions are
  * cumsum(mask) − 1 with padding at 1, as transformers' `prepare_inputs_for_generation` computes them.
  */
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import type { GenerationConfig } from './config.js';
 import { buildProcessors, logSoftmax, softmax, type RowProcessor } from './logits.js';
 

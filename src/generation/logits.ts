@@ -4,7 +4,7 @@
  * temperature, top-k, top-p. Each works in place on one row's float32 scores, given the row's ids so far
  * (the whole row, left padding and prompt included, as transformers' `input_ids`).
  */
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import type { GenerationConfig } from './config.js';
 
 export type RowProcessor = (ids: readonly number[], scores: Float32Array) => void;

@@ -4,7 +4,7 @@
  * `GenerationConfig.from_model_config` does) < the call's options. Every value is checked and bounded here,
  * so the decoding loop never sees a bad one.
  */
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 
 export interface GenerationOptions {
   /** Total length incl. the (padded) prompt; transformers' default 20. `maxNewTokens` wins when both are set. */

@@ -2,7 +2,7 @@
 // resolution (defaults < model file < call), and the seeded sampler.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LenguaError } from '../../errors.js';
+import { LenguaError } from '../errors.js';
 import { optionsFromJson, resolveGenerationConfig } from './config.js';
 import { buildProcessors, logSoftmax } from './logits.js';
 import { generate, leftPad, SeededRandom, type CausalLm } from './search.js';
