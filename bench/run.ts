@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<numb
   inference: () => import('./inference.js'),
   'quantize-accuracy': () => import('./quantize-accuracy.js'),
   generation: () => import('./generation.js'),
+  'generation-seq2seq': () => import('./generation-seq2seq.js'),
   serve: () => import('./serve.js'),
 };
 
