@@ -8,8 +8,10 @@ import {
   GPT2LMHeadModel, GPT2Model,
   RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
   T5ForConditionalGeneration,
+  BartForConditionalGeneration, BartLikeForConditionalGeneration, MarianMTModel,
 } from '../models/index.js';
 import type { PreTrainedModel, Task } from '../models/index.js';
+import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { Graph, type Dim, type ElemType } from './graph.js';
 import { bertBody, bertMaskedLM, bertSequenceClassification, tokenClassifier, type BertInputs } from './bert.js';
@@ -17,6 +19,7 @@ import { robertaBody, robertaMaskedLM, robertaSequenceClassification } from './r
 import { distilBody, distilMaskedLM, distilSequenceClassification, distilTokenClassification } from './distilbert.js';
 import { gpt2Decoder, gpt2FeatureExtraction, GPT2_MASK_DIM, GPT2_PAST_DIM } from './gpt2.js';
 import { t5Decoder, t5Encoder, T5_DECODER_DIMS, T5_DECODER_FILE, T5_ENCODER_DIMS, T5_ENCODER_FILE } from './t5.js';
+import { bartDecoder, bartDecoderShape, bartEncoder, type BartLike } from './bart.js';
 
 /** Optimum's task names for what is exported. */
 export const EXPORT_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'text-generation', 'text2text-generation'] as const;
@@ -58,10 +61,15 @@ export interface BuiltGraph {
   task: ExportTask;
   /** Encoder-decoder models: the encoder graph, written to its own file beside the decoder. */
   encoder?: { file: string; graph: Graph; inputs: GraphValue[]; outputs: GraphValue[] };
+  /**
+   * What validation runs in libtorch when it is not `model`: validate.ts's seq2seq check reads T5's config names
+   * (numHeads, dKv, numDecoderLayers, vocabSize as the logits' width), which BART and Marian give under theirs.
+   */
+  validationModel?: PreTrainedModel;
 }
 
 /** The families and classes that export, for error messages. */
-export const EXPORTABLE = 'BERT, RoBERTa, DistilBERT (*Model, *ForSequenceClassification, *ForTokenClassification, *ForMaskedLM), GPT-2 (GPT2Model, GPT2LMHeadModel), T5 (T5ForConditionalGeneration)';
+export const EXPORTABLE = 'BERT, RoBERTa, DistilBERT (*Model, *ForSequenceClassification, *ForTokenClassification, *ForMaskedLM), GPT-2 (GPT2Model, GPT2LMHeadModel), T5 (T5ForConditionalGeneration), BART (BartForConditionalGeneration), Marian (MarianMTModel)';
 
 const TEXT_DIMS: Dim[] = ['batch_size', 'sequence_length'];
 
@@ -80,7 +88,7 @@ export function taskOfModel(model: PreTrainedModel): ExportTask {
   if (model instanceof BertForTokenClassification || model instanceof DistilBertForTokenClassification) return 'token-classification';
   if (model instanceof BertForMaskedLM || model instanceof RobertaForMaskedLM || model instanceof DistilBertForMaskedLM) return 'fill-mask';
   if (model instanceof GPT2LMHeadModel) return 'text-generation';
-  if (model instanceof T5ForConditionalGeneration) return 'text2text-generation';
+  if (model instanceof T5ForConditionalGeneration || model instanceof BartForConditionalGeneration || model instanceof MarianMTModel) return 'text2text-generation';
   throw new LenguaError(`${model.className} has no ONNX export yet (exported: ${EXPORTABLE})`, { field: 'task' });
 }
 
@@ -96,8 +104,8 @@ export function baseModelOf(model: PreTrainedModel): BertModel | DistilBertModel
 
 /** The module the graph of `task` computes: the model, or its base model for feature-extraction. Throws when there is no export. */
 export function exportedModule(model: PreTrainedModel, task: ExportTask): PreTrainedModel {
-  if (task === 'feature-extraction' && model instanceof T5ForConditionalGeneration) {
-    throw new LenguaError('T5ForConditionalGeneration exports as text2text-generation (its encoder is onnx/encoder_model.onnx)', { field: 'task' });
+  if (task === 'feature-extraction' && (model instanceof T5ForConditionalGeneration || model instanceof BartLikeForConditionalGeneration)) {
+    throw new LenguaError(`${model.className} exports as text2text-generation (its encoder is onnx/encoder_model.onnx)`, { field: 'task' });
   }
   if (task === 'feature-extraction') return baseModelOf(model);
   if (taskOfModel(model) !== task) {
@@ -112,6 +120,7 @@ export function exportedModule(model: PreTrainedModel, task: ExportTask): PreTra
 /** The ONNX graph of `model` for `task` (feature-extraction of a head model exports its base model). */
 export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph {
   const exported = exportedModule(model, task);
+  if (exported instanceof BartForConditionalGeneration || exported instanceof MarianMTModel) return buildBart(exported as BartLike, task);
   const graph = new Graph(`${exported.className} (${task})`, new Map(exported.namedParameters().map(([name, t]) => [t, name])));
   if (exported instanceof GPT2LMHeadModel || exported instanceof GPT2Model) return buildGpt2(graph, exported, task);
   if (exported instanceof T5ForConditionalGeneration) return buildT5(graph, exported, task);
@@ -219,39 +228,91 @@ function buildT5(graph: Graph, model: T5ForConditionalGeneration, task: ExportTa
   const encOutput: GraphValue = { name: 'last_hidden_state', type: 'float32', dims: [...T5_ENCODER_DIMS, config.dModel] };
   encoderGraph.output(t5Encoder(encoderGraph, model, 'input_ids', 'attention_mask'), encOutput.type, encOutput.dims, encOutput.name);
 
-  const heads = config.numHeads;
   const layers = config.numDecoderLayers;
-  const inputs: GraphValue[] = [
-    { name: 'encoder_attention_mask', type: 'int64', dims: T5_ENCODER_DIMS },
-    { name: 'input_ids', type: 'int64', dims: T5_DECODER_DIMS },
-    { name: 'encoder_hidden_states', type: 'float32', dims: [...T5_ENCODER_DIMS, config.dModel] },
-  ];
-  for (let i = 0; i < layers; i++) {
-    for (const part of ['decoder', 'encoder']) {
-      for (const kv of ['key', 'value']) {
-        inputs.push({ name: `past_key_values.${i}.${part}.${kv}`, type: 'float32', dims: ['batch_size', heads, part === 'decoder' ? 'past_decoder_sequence_length' : 'encoder_sequence_length_out', config.dKv] });
-      }
-    }
-  }
-  inputs.push({ name: 'use_cache_branch', type: 'bool', dims: [1] });
+  const { inputs, outputs } = seq2seqDecoderIo(config.dModel, { layers, heads: config.numHeads, headDim: config.dKv, vocab: config.vocabSize });
   for (const i of inputs) graph.input(i.name, i.type, i.dims);
   const past = Array.from({ length: layers }, (_, i) => ({
     decoder: { key: `past_key_values.${i}.decoder.key`, value: `past_key_values.${i}.decoder.value` },
     encoder: { key: `past_key_values.${i}.encoder.key`, value: `past_key_values.${i}.encoder.value` },
   }));
   const logits = t5Decoder(graph, model, { inputIds: 'input_ids', encoderAttentionMask: 'encoder_attention_mask', encoderHiddenStates: 'encoder_hidden_states', past });
-  const outputs: GraphValue[] = [{ name: 'logits', type: 'float32', dims: [...T5_DECODER_DIMS, config.vocabSize] }];
-  graph.output(logits, 'float32', outputs[0]!.dims, 'logits');
-  for (let i = 0; i < layers; i++) {
+  for (const o of outputs) graph.output(o.name === 'logits' ? logits : o.name, o.type, o.dims, o.name);
+  return { graph, inputs, outputs, model, task, encoder: { file: T5_ENCODER_FILE, graph: encoderGraph, inputs: encInputs, outputs: [encOutput] } };
+}
+
+/** Names of a model's parameters and buffers by tensor: BART's final_logits_bias and Marian's fixed position table are buffers. */
+function tensorNames(model: PreTrainedModel): Map<Tensor, string> {
+  return new Map([...model.namedParameters(), ...model.namedBuffers()].map(([name, t]) => [t, name]));
+}
+
+/** The merged decoder's inputs and outputs of an encoder-decoder model, Optimum's names and dims (T5, BART, Marian alike). */
+function seq2seqDecoderIo(dModel: number, shape: { layers: number; heads: number; headDim: number; vocab: number }): { inputs: GraphValue[]; outputs: GraphValue[] } {
+  const inputs: GraphValue[] = [
+    { name: 'encoder_attention_mask', type: 'int64', dims: T5_ENCODER_DIMS },
+    { name: 'input_ids', type: 'int64', dims: T5_DECODER_DIMS },
+    { name: 'encoder_hidden_states', type: 'float32', dims: [...T5_ENCODER_DIMS, dModel] },
+  ];
+  const outputs: GraphValue[] = [{ name: 'logits', type: 'float32', dims: [...T5_DECODER_DIMS, shape.vocab] }];
+  for (let i = 0; i < shape.layers; i++) {
     for (const part of ['decoder', 'encoder']) {
       for (const kv of ['key', 'value']) {
-        const o: GraphValue = { name: `present.${i}.${part}.${kv}`, type: 'float32', dims: ['batch_size', heads, part === 'decoder' ? 'past_decoder_sequence_length + 1' : 'encoder_sequence_length_out', config.dKv] };
-        graph.output(o.name, o.type, o.dims);
-        outputs.push(o);
+        const past = part === 'decoder' ? 'past_decoder_sequence_length' : 'encoder_sequence_length_out';
+        inputs.push({ name: `past_key_values.${i}.${part}.${kv}`, type: 'float32', dims: ['batch_size', shape.heads, past, shape.headDim] });
+        const present = part === 'decoder' ? 'past_decoder_sequence_length + 1' : 'encoder_sequence_length_out';
+        outputs.push({ name: `present.${i}.${part}.${kv}`, type: 'float32', dims: ['batch_size', shape.heads, present, shape.headDim] });
       }
     }
   }
-  return { graph, inputs, outputs, model, task, encoder: { file: T5_ENCODER_FILE, graph: encoderGraph, inputs: encInputs, outputs: [encOutput] } };
+  inputs.push({ name: 'use_cache_branch', type: 'bool', dims: [1] });
+  return { inputs, outputs };
+}
+
+/** BART / Marian: the merged decoder (this graph) and the encoder (its own graph and file), as T5 (see bart.ts). */
+function buildBart(model: BartLike, task: ExportTask): BuiltGraph {
+  const config = model.config;
+  const names = tensorNames(model);
+  const encoderGraph = new Graph(`${model.className} encoder (${task})`, names);
+  const encInputs: GraphValue[] = [
+    { name: 'input_ids', type: 'int64', dims: T5_ENCODER_DIMS },
+    { name: 'attention_mask', type: 'int64', dims: T5_ENCODER_DIMS },
+  ];
+  for (const i of encInputs) encoderGraph.input(i.name, i.type, i.dims);
+  const encOutput: GraphValue = { name: 'last_hidden_state', type: 'float32', dims: [...T5_ENCODER_DIMS, config.dModel] };
+  encoderGraph.output(bartEncoder(encoderGraph, model, 'input_ids', 'attention_mask'), encOutput.type, encOutput.dims, encOutput.name);
+
+  const graph = new Graph(`${model.className} (${task})`, names);
+  const shape = bartDecoderShape(config);
+  const { inputs, outputs } = seq2seqDecoderIo(config.dModel, shape);
+  for (const i of inputs) graph.input(i.name, i.type, i.dims);
+  const past = Array.from({ length: shape.layers }, (_, i) => ({
+    decoder: { key: `past_key_values.${i}.decoder.key`, value: `past_key_values.${i}.decoder.value` },
+    encoder: { key: `past_key_values.${i}.encoder.key`, value: `past_key_values.${i}.encoder.value` },
+  }));
+  const logits = bartDecoder(graph, model, { inputIds: 'input_ids', encoderAttentionMask: 'encoder_attention_mask', encoderHiddenStates: 'encoder_hidden_states', past });
+  for (const o of outputs) graph.output(o.name === 'logits' ? logits : o.name, o.type, o.dims, o.name);
+  return {
+    graph, inputs, outputs, model, task, validationModel: seq2seqValidationView(model, shape),
+    encoder: { file: T5_ENCODER_FILE, graph: encoderGraph, inputs: encInputs, outputs: [encOutput] },
+  };
+}
+
+/**
+ * `model` as validate.ts's seq2seq check reads it: T5's config names for the cache's dims and the logits' width,
+ * the model's own forward, train/eval. (Only that check reads it; config.json is written from the model itself.)
+ */
+function seq2seqValidationView(model: BartLike, shape: { layers: number; heads: number; headDim: number; vocab: number }): PreTrainedModel {
+  const config = { vocabSize: shape.vocab, numHeads: shape.heads, dKv: shape.headDim, numDecoderLayers: shape.layers, decoderStartTokenId: model.config.decoderStartTokenId };
+  const view = {
+    config,
+    className: model.className,
+    get training(): boolean {
+      return model.training;
+    },
+    eval: () => model.eval(),
+    train: (on?: boolean) => model.train(on),
+    forward: (input: Parameters<BartLike['forward']>[0]) => model.forward(input),
+  };
+  return view as unknown as PreTrainedModel;
 }
 
 export { T5_DECODER_FILE };

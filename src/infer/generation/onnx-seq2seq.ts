@@ -1,9 +1,12 @@
 /**
- * An encoder-decoder model (T5) on ONNX Runtime: `onnx/encoder_model.onnx` and the merged decoder
+ * An encoder-decoder model (T5, BART, Marian) on ONNX Runtime: `onnx/encoder_model.onnx` and the merged decoder
  * `onnx/decoder_model_merged.onnx` of an exported folder, with Optimum's names (`encoder_hidden_states`,
  * `encoder_attention_mask`, `past_key_values.{i}.decoder|encoder.key|value` in, `present.*` out). The encoder runs
  * once per call on the sources; the decoder runs the decoder start token, then one token per row against its
- * cache, the cross-attention keys and values of the first step fed back unchanged.
+ * cache, the cross-attention keys and values of the first step fed back unchanged. No position ids are fed: T5's
+ * relative positions and BART's / Marian's absolute ones are computed inside the graphs from the past length (the
+ * shape of the cache), as Optimum's merged decoders do; BART's and Marian's tables bound the lengths
+ * (max_position_embeddings), checked here before ONNX Runtime would fail on an index out of range.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +26,23 @@ export interface Seq2SeqShape {
   vocabSize: number;
   decoderStartTokenId: number;
   padTokenId: number;
+  /** Tokens a source, and the decoder's input, may hold (BART, Marian: max_position_embeddings; T5: no bound). */
+  maxPositions: number;
 }
+
+/** The model_type values this file runs (config.json), with the families' transformers defaults below. */
+export const SEQ2SEQ_MODEL_TYPES = ['t5', 'bart', 'marian'] as const;
+
+/** Whether an exported folder's config.json model_type is an encoder-decoder model OnnxSeq2SeqLm runs. */
+export function isSeq2SeqModelType(modelType: unknown): boolean {
+  return (SEQ2SEQ_MODEL_TYPES as readonly unknown[]).includes(modelType);
+}
+
+/** transformers' BartConfig / MarianConfig defaults of the fields read here. */
+const BART_LIKE_DEFAULTS: Record<'bart' | 'marian', Json> = {
+  bart: { decoder_layers: 12, decoder_attention_heads: 16, d_model: 1024, vocab_size: 50265, decoder_start_token_id: 2, pad_token_id: 1, max_position_embeddings: 1024 },
+  marian: { decoder_layers: 12, decoder_attention_heads: 16, d_model: 1024, vocab_size: 58101, decoder_start_token_id: 58100, pad_token_id: 58100, max_position_embeddings: 1024, share_encoder_decoder_embeddings: true },
+};
 
 function positiveInt(json: Json, key: string, file: string, fallback?: number): number {
   const v = json[key] ?? fallback;
@@ -31,9 +50,16 @@ function positiveInt(json: Json, key: string, file: string, fallback?: number): 
   return v;
 }
 
-/** The shapes of a T5 config.json (d_model, d_kv, num_heads, num_decoder_layers or num_layers, vocab_size). */
+/**
+ * The shapes of a T5 config.json (d_model, d_kv, num_heads, num_decoder_layers or num_layers, vocab_size), or of a
+ * BART / Marian one (decoder_layers, decoder_attention_heads, d_model / heads per head; the logits' width is Marian's
+ * decoder_vocab_size when the stacks do not share their embeddings).
+ */
 export function seq2seqShape(config: Json, file: string): Seq2SeqShape {
-  if (config.model_type !== 't5') throw new LenguaError(`text-to-text generation on ONNX Runtime supports model_type t5, got ${JSON.stringify(config.model_type)}`, { file, field: 'model_type' });
+  if (config.model_type === 'bart' || config.model_type === 'marian') return bartLikeShape({ ...BART_LIKE_DEFAULTS[config.model_type], ...config }, file);
+  if (config.model_type !== 't5') {
+    throw new LenguaError(`text-to-text generation on ONNX Runtime supports model_type ${SEQ2SEQ_MODEL_TYPES.join(', ')}, got ${JSON.stringify(config.model_type)}`, { file, field: 'model_type' });
+  }
   const layers = positiveInt(config, 'num_layers', file, 6);
   return {
     numDecoderLayers: config.num_decoder_layers === null || config.num_decoder_layers === undefined ? layers : positiveInt(config, 'num_decoder_layers', file),
@@ -43,6 +69,25 @@ export function seq2seqShape(config: Json, file: string): Seq2SeqShape {
     vocabSize: positiveInt(config, 'vocab_size', file, 32128),
     decoderStartTokenId: positiveInt(config, 'decoder_start_token_id', file, 0),
     padTokenId: positiveInt(config, 'pad_token_id', file, 0),
+    maxPositions: Number.MAX_SAFE_INTEGER,
+  };
+}
+
+function bartLikeShape(config: Json, file: string): Seq2SeqShape {
+  const heads = positiveInt(config, 'decoder_attention_heads', file);
+  const dModel = positiveInt(config, 'd_model', file);
+  if (heads === 0 || dModel % heads !== 0) throw new LenguaError(`d_model ${dModel} is not a multiple of decoder_attention_heads ${heads}`, { file, field: 'decoder_attention_heads' });
+  const vocab = positiveInt(config, 'vocab_size', file);
+  const ownDecoderVocab = config.model_type === 'marian' && config.share_encoder_decoder_embeddings === false && config.decoder_vocab_size != null;
+  return {
+    numDecoderLayers: positiveInt(config, 'decoder_layers', file),
+    numHeads: heads,
+    headDim: dModel / heads,
+    dModel,
+    vocabSize: ownDecoderVocab ? positiveInt(config, 'decoder_vocab_size', file) : vocab,
+    decoderStartTokenId: positiveInt(config, 'decoder_start_token_id', file),
+    padTokenId: positiveInt(config, 'pad_token_id', file),
+    maxPositions: positiveInt(config, 'max_position_embeddings', file),
   };
 }
 
@@ -108,7 +153,10 @@ export class OnnxSeq2SeqLm {
   /** The model as a CausalLm over decoder tokens for these sources (rows: each source repeated rows / sources times). */
   forSources(sources: readonly (readonly number[])[]): CausalLm {
     if (sources.length === 0) throw new LenguaError('no source to generate from', { field: 'sources' });
-    return { vocabSize: this.shape.vocabSize, maxPositions: Number.MAX_SAFE_INTEGER, start: (rows) => new OnnxSeq2SeqSession(this, sources, rows) };
+    const max = this.shape.maxPositions;
+    const long = sources.findIndex((s) => s.length > max);
+    if (long >= 0) throw new LenguaError(`source ${long} has ${sources[long]!.length} tokens, more than the model's ${max} positions (max_position_embeddings); truncate it`, { file: this.dir, field: 'sources' });
+    return { vocabSize: this.shape.vocabSize, maxPositions: max, start: (rows) => new OnnxSeq2SeqSession(this, sources, rows) };
   }
 
   /** @internal The encoder's output [rows, len, d_model] for right-padded sources, and their mask. */
