@@ -4,7 +4,8 @@
 // cache and then token by token with it, up to the last row of the position table — agree with libtorch's forward
 // within a bound that follows from float32 summation order; greedy, beam, penalised and forced-BOS/EOS
 // generation through OnnxSeq2SeqLm and the engine-independent search give exactly libtorch's ids (torchSeq2SeqLm);
-// lengths beyond max_position_embeddings are refused by name; python3-onnx's checker accepts the files; and
+// lengths beyond max_position_embeddings are refused by name; OnnxSeq2SeqLm reads BART / Marian config.json with
+// transformers' defaults; python3-onnx's checker accepts the files; and
 // Transformers.js, loading the folders, greedy-generates the same ids.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { AutoConfig, AutoModelForSeq2SeqLM, torchSeq2SeqLm } from '../models/ind
 import type { BartLikeConfig, BartLikeForConditionalGeneration } from '../models/index.js';
 import { perturb } from '../models/bart/testing.js';
 import { generate, resolveGenerationConfig, type GenerationOptions } from '../generation/index.js';
-import { OnnxSeq2SeqLm } from '../infer/generation/onnx-seq2seq.js';
+import { isSeq2SeqModelType, OnnxSeq2SeqLm, seq2seqShape } from '../infer/generation/onnx-seq2seq.js';
 import { LenguaError } from '../errors.js';
 import { REPO_ROOT } from '../testing/golden.js';
 import { exportToOnnx, type ExportResult } from './index.js';
@@ -241,6 +242,21 @@ for (const v of VARIANTS) {
 test('feature-extraction of a BART or Marian LM is refused with the task it exports as', async () => {
   await assert.rejects(exportToOnnx(get('bart').model, join(root, 'refused'), { task: 'feature-extraction' }), /BartForConditionalGeneration exports as text2text-generation/);
   await assert.rejects(exportToOnnx(get('marian').dir, join(root, 'refused'), { task: 'feature-extraction' }), /MarianMTModel exports as text2text-generation/);
+});
+
+test("OnnxSeq2SeqLm's shapes from BART / Marian config.json: transformers' defaults for absent keys, Marian's decoder vocabulary, bad sizes refused by name", () => {
+  assert.deepEqual(seq2seqShape({ model_type: 'bart' }, 'config.json'), {
+    numDecoderLayers: 12, numHeads: 16, headDim: 64, dModel: 1024, vocabSize: 50265, decoderStartTokenId: 2, padTokenId: 1, maxPositions: 1024,
+  });
+  assert.deepEqual(seq2seqShape({ model_type: 'marian', d_model: 512, decoder_attention_heads: 8, decoder_layers: 6 }, 'config.json'), {
+    numDecoderLayers: 6, numHeads: 8, headDim: 64, dModel: 512, vocabSize: 58101, decoderStartTokenId: 58100, padTokenId: 58100, maxPositions: 1024,
+  });
+  // decoder_vocab_size counts only when the stacks do not share their table (transformers' MarianMTModel).
+  assert.equal(seq2seqShape({ model_type: 'marian', vocab_size: 40, decoder_vocab_size: 36 }, 'c').vocabSize, 40);
+  assert.equal(seq2seqShape({ model_type: 'marian', vocab_size: 40, decoder_vocab_size: 36, share_encoder_decoder_embeddings: false }, 'c').vocabSize, 36);
+  assert.throws(() => seq2seqShape({ model_type: 'bart', d_model: 10, decoder_attention_heads: 4 }, 'c'), (e: unknown) => e instanceof LenguaError && /decoder_attention_heads/.test(e.message));
+  assert.throws(() => seq2seqShape({ model_type: 'mbart' }, 'c'), (e: unknown) => e instanceof LenguaError && /t5, bart, marian/.test(e.message) && /"mbart"/.test(e.message));
+  assert.deepEqual(['t5', 'bart', 'marian', 'gpt2', undefined].map(isSeq2SeqModelType), [true, true, true, false, false]);
 });
 
 test('python3-onnx onnx.checker (full_check) accepts every BART and Marian file', { skip: skipChecker }, (t) => {
