@@ -9,8 +9,9 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 // Lower stages never import higher ones; tests and test helpers may use any stage.
 const STAGES = {
   metrics: [],
-  // The decoding search is pure TypeScript over an abstract model, so every engine can drive it.
-  generation: [],
+  // The decoding search is pure TypeScript over an abstract model, so every engine can drive it; hub only to
+  // read a folder's generation_config.json.
+  generation: ['hub'],
   hub: [],
   torch: [],
   text: ['hub'],

@@ -26,7 +26,7 @@ export { trainTokenizer, saveTrainedTokenizer } from './text/tokenizer/train/ind
 export type { TrainTokenizerOptions, TrainedTokenizer } from './text/tokenizer/train/index.js';
 
 // Datasets: loading labelled text and CoNLL files, label sets, splits, leakage and inspection.
-export { loadDataset, loadConll, LabelSet, splitDataset, stratifiedKFold, leakageReport, inspectDataset, writeSplits } from './data/index.js';
+export { loadDataset, loadConll, loadSeq2SeqData, LabelSet, splitDataset, stratifiedKFold, leakageReport, inspectDataset, writeSplits } from './data/index.js';
 export type { Dataset, Example, LoadOptions, SplitOptions, SplitResult, ConllDataset, InspectReport, LeakageReport } from './data/index.js';
 
 // Hugging Face formats: safetensors, checkpoints, model ids.
@@ -52,7 +52,7 @@ export { TfidfLogReg } from './models/baseline/index.js';
 export type { TfidfLogRegOptions } from './models/baseline/index.js';
 
 // Training: the Trainer and its arguments, callbacks, cross-validation and hyperparameter search.
-export { Trainer, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, trainBaseline } from './train/index.js';
+export { Trainer, Seq2SeqTrainer, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, encodeSeq2Seq, seq2seqMetrics, trainBaseline } from './train/index.js';
 export type {
   TrainingArguments, TrainerOptions, TrainerCallback, TrainerState, TrainOutput, ComputeMetrics, EncodedDataset, FineTuneStrategy,
   TrainBaselineOptions, TrainBaselineResult,

@@ -4,6 +4,7 @@ export { LabelSet, type LabelOrder, type LabelSetJson } from './labels.js';
 export { loadDataset, detectFormat, checkKnownLabels, readMapping, siblingLabelsFile, arrayElementLines } from './load.js';
 export type { DataFormat, Dataset, DatasetInfo, DatasetLayout, Example, LoadOptions, RawRecord, SkippedRow, SourceLocation } from './types.js';
 export { loadConll, detectScheme, toIob2, entitySpans, type ConllDataset, type ConllOptions, type ConllSentence, type TagScheme } from './conll.js';
+export { loadSeq2SeqData, type Seq2SeqData, type Seq2SeqPair, type Seq2SeqLoadOptions } from './seq2seq.js';
 export {
   splitDataset,
   stratifiedKFold,

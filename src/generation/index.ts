@@ -5,3 +5,4 @@ export { generate, leftPad, targetLength, SeededRandom } from './search.js';
 export type { CausalLm, DecoderSession, DecoderStep, GenerateCallbacks, GeneratedSequence } from './search.js';
 export { resolveGenerationConfig, checkOptions, optionsFromJson, DEFAULT_GENERATION_CONFIG, GENERATION_LIMITS } from './config.js';
 export type { GenerationOptions, GenerationConfig } from './config.js';
+export { modelGenerationOptions } from './model-options.js';

@@ -6,7 +6,8 @@
 import { LenguaError } from '../errors.js';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import type { CausalLm, DecoderSession, DecoderStep } from '../generation/index.js';
+import { modelGenerationOptions, optionsFromJson, type CausalLm, type DecoderSession, type DecoderStep, type GenerationOptions } from '../generation/index.js';
+import type { PreTrainedModel } from './pretrained.js';
 import type { GPT2LMHeadModel } from './gpt2/modeling.js';
 import type { BlockCache } from './t5/index.js';
 import type { Seq2SeqLM } from './modeling/seq2seq.js';
@@ -76,6 +77,7 @@ export function torchSeq2SeqLm(model: Seq2SeqLM, sources: readonly (readonly num
             });
             return { logits: o.logits.select(1, n - 1).toArray() as number[][], cache: o.pastKeyValues };
           }));
+          disposeReplaced(cache, out.cache);
           cache = out.cache;
           return Promise.resolve(Float32Array.from(out.logits.flat()));
         },
@@ -83,17 +85,52 @@ export function torchSeq2SeqLm(model: Seq2SeqLM, sources: readonly (readonly num
           torch.noGrad(() => {
             const index = torch.tensor([...order], { dtype: 'int64' });
             const pick = (t: Tensor): Tensor => t.indexSelect(0, index);
+            const before = state;
             state = { hidden: pick(state.hidden), mask: pick(state.mask) };
-            cache = cache?.map((c) => ({
+            before.hidden.dispose();
+            before.mask.dispose();
+            const next = cache?.map((c) => ({
               self: { key: pick(c.self.key), value: pick(c.self.value) },
               cross: c.cross === null ? null : { key: pick(c.cross.key), value: pick(c.cross.value) },
             })) ?? null;
+            disposeReplaced(cache, next);
+            cache = next;
+            index.dispose();
           });
         },
         close(): void {
+          disposeReplaced(cache, null);
           cache = null;
+          state.hidden.dispose();
+          state.mask.dispose();
         },
       };
     },
   };
+}
+
+/**
+ * Frees the tensors of a cache that its successor no longer holds: a long generation (or a Trainer evaluating
+ * with predictWithGenerate) would otherwise keep every step's keys and values until V8 collects them.
+ */
+function disposeReplaced(old: BlockCache[] | null, next: BlockCache[] | null): void {
+  if (old === null) return;
+  const kept = new Set<Tensor>();
+  for (const c of next ?? []) {
+    kept.add(c.self.key).add(c.self.value);
+    if (c.cross !== null) kept.add(c.cross.key).add(c.cross.value);
+  }
+  for (const c of old) {
+    for (const t of [c.self.key, c.self.value, ...(c.cross !== null ? [c.cross.key, c.cross.value] : [])]) if (!kept.has(t)) t.dispose();
+  }
+}
+
+/**
+ * The generation defaults a libtorch model starts from, as transformers' `model.generation_config`: the
+ * `generation_config.json` of the folder it was loaded from, else the token ids of its config.
+ */
+export function modelGenerationDefaults(model: PreTrainedModel): GenerationOptions {
+  const json = model.config.toJSON() as Record<string, unknown>;
+  if (model.sourceDir !== null) return modelGenerationOptions(model.sourceDir, json as never);
+  return optionsFromJson(json, 'config.json', true);
 }

@@ -51,6 +51,10 @@ export interface TrainingArguments {
   logFile?: string;
   quiet: boolean;
   maxLength: number;
+  maxTargetLength: number;
+  predictWithGenerate: boolean;
+  generationMaxLength?: number;
+  generationNumBeams?: number;
   strategy: FineTuneStrategy;
   freezeLayers?: number;
   layerwiseLrDecay?: number;
@@ -123,6 +127,10 @@ export const TRAINING_ARGUMENT_DOCS: Record<keyof TrainingArguments, ArgumentDoc
   logFile: doc({ kind: 'string', default: undefined, optional: true, hfName: 'log_file', help: 'JSONL file receiving every logged entry; default outputDir/log.jsonl.' }),
   quiet: doc({ kind: 'boolean', default: false, hfName: 'quiet', help: 'No progress output (the JSONL log is still written).' }),
   maxLength: doc({ kind: 'integer', default: 128, min: 1, hfName: 'max_length', help: 'Truncate encoded inputs to this many tokens.' }),
+  maxTargetLength: doc({ kind: 'integer', default: 128, min: 2, hfName: 'max_target_length', help: 'Seq2seq: truncate encoded targets to this many tokens (EOS included); maxLength bounds the sources.' }),
+  predictWithGenerate: doc({ kind: 'boolean', default: false, hfName: 'predict_with_generate', help: 'Seq2seq: evaluation also generates (beam search or greedy) and scores the texts (BLEU/chrF, ROUGE) besides the loss.' }),
+  generationMaxLength: doc({ kind: 'integer', default: undefined, min: 2, optional: true, hfName: 'generation_max_length', help: "Seq2seq: max_length of evaluation's generation (decoder start token included); default the model's generation config (lengua train --task: maxTargetLength)." }),
+  generationNumBeams: doc({ kind: 'integer', default: undefined, min: 1, max: 64, optional: true, hfName: 'generation_num_beams', help: "Seq2seq: beams of evaluation's generation; default the model's generation config (1 = greedy)." }),
   strategy: doc({ kind: 'enum', choices: ['full', 'head', 'freeze'], default: 'full', hfName: 'strategy', help: 'full: every weight trains; head: only the classification head; freeze: embeddings and the lower freezeLayers layers frozen.' }),
   freezeLayers: doc({ kind: 'integer', default: undefined, min: 0, optional: true, hfName: 'freeze_layers', help: 'Layers frozen by strategy freeze (default: all but the top 2).' }),
   layerwiseLrDecay: doc({ kind: 'number', default: 1, min: 0, max: 1, optional: true, hfName: 'layerwise_lr_decay', help: 'Layer-wise learning-rate decay: layer i gets lr x decay^(L - i), embeddings lr x decay^(L + 1); 1 = off.' }),

@@ -23,3 +23,7 @@ export { makePruner, MedianPruner, SuccessiveHalvingPruner, NoPruner, type Prune
 export { parseSearchSpace, loadSearchSpace, type SearchSpace } from './search-space.js';
 export type { TrialRunner, TrialResult, TrialData } from './trial.js';
 export { trainBaseline, type TrainBaselineOptions, type TrainBaselineResult } from './baseline.js';
+// Encoder-decoders (T5, BART, Marian): translation and summarization.
+export { Seq2SeqTrainer, seq2seqMetrics, type Seq2SeqTrainerOptions, type Seq2SeqTask, type Seq2SeqComputeMetrics, type Seq2SeqPrediction } from './seq2seq-trainer.js';
+export { encodeSeq2Seq, collateSeq2Seq, LABEL_PAD, type Seq2SeqEncodedDataset, type Seq2SeqEncodeOptions, type Seq2SeqBatch } from './seq2seq-data.js';
+export { BaseTrainer, type BaseTrainerOptions, type TrainingData } from './base-trainer.js';

@@ -8,9 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { LenguaError } from '../../errors.js';
-import { readConfigJson, readModelText, type Json } from '../../hub/index.js';
-import { optionsFromJson, type GenerationOptions } from '../../generation/config.js';
+import { readConfigJson, type Json } from '../../hub/index.js';
 import type { CausalLm, DecoderSession, DecoderStep } from '../../generation/search.js';
+
+// Where it lived first; infer code imports it from here.
+export { modelGenerationOptions } from '../../generation/model-options.js';
 
 export const DECODER_FILE = 'onnx/decoder_model_merged.onnx';
 
@@ -36,24 +38,6 @@ export function decoderShape(config: Json, file: string): DecoderShape {
   const hidden = positiveInt(config, 'n_embd', file);
   if (hidden % numHeads !== 0) throw new LenguaError(`n_embd ${hidden} is not a multiple of n_head ${numHeads}`, { file, field: 'n_embd' });
   return { numLayers, numHeads, headDim: hidden / numHeads, vocabSize: positiveInt(config, 'vocab_size', file), maxPositions: positiveInt(config, 'n_positions', file) };
-}
-
-/**
- * The model's own generation defaults: `generation_config.json` when the folder has one, else the token ids
- * of config.json (transformers' `GenerationConfig.from_model_config`).
- */
-export function modelGenerationOptions(dir: string, config: Json): GenerationOptions {
-  const text = readModelText(dir, 'generation_config.json', 1_000_000);
-  const file = join(dir, text !== undefined ? 'generation_config.json' : 'config.json');
-  if (text === undefined) return optionsFromJson(config, file, true);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new LenguaError(`not valid JSON: ${(err as Error).message}`, { file }, { cause: err });
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new LenguaError('expected a JSON object', { file });
-  return optionsFromJson(json as Record<string, unknown>, file);
 }
 
 let ortModule: Promise<typeof Ort> | null = null;
