@@ -10,6 +10,7 @@ import { checkTokenizerJson } from './validate.js';
 import { AlignedString } from './aligned.js';
 import { pythonJson, slowTokenizerFiles, writeSlowTokenizerFiles, SLOW_DEFAULTS, type SlowFilesReport } from './slow-files.js';
 import { appendAddedTokensJson, convertBert, convertByteLevelBpe, parseMerges, parseVocabTxt, tokenContent } from './convert.js';
+import { readSentencePieceFolder } from './sentencepiece.js';
 import { alignedLowercase, alignedUnicode } from './normalizers.js';
 import { AlignedPipeline, byteLevelToText, type AddedTokenSpec, type LibTokenizerInternals, type ModelInfo } from './pipeline.js';
 import type { DecodeOptions, EncodeOptions, Encoding, FromPretrainedOptions, SpecialTokens, TruncationStrategy } from './types.js';
@@ -171,7 +172,7 @@ export interface TokenizerFiles {
   tokenizerClass?: string;
 }
 
-/** Reads a tokenizer folder: tokenizer.json, or vocab.txt / vocab.json + merges.txt. */
+/** Reads a tokenizer folder: tokenizer.json, or vocab.txt / vocab.json + merges.txt / spiece.model. */
 export function readTokenizerFiles(dirIn: string): TokenizerFiles {
   const dir = resolve(dirIn);
   // Also the files this load will not read: savePretrained of a model copies them along.
@@ -220,8 +221,10 @@ export function readTokenizerFiles(dirIn: string): TokenizerFiles {
     const cfg = { ...SLOW_DEFAULTS.bert, ...merged };
     return withAdded({ dir, json: convertBert(vocab, cfg, vocabTxt, added ?? {}), config: cfg, specialTokensMap, source: 'vocab.txt', tokenizerClass: 'BertTokenizer' });
   }
+  const spm = readSentencePieceFolder(dir, merged, String(readOptionalJson(dir, 'config.json')?.model_type ?? ''));
+  if (spm !== null) return withAdded({ dir, ...spm, specialTokensMap });
   throw new LenguaError(
-    'no tokenizer files: looked for tokenizer.json, vocab.txt (BERT WordPiece) and vocab.json + merges.txt (GPT-2/RoBERTa byte-level BPE)',
+    'no tokenizer files: looked for tokenizer.json, vocab.txt (BERT WordPiece), vocab.json + merges.txt (GPT-2/RoBERTa byte-level BPE) and spiece.model (SentencePiece)',
     { file: dir },
   );
 }
