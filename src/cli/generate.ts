@@ -1,5 +1,6 @@
 /**
- * `lengua generate --model DIR PROMPT`: text generation with a GPT-2 causal LM, through its tokenizer, with
+ * `lengua generate --model DIR PROMPT`: text generation with a GPT-2 causal LM — or, for a T5, BART or Marian
+ * folder, text-to-text generation (translation, summarization) from PROMPT as the source — through its tokenizer, with
  * transformers' generation options (greedy by default; beam search, sampling with a seed, penalties, stop
  * strings). `--engine onnx` runs an exported folder (onnx/decoder_model_merged.onnx) on ONNX Runtime with the
  * KV cache, in a worker thread; `--engine torch` runs the model folder on libtorch. By default an exported
@@ -12,9 +13,10 @@ import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { readConfigJson, resolveModelDir } from '../hub/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import { AutoModelForCausalLM, torchCausalLm, type GPT2LMHeadModel } from '../models/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, torchCausalLm, torchSeq2SeqLm, type GPT2LMHeadModel } from '../models/index.js';
 import { generate, resolveGenerationConfig, type GenerationOptions } from '../generation/index.js';
 import { DECODER_FILE, modelGenerationOptions, TextGenerationPipeline } from '../infer/generation/index.js';
+import { isSeq2SeqModelType } from '../infer/generation/onnx-seq2seq.js';
 import { TextStreamDecoder } from '../infer/generation/stream-text.js';
 
 interface GenerateFlags {
@@ -85,7 +87,7 @@ interface Answer {
 export function register(program: Command): void {
   program
     .command('generate')
-    .description('text generation with a GPT-2 model folder (libtorch) or its ONNX export (ONNX Runtime, KV cache)')
+    .description('text generation with a GPT-2 model folder (libtorch) or its ONNX export (ONNX Runtime, KV cache); with a T5/BART/Marian folder, the text generated from PROMPT as the source (translation, summarization)')
     .requiredOption('--model <dir>', 'model folder, exported folder or Hub id (config.json, tokenizer files, model.safetensors or onnx/decoder_model_merged.onnx)')
     .addOption(new Option('--engine <engine>', 'torch or onnx (default: onnx for an exported folder, else torch)').choices(['torch', 'onnx']))
     .option('--max-new-tokens <n>', 'tokens to generate at most', '20')
@@ -105,7 +107,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads (default $LENGUA_NUM_THREADS, else 2)')
     .option('--stream', 'print the text as it is generated (greedy or sampling)')
     .option('--json', 'print {"generated_text", "ids", "engine"} as JSON, one line per sequence')
-    .argument('<prompt>', 'text to continue')
+    .argument('<prompt>', 'text to continue (an encoder-decoder: the source text, with any task prefix the model expects)')
     .action(async (prompt: string, flags: GenerateFlags) => {
       const opts = optionsOf(flags);
       const threads = int(flags.threads, '--threads', 1, 1024);
@@ -119,29 +121,45 @@ export function register(program: Command): void {
         throw new LenguaError('--stream generates one sequence: leave out --num-beams and --num-return-sequences', { field: '--stream' });
       }
       const write = (s: string): void => void process.stdout.write(s);
+      const modelConfig = readConfigJson(dir).json;
+      // An encoder-decoder reads the prompt as its source: the answer is the generated text alone.
+      const seq2seq = isSeq2SeqModelType(modelConfig.model_type);
+      const echo = seq2seq ? '' : prompt;
       let answers: Answer[];
       if (engine === 'onnx') {
-        const pipe = await TextGenerationPipeline.create(dir, threads !== undefined ? { numThreads: threads } : {});
+        const popts = threads !== undefined ? { numThreads: threads } : {};
+        const pipe = seq2seq ? await TextGenerationPipeline.open(dir, popts, 'seq2seq') : await TextGenerationPipeline.create(dir, popts);
         try {
           if (flags.stream === true && flags.json !== true) {
-            write(prompt);
+            write(echo);
             for await (const t of pipe.stream(prompt, opts)) write(t.text);
             write('\n');
             return;
           }
           const rows = await pipe.generateIds(prompt, opts);
-          answers = rows.map((r) => ({ generated_text: prompt + r.text, ids: r.ids }));
+          answers = rows.map((r) => ({ generated_text: echo + r.text, ids: r.ids }));
         } finally {
           await pipe.dispose();
         }
       } else {
         const tok = await AutoTokenizer.fromPretrained(flags.model);
-        const model = (await AutoModelForCausalLM.fromPretrained(flags.model)) as GPT2LMHeadModel;
-        model.eval();
-        const config = resolveGenerationConfig(modelGenerationOptions(dir, readConfigJson(dir).json), opts);
+        const config = resolveGenerationConfig(modelGenerationOptions(dir, modelConfig), opts);
+        let lm;
+        let start: number[];
+        if (seq2seq) {
+          const model = await AutoModelForSeq2SeqLM.fromPretrained(flags.model);
+          // Cut at the tokenizer's model_max_length when it names one, as the ONNX worker (and transformers' pipelines) do.
+          const max = tok.modelMaxLength < 1e9 ? tok.modelMaxLength : null;
+          lm = torchSeq2SeqLm(model, [tok.encode(prompt, max === null ? {} : { truncation: true, maxLength: max }).ids]);
+          start = [config.decoderStartTokenId ?? (model.config as unknown as { decoderStartTokenId: number }).decoderStartTokenId];
+        } else {
+          const model = (await AutoModelForCausalLM.fromPretrained(flags.model)) as GPT2LMHeadModel;
+          lm = torchCausalLm(model);
+          start = tok.encode(prompt, { addSpecialTokens: false }).ids;
+        }
         const streamer = flags.stream === true && flags.json !== true ? new TextStreamDecoder(tok) : null;
-        if (streamer !== null) write(prompt);
-        const rows = await generate(torchCausalLm(model), [tok.encode(prompt, { addSpecialTokens: false }).ids], config, {
+        if (streamer !== null) write(echo);
+        const rows = await generate(lm, [start], config, {
           onTokens: streamer === null ? undefined : (t) => t[0] !== null && t[0] !== undefined && write(streamer.push(t[0])),
         });
         if (streamer !== null) {
@@ -149,7 +167,8 @@ export function register(program: Command): void {
           write(text.slice(streamer.printedLength) + '\n');
           return;
         }
-        answers = rows.map((r) => ({ generated_text: prompt + tok.decode(r.generated, { skipSpecialTokens: true }), ids: r.sequence }));
+        // ids as the ONNX worker reports them: the prompt (a seq2seq model's: its decoder start) and the new tokens.
+        answers = rows.map((r) => ({ generated_text: echo + tok.decode(r.generated, { skipSpecialTokens: true }), ids: r.sequence }));
       }
       for (const a of answers) write(flags.json === true ? JSON.stringify({ ...a, engine }) + '\n' : a.generated_text + '\n');
     });

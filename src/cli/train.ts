@@ -1,11 +1,12 @@
 /**
- * `lengua train`: fine-tune a sequence classifier (or fit the TF-IDF baseline) on a labelled file.
+ * `lengua train`: fine-tune a sequence classifier (or fit the TF-IDF baseline) on a labelled file, or with
+ * --task translation|summarization|text2text-generation an encoder-decoder on source → target pairs.
  * Every TrainingArguments field is a --kebab-case flag and a key of --config (JSON or YAML); flags
  * override the config file, which overrides transformers' defaults.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { LabelSet, loadDataset, type Dataset } from '../data/index.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
@@ -13,6 +14,7 @@ import { acquireRunLock, prepareOutputDir } from '../train/run-folder.js';
 import { inferSplit } from '../eval/evaluate.js';
 import { ARGUMENT_NAMES, coerceArgument, readArgumentsFile, trainingArguments, type TrainingArguments } from '../train/arguments.js';
 import { addDataOptions, argumentOption, dataLoadOptions, kebab, type DataFlags } from './options.js';
+import { runSeq2Seq, SEQ2SEQ_TASKS, type Seq2SeqTaskName } from './train-seq2seq.js';
 
 interface TrainFlags extends DataFlags {
   model: string;
@@ -23,6 +25,12 @@ interface TrainFlags extends DataFlags {
   device?: string;
   threads?: string;
   json?: boolean;
+  task?: string;
+  sourceLang?: string;
+  targetLang?: string;
+  sourceColumn?: string;
+  targetColumn?: string;
+  sourcePrefix?: string;
   [key: string]: unknown;
 }
 
@@ -101,6 +109,14 @@ async function run(flags: TrainFlags): Promise<void> {
 async function runLocked(flags: TrainFlags, args: TrainingArguments, threads: number): Promise<void> {
   if (inferSplit(flags.train) === 'test' && !args.quiet) {
     process.stderr.write(`warning: --train ${flags.train} is named like a test split. A held-out test set is never trained on (lengua cv refuses it); train on the training split.\n`);
+  }
+  const task = flags.task ?? 'text-classification';
+  if ((SEQ2SEQ_TASKS as readonly string[]).includes(task)) {
+    if (flags.model.startsWith('baseline:')) throw new LenguaError(`${flags.model} is a classifier; --task ${task} trains an encoder-decoder (T5, BART, Marian)`, { field: 'model' });
+    return runSeq2Seq(task as Seq2SeqTaskName, flags, args, threads);
+  }
+  for (const f of ['sourceLang', 'targetLang', 'sourceColumn', 'targetColumn', 'sourcePrefix'] as const) {
+    if (flags[f] !== undefined) throw new LenguaError(`--${kebab(f)} applies to --task ${SEQ2SEQ_TASKS.join('|')}`, { field: f });
   }
   const lo = dataLoadOptions(flags, { requireLabel: true });
   const trainDs = loadDataset(flags.train, lo);
@@ -182,10 +198,20 @@ export function register(program: Command): void {
     .option('--config <file>', 'TrainingArguments as JSON or YAML (camelCase or transformers snake_case keys); flags override it')
     .option('--device <device>', 'cpu (default) or cuda[:n]')
     .option('--threads <n>', 'libtorch CPU threads (default: the number of cores)')
-    .option('--json', 'print the final metrics as JSON');
+    .option('--json', 'print the final metrics as JSON')
+    .addOption(new Option('--task <task>', 'text-classification (default), or an encoder-decoder task on source → target pairs').choices(['text-classification', ...SEQ2SEQ_TASKS]))
+    .option('--source-lang <lang>', 'seq2seq: source key of each record\'s "translation" object (e.g. en)')
+    .option('--target-lang <lang>', 'seq2seq: target key of each record\'s "translation" object (e.g. es)')
+    .option('--source-column <column>', 'seq2seq: source column (default: document, source, src, text, article or input)')
+    .option('--target-column <column>', 'seq2seq: target column (default: summary, target, tgt, highlights or output); a "references" list column adds references')
+    .option('--source-prefix <text>', 'seq2seq: put before every source (T5: "translate English to Spanish: ", "summarize: ")');
   addDataOptions(cmd, { multiLabel: true, skipBadRows: 'leave out bad rows instead of stopping at the first' });
   for (const name of ARGUMENT_FLAGS) cmd.addOption(argumentOption(name));
-  cmd.addHelpText('after', '\nEvery training argument can also be set in --config; flags win. Example:\n  lengua train --model ./bert --train train.csv --eval dev.csv --out runs/a --strategy freeze --freeze-layers 8 --learning-rate 3e-5');
+  cmd.addHelpText(
+    'after',
+    '\nEvery training argument can also be set in --config; flags win. Examples:\n  lengua train --model ./bert --train train.csv --eval dev.csv --out runs/a --strategy freeze --freeze-layers 8 --learning-rate 3e-5' +
+      '\n  lengua train --task translation --model ./t5 --train train.jsonl --eval validation.jsonl --source-lang en --target-lang es --out runs/mt --generation-num-beams 4',
+  );
   cmd.action(async (flags: TrainFlags) => {
     await run(flags);
   });

@@ -94,6 +94,12 @@ export const MODEL_FOLDER_FILES: readonly string[] = [
   'vocab.txt',
   'vocab.json',
   'merges.txt',
+  // SentencePiece models (T5's spiece.model, Marian's source.spm/target.spm, ...): copied along and checked for links.
+  'spiece.model',
+  'source.spm',
+  'target.spm',
+  'sentencepiece.bpe.model',
+  'tokenizer.model',
 ];
 
 /**

@@ -30,6 +30,8 @@ import type { Device, TensorLike } from '../torch/index.js';
 /** Tokenizer files `savePretrained` copies from the folder the model came from. */
 export const TOKENIZER_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'vocab.json', 'merges.txt', 'added_tokens.json',
+  // SentencePiece models: Python's slow tokenizers (T5Tokenizer, MarianTokenizer) read these.
+  'spiece.model', 'source.spm', 'target.spm',
 ] as const;
 
 export interface LoadWeightsOptions {
@@ -285,6 +287,11 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     cfg.set('torch_dtype', 'float32');
     cfg.savePretrained(dir);
     saveCheckpoint(dir, this.stateTensors(), opts.maxShardSize !== undefined ? { maxShardSize: opts.maxShardSize } : {});
+    // The generation defaults (Marian's bad_words_ids and beams, forced BOS tokens) belong to the model: a
+    // fine-tuned copy keeps them.
+    if (this.sourceDir !== null && resolve(this.sourceDir) !== resolve(dir) && existsSync(join(this.sourceDir, 'generation_config.json'))) {
+      copyFileSync(join(this.sourceDir, 'generation_config.json'), join(dir, 'generation_config.json'));
+    }
     let report: unknown = null;
     if (opts.tokenizer) {
       report = await opts.tokenizer.savePretrained(dir);

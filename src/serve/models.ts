@@ -27,7 +27,7 @@ export function detectTask(config: Record<string, unknown>, file: string): Serve
   if (arch.endsWith('ForMaskedLM')) return 'fill-mask';
   if (arch.endsWith('LMHeadModel') || arch.endsWith('ForCausalLM')) return 'text-generation';
   // An encoder-decoder model: --task NAME=translation or summarization names what it was trained for.
-  if (arch === 'T5ForConditionalGeneration') return 'text2text-generation';
+  if (arch === 'T5ForConditionalGeneration' || arch === 'BartForConditionalGeneration' || arch === 'MarianMTModel') return 'text2text-generation';
   if (/^[A-Za-z0-9]+Model$/.test(arch)) return 'feature-extraction';
   throw new LenguaError(`cannot tell which task ${JSON.stringify(arch)} serves; name it with --task NAME=TASK`, { file, field: 'architectures' });
 }

@@ -121,3 +121,24 @@ test('a classifier, class weights and mismatched datasets are refused with the f
   assert.throws(() => new Seq2SeqTrainer({ model, args: args(), trainDataset: broken, tokenizer }), (e: unknown) => e instanceof LenguaError && e.field === 'trainDataset' && /6 sources but 5 targets/.test(e.message));
   assert.throws(() => encodeSeq2Seq(TINY_PAIRS, tokenizer, { maxSourceLength: 1, maxTargetLength: 8 }), (e: unknown) => e instanceof LenguaError && e.field === 'maxSourceLength');
 });
+
+test('strategies: head trains the decoder alone (encoder and embeddings frozen and unchanged), freeze also the top encoder layers', async () => {
+  const { tokenizer: tok, model: m } = await tinyTranslationSetup(join(root, 'strategies'));
+  const data = encodeSeq2Seq(TINY_PAIRS, tok, { maxSourceLength: 32, maxTargetLength: 32 });
+  const snapshot = (): Map<string, number[]> => new Map(m.namedParameters().map(([n, p]) => [n, Array.from(p.detach().flatten().toArray() as number[])]));
+  const before = snapshot();
+  const head = new Seq2SeqTrainer({ model: m, args: args({ strategy: 'head', maxSteps: 3, learningRate: 1e-2 }), trainDataset: data, tokenizer: tok });
+  await head.train();
+  const trainable = head.strategy!.trainable;
+  assert.ok(trainable.length > 0 && trainable.every((n) => n.startsWith('decoder.')), `trainable: ${trainable.join(', ')}`);
+  assert.ok(!trainable.includes('decoder.embed_tokens.weight') && !trainable.includes('shared.weight'), 'the shared (tied) embeddings stay frozen');
+  const after = snapshot();
+  for (const [n, v] of before) {
+    const changed = v.some((x, i) => x !== after.get(n)![i]);
+    assert.equal(changed, trainable.includes(n), `${n} ${changed ? 'changed' : 'unchanged'}`);
+  }
+  const freeze = new Seq2SeqTrainer({ model: m, args: args({ strategy: 'freeze', freezeLayers: 1, maxSteps: 1 }), trainDataset: data, tokenizer: tok });
+  await freeze.train();
+  const t2 = freeze.strategy!.trainable;
+  assert.ok(t2.some((n) => n.startsWith('encoder.block.1.')) && !t2.some((n) => n.startsWith('encoder.block.0.')) && t2.some((n) => n.startsWith('decoder.')));
+});

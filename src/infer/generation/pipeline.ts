@@ -20,6 +20,7 @@ import { checkThreads, defaultNumThreads } from '../session.js';
 import { checkIsolation, startWorkerHost, type Isolation, type WorkerHost } from '../worker-host.js';
 import { checkOptions, type GenerationOptions } from '../../generation/config.js';
 import { DECODER_FILE } from './onnx-decoder.js';
+import { isSeq2SeqModelType } from './onnx-seq2seq.js';
 import type { GeneratedRow, GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
 
 export interface TextGenerationPipelineOptions {
@@ -113,7 +114,7 @@ export class TextGenerationPipeline {
   }
 
   /**
-   * Starts the worker on a decoder-only folder (`decoder`) or an encoder-decoder one (`seq2seq`: T5, whose
+   * Starts the worker on a decoder-only folder (`decoder`) or an encoder-decoder one (`seq2seq`: T5, BART, Marian, whose
    * texts are sources; see Text2TextGenerationPipeline) and waits until it has loaded.
    * @internal
    */
@@ -121,7 +122,7 @@ export class TextGenerationPipeline {
     const threads = opts.numThreads === undefined ? defaultNumThreads() : checkThreads(opts.numThreads, 'numThreads');
     const dir = await resolveGenerationFolder(model, opts.resolve);
     const { json, file } = readConfigJson(dir);
-    const seq2seq = json.model_type === 't5';
+    const seq2seq = isSeq2SeqModelType(json.model_type);
     if (seq2seq !== (kind === 'seq2seq')) {
       throw new LenguaError(
         seq2seq

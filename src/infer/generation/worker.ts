@@ -8,7 +8,7 @@ import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/index.js';
 import { readConfigJson } from '../../hub/index.js';
 import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from '../../generation/config.js';
 import { modelGenerationOptions, OnnxCausalLm } from './onnx-decoder.js';
-import { OnnxSeq2SeqLm } from './onnx-seq2seq.js';
+import { isSeq2SeqModelType, OnnxSeq2SeqLm } from './onnx-seq2seq.js';
 import type { GenerationReply, GenerationRequest, GenerationWorkerStart } from './protocol.js';
 import { generate, type CausalLm } from '../../generation/search.js';
 import { TextStreamDecoder } from './stream-text.js';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   try {
     tok = await AutoTokenizer.fromPretrained(start.dir);
     const config = readConfigJson(start.dir).json;
-    engine = config.model_type === 't5' ? seq2seqEngine(tok, await OnnxSeq2SeqLm.load(start.dir, start.threads)) : causalEngine(tok, await OnnxCausalLm.load(start.dir, start.threads));
+    engine = isSeq2SeqModelType(config.model_type) ? seq2seqEngine(tok, await OnnxSeq2SeqLm.load(start.dir, start.threads)) : causalEngine(tok, await OnnxCausalLm.load(start.dir, start.threads));
     defaults = modelGenerationOptions(start.dir, config);
   } catch (err) {
     port.post({ type: 'failed', ...errorFields(err) } satisfies GenerationReply);

@@ -384,7 +384,8 @@ function bodyPlace(name: string): ParamPlace {
   if (BART_LAYOUT.embeddings.some((e) => rest.startsWith(e))) return { kind: 'embeddings' };
   const m = /^encoder\.layers\.(\d+)\./.exec(rest);
   if (m) return { kind: 'layer', index: Number(m[1]) };
-  if (name.startsWith('lm_head.') || name === 'final_logits_bias') return { kind: 'head' };
+  // For the fine-tuning strategies the decoder is the head on top of the encoder (see T5's layerOf).
+  if (name.startsWith('lm_head.') || name === 'final_logits_bias' || rest.startsWith('decoder.')) return { kind: 'head' };
   return { kind: 'body' };
 }
 

@@ -358,7 +358,9 @@ export class T5ForConditionalGeneration extends PreTrainedModel<T5Config> {
     if (name.startsWith('shared.')) return { kind: 'embeddings' };
     const m = /^encoder\.block\.(\d+)\./.exec(name);
     if (m) return { kind: 'layer', index: Number(m[1]) };
-    if (name.startsWith('lm_head.')) return { kind: 'head' };
+    // For the fine-tuning strategies the decoder is the head on top of the encoder: `head` trains it alone
+    // (transformers' old --freeze_encoder --freeze_embeds), `freeze` also the top encoder layers.
+    if (name.startsWith('lm_head.') || name.startsWith('decoder.')) return { kind: 'head' };
     return { kind: 'body' };
   }
   protected override tiedCheckpointKeys(): string[] {

@@ -3,7 +3,7 @@
  * tokenizer trained on them by `trainTokenizer` (no EOS post-processor, as `lengua tokenizer train` writes it),
  * and a small T5 with random weights (seed 11). 150 steps at lr 1e-2 take it from BLEU ~0 to well above 30.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoConfig, AutoModelForSeq2SeqLM, type T5ForConditionalGeneration } from '../../models/index.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../../text/index.js';
@@ -14,6 +14,7 @@ import { TINY_SENTENCES } from '../../infer/generation/testing.js';
 export const TINY_PAIRS = Array.from({ length: TINY_SENTENCES.length / 2 }, (_, i) => ({ source: TINY_SENTENCES[2 * i]!, target: TINY_SENTENCES[2 * i + 1]! }));
 
 export async function tinyTranslationSetup(root: string): Promise<{ tokenizer: PreTrainedTokenizer; model: T5ForConditionalGeneration }> {
+  mkdirSync(root, { recursive: true });
   const corpus = join(root, 'corpus.txt');
   writeFileSync(corpus, Array.from({ length: 20 }, () => TINY_SENTENCES.join('\n')).join('\n'));
   const trained = await trainTokenizer([corpus], { model: 'unigram', vocabSize: 120, specialTokens: ['<pad>', '</s>', '<unk>'] });
