@@ -15,9 +15,37 @@
  * for each window of `--window` new tokens, the median over all timed runs of the milliseconds per token, and the
  * ratio to PyTorch (lower is faster). Window 1 holds the encoder and the first decoder step. With the cache, a
  * step attends over the cache (linear in its length) but its matmuls are fixed in size, so at these lengths the
- * per-token cost should stay nearly flat; `flat` is the last window's cost over the second's. `agree` counts the
- * generated tokens before the first that differs from PyTorch's (greedy from the same weights: all of them, unless
- * two logits tie within float rounding). Then one JSON line per configuration.
+ * per-token cost should stay nearly flat; `flat` is the last window's cost over the second's (per run, then the
+ * median). `agree` counts the generated tokens before the first that differs from PyTorch's (greedy from the same
+ * weights: all of them, unless two logits tie within float rounding). Then one JSON line per configuration.
+ *
+ * The PyTorch loop is leaner than transformers' `generate`: no logits processors or stopping criteria, no
+ * causal-mask building, and the relative-position bias of the new query only (transformers builds the whole
+ * [key_len, key_len] bias each step and slices its last row), so it is the stronger reference.
+ *
+ * Measured on 2 cores shared with other jobs (load average 3–5), defaults (threads 2, source 32, 128 new tokens,
+ * 3 rounds × 2 runs: medians of 6 runs per side), two invocations shown as first / second; ms per new token:
+ *
+ * | t5-small shape      | Lengua libtorch | Lengua ORT  | PyTorch     | libtorch/PyTorch | ORT/PyTorch |
+ * | ------------------- | --------------- | ----------- | ----------- | ---------------- | ----------- |
+ * | 1–16 (+encoder)     | 33.4 / 35.4     | 23.0 / 22.4 | 27.1 / 27.3 | 1.24 / 1.30      | 0.85 / 0.82 |
+ * | 17–32               | 31.6 / 33.1     | 18.1 / 18.2 | 25.7 / 24.9 | 1.23 / 1.33      | 0.71 / 0.73 |
+ * | 49–64               | 36.5 / 33.0     | 20.3 / 23.5 | 26.3 / 25.0 | 1.39 / 1.32      | 0.77 / 0.94 |
+ * | 113–128             | 33.1 / 32.1     | 17.1 / 22.8 | 25.8 / 26.1 | 1.28 / 1.23      | 0.66 / 0.87 |
+ * | flat (113–128/17–32)| 1.01 / 0.98     | 1.01 / 1.12 | 0.99 / 1.06 |                  |             |
+ * | small shape 17–32   | 9.3 / 11.8      | 2.6 / 5.1   | 4.1 / 8.5   | 2.28 / 1.39      | 0.64 / 0.60 |
+ * | small 113–128       | 9.0 / 12.3      | 2.2 / 5.4   | 4.3 / 8.0   | 2.07 / 1.54      | 0.51 / 0.68 |
+ * | small flat          | 1.00 / 1.05     | 0.75 / 1.08 | 1.07 / 0.94 |                  |             |
+ *
+ * Every engine generated PyTorch's 128 ids in every run (agree 128/128). Longer, t5-small shape, 512 new tokens,
+ * windows of 64, 2 runs per side: 65–128 → 449–512 went 33.9 → 37.2 (libtorch), 12.2 → 17.5 (ORT), 22.4 → 27.7
+ * (PyTorch) ms per token, agree 512/512: each step copies the whole self-attention cache (torch.cat; in ORT the
+ * graph's Concat, then present.* copied out to JS), 12 tensors of 1 MB each at 512 tokens, so a few ms grow in.
+ * Of libtorch's extra ~7 ms per token over PyTorch (t5-small shape), about 3.4 ms is `torchSeq2SeqLm` handing the
+ * 32128 logits to the search through `toArray()` (nested numbers, then `flat()`, then a Float32Array;
+ * `Tensor.data()` copies them in 0.08 ms); the decoder step itself took 17–18 ms against PyTorch's 15–16 ms at
+ * 64 cached tokens (a step timed alone, quiet moment). The small shape is dominated by per-op costs, which is
+ * where ORT's fused graph gains most.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -154,7 +182,8 @@ export async function main(argv: string[]): Promise<number> {
     try {
       const modelDir = join(root, 'model');
       const onnxDir = join(root, 'onnx');
-      const model = AutoModelForSeq2SeqLM.fromConfig(AutoConfig.forModel('t5', { ...shape }), { seed: 1 });
+      // T5's positions are relative; n_positions (512 in t5-small's config) only bounds what generate accepts.
+      const model = AutoModelForSeq2SeqLM.fromConfig(AutoConfig.forModel('t5', { ...shape, n_positions: Math.max(512, newTokens + 1) }), { seed: 1 });
       await model.savePretrained(modelDir);
       const t0 = performance.now();
       await exportToOnnx(modelDir, onnxDir, { threads });
@@ -163,7 +192,8 @@ export async function main(argv: string[]): Promise<number> {
       const common = ['--threads', String(threads), '--new-tokens', String(newTokens), '--source', String(sourceLen), '--runs', String(runs)];
       const results: Record<Side, SideResult[]> = { 'lengua-torch': [], 'lengua-onnx': [], pytorch: [] };
       for (let r = 0; r < rounds; r++) {
-        for (const side of SIDES) {
+        // Each round starts with the next side, so no side always runs right after the same one.
+        for (const side of [...SIDES.slice(r % SIDES.length), ...SIDES.slice(0, r % SIDES.length)]) {
           process.stderr.write(`[${name}] round ${r + 1}/${rounds}: ${side}...\n`);
           results[side].push(side === 'pytorch'
             ? runChild(python, [join(here, 'pytorch_generate.py'), '--dir', modelDir, '--threads', String(threads), '--source', JSON.stringify(source), '--new-tokens', String(newTokens), '--runs', String(runs)], side, env)
@@ -178,7 +208,8 @@ export async function main(argv: string[]): Promise<number> {
       const reference = results.pytorch[0]!.ids;
       // Every round of a side should give the same ids (same weights, threads and kernels); count the worst.
       const agree = Object.fromEntries(SIDES.map((s) => [s, Math.min(...results[s].map((x) => agreeing(x.ids, reference)))])) as Record<Side, number>;
-      const flat = (s: Side): number => (wins.length > 2 ? cost[s].at(-1)! / cost[s][1]! : NaN);
+      // Within each run (one load level, mostly), then the median over runs.
+      const flat = (s: Side): number => (wins.length > 2 ? median(runsOf(s).map((t) => windowCost(t, wins.at(-1)!) / windowCost(t, wins[1]!))) : NaN);
 
       const desc = `T5 ${name} ${shape.num_layers}+${shape.num_layers} layers × ${shape.d_model}, ${shape.num_heads} heads, d_ff ${shape.d_ff}, vocab ${shape.vocab_size}`;
       const fmt = (x: number): string => x.toFixed(2);
