@@ -65,6 +65,8 @@ export interface DropoutLayout {
   classifier: string | null;
   /** Names (relative to the base model) of the Dropout modules applied to attention probabilities. */
   attentionModules: RegExp;
+  /** Dropout modules no override touches (BART's activation_dropout, a config key of its own). */
+  otherModules?: RegExp;
 }
 
 export interface DropoutOverrides {
@@ -167,17 +169,26 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     const layout = this.dropoutLayout();
     if (layout === null) throw new LenguaError(`dropout overrides are not supported for ${this.className}`);
     if (p.classifier !== undefined && layout.classifier === null) throw new LenguaError(`${this.className} has no classifier dropout`, { field: 'classifierDropout' });
+    // T5 has one dropout_rate for both: one value, or two equal ones.
+    const oneRate = layout.hidden === layout.attention;
+    if (oneRate && p.hidden !== undefined && p.attention !== undefined && p.hidden !== p.attention) {
+      throw new LenguaError(`${this.className} has one dropout rate (${layout.hidden}) for hidden states and attention: give one value, got ${p.hidden} and ${p.attention}`, { field: 'attentionProbsDropoutProb' });
+    }
+    const hidden = oneRate ? (p.hidden ?? p.attention) : p.hidden;
+    const attention = oneRate ? hidden : p.attention;
     const prefix = this.bodyPrefix;
     for (const [name, m] of this.namedModules()) {
       if (!(m instanceof nn.Dropout)) continue;
       let v: number | undefined;
+      const rel = name.slice(prefix.length);
       if (!name.startsWith(prefix)) v = p.classifier;
-      else if (layout.attentionModules.test(name.slice(prefix.length))) v = p.attention;
-      else v = p.hidden;
+      else if (layout.otherModules?.test(rel) === true) continue;
+      else if (layout.attentionModules.test(rel)) v = attention;
+      else v = hidden;
       if (v !== undefined) m.p = v;
     }
-    if (p.hidden !== undefined) this.config.set(layout.hidden, p.hidden);
-    if (p.attention !== undefined) this.config.set(layout.attention, p.attention);
+    if (hidden !== undefined) this.config.set(layout.hidden, hidden);
+    if (attention !== undefined) this.config.set(layout.attention, attention);
     if (p.classifier !== undefined) this.config.set(layout.classifier!, p.classifier);
   }
 

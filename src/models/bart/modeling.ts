@@ -18,9 +18,11 @@ import { causalAttentionMask, extendedAttentionMask } from '../modeling/masks.js
 import { ModuleList } from '../modeling/layers.js';
 import type { LossOptions } from '../modeling/losses.js';
 import { seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
-import { PreTrainedModel, type BodyLayout, type LoadWeightsOptions, type ParamPlace } from '../pretrained.js';
+import { PreTrainedModel, type BodyLayout, type DropoutLayout, type LoadWeightsOptions, type ParamPlace } from '../pretrained.js';
 import type { BartConfig, BartLikeConfig } from './configuration.js';
 
+/** BART and Marian: dropout (hidden), attention_dropout; activation_dropout (inside the feed-forward) is left alone. */
+export const BART_DROPOUT: DropoutLayout = { hidden: 'dropout', attention: 'attention_dropout', classifier: null, attentionModules: /(self_attn|encoder_attn)\.dropout$/, otherModules: /activation_dropout$/ };
 export const BART_LAYOUT: BodyLayout = { embeddings: ['shared.', 'encoder.embed_', 'decoder.embed_', 'encoder.layernorm_embedding.', 'decoder.layernorm_embedding.'], layers: 'encoder.layers.' };
 
 /** Positions added to the token embeddings: rows for positions pastLen .. pastLen + seqLen - 1, [seqLen, d_model]. */
@@ -342,6 +344,9 @@ export class BartLikeModel<C extends BartLikeConfig> extends PreTrainedModel<C> 
   override layerOf(name: string): ParamPlace {
     return bodyPlace(name);
   }
+  protected override dropoutLayout(): DropoutLayout {
+    return BART_DROPOUT;
+  }
   protected override tiedCheckpointKeys(): string[] {
     return this.shared !== null ? ['encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'] : [];
   }
@@ -435,6 +440,9 @@ export abstract class BartLikeForConditionalGeneration<C extends BartLikeConfig>
   }
   override layerOf(name: string): ParamPlace {
     return bodyPlace(name);
+  }
+  protected override dropoutLayout(): DropoutLayout {
+    return BART_DROPOUT;
   }
   protected override tiedCheckpointKeys(): string[] {
     const tied = this.model.shared !== null ? ['model.encoder.embed_tokens.weight', 'model.decoder.embed_tokens.weight'] : [];

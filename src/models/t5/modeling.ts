@@ -16,13 +16,15 @@ import { causalAttentionMask, extendedAttentionMask } from '../modeling/masks.js
 import { ModuleList } from '../modeling/layers.js';
 import type { LossOptions } from '../modeling/losses.js';
 import { seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
-import { PreTrainedModel, type BodyLayout, type ParamPlace } from '../pretrained.js';
+import { PreTrainedModel, type BodyLayout, type DropoutLayout, type ParamPlace } from '../pretrained.js';
 
 // The encoder-decoder types were first written here; they live in modeling/seq2seq.ts, shared with BART and Marian.
 export { shiftRight } from '../modeling/seq2seq.js';
 export type { BlockCache, KeyValue, Seq2SeqInput, Seq2SeqLMOutput, StackOutput } from '../modeling/seq2seq.js';
 
 export const T5_LAYOUT: BodyLayout = { embeddings: ['shared.'], layers: 'encoder.block.' };
+/** T5 has one dropout_rate: hidden states and attention probabilities alike. */
+export const T5_DROPOUT: DropoutLayout = { hidden: 'dropout_rate', attention: 'dropout_rate', classifier: null, attentionModules: /(SelfAttention|EncDecAttention)\.dropout$/ };
 
 /**
  * transformers `T5Attention._relative_position_bucket`: the bucket of each relative position k - q. Half
@@ -353,6 +355,9 @@ export class T5ForConditionalGeneration extends PreTrainedModel<T5Config> {
   }
   override get numLayers(): number {
     return this.config.numLayers;
+  }
+  protected override dropoutLayout(): DropoutLayout {
+    return T5_DROPOUT;
   }
   override layerOf(name: string): ParamPlace {
     if (name.startsWith('shared.')) return { kind: 'embeddings' };
