@@ -241,9 +241,7 @@ export async function exportToOnnx(modelDirOrModel: string | PreTrainedModel, ou
   const t3 = performance.now();
   let validation: ValidationReport;
   try {
-    // BART / Marian are checked through a view with T5's config names (BuiltGraph.validationModel).
-    const checked = built.validationModel === undefined ? built : { ...built, model: built.validationModel };
-    validation = await validateExport(onnxPath, checked, { ...(atol !== undefined ? { atol } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
+    validation = await validateExport(onnxPath, built, { ...(atol !== undefined ? { atol } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
   } catch (err) {
     removeWritten(outDir, written);
     if (err instanceof LenguaError) throw new LenguaError(`${err.message}; nothing of this export was kept`, {}, { cause: err });

@@ -61,11 +61,20 @@ export interface BuiltGraph {
   task: ExportTask;
   /** Encoder-decoder models: the encoder graph, written to its own file beside the decoder. */
   encoder?: { file: string; graph: Graph; inputs: GraphValue[]; outputs: GraphValue[] };
-  /**
-   * What validation runs in libtorch when it is not `model`: validate.ts's seq2seq check reads T5's config names
-   * (numHeads, dKv, numDecoderLayers, vocabSize as the logits' width), which BART and Marian give under theirs.
-   */
-  validationModel?: PreTrainedModel;
+  /** Encoder-decoder models: the sizes validation feeds the merged decoder with (each family names them its own way). */
+  seq2seq?: Seq2SeqGraphShape;
+}
+
+/** An encoder-decoder's sizes as its exported decoder sees them. */
+export interface Seq2SeqGraphShape {
+  layers: number;
+  heads: number;
+  headDim: number;
+  /** The logits' width (Marian: decoder_vocab_size). */
+  vocab: number;
+  /** Ids the encoder takes (Marian with its own decoder vocabulary: vocab_size). */
+  sourceVocab: number;
+  decoderStartTokenId: number;
 }
 
 /** The families and classes that export, for error messages. */
@@ -237,7 +246,10 @@ function buildT5(graph: Graph, model: T5ForConditionalGeneration, task: ExportTa
   }));
   const logits = t5Decoder(graph, model, { inputIds: 'input_ids', encoderAttentionMask: 'encoder_attention_mask', encoderHiddenStates: 'encoder_hidden_states', past });
   for (const o of outputs) graph.output(o.name === 'logits' ? logits : o.name, o.type, o.dims, o.name);
-  return { graph, inputs, outputs, model, task, encoder: { file: T5_ENCODER_FILE, graph: encoderGraph, inputs: encInputs, outputs: [encOutput] } };
+  return {
+    graph, inputs, outputs, model, task, encoder: { file: T5_ENCODER_FILE, graph: encoderGraph, inputs: encInputs, outputs: [encOutput] },
+    seq2seq: { layers, heads: config.numHeads, headDim: config.dKv, vocab: config.vocabSize, sourceVocab: config.vocabSize, decoderStartTokenId: config.decoderStartTokenId },
+  };
 }
 
 /** Names of a model's parameters and buffers by tensor: BART's final_logits_bias and Marian's fixed position table are buffers. */
@@ -291,28 +303,10 @@ function buildBart(model: BartLike, task: ExportTask): BuiltGraph {
   const logits = bartDecoder(graph, model, { inputIds: 'input_ids', encoderAttentionMask: 'encoder_attention_mask', encoderHiddenStates: 'encoder_hidden_states', past });
   for (const o of outputs) graph.output(o.name === 'logits' ? logits : o.name, o.type, o.dims, o.name);
   return {
-    graph, inputs, outputs, model, task, validationModel: seq2seqValidationView(model, shape),
+    graph, inputs, outputs, model, task,
     encoder: { file: T5_ENCODER_FILE, graph: encoderGraph, inputs: encInputs, outputs: [encOutput] },
+    seq2seq: { ...shape, sourceVocab: config.vocabSize, decoderStartTokenId: config.decoderStartTokenId },
   };
-}
-
-/**
- * `model` as validate.ts's seq2seq check reads it: T5's config names for the cache's dims and the logits' width,
- * the model's own forward, train/eval. (Only that check reads it; config.json is written from the model itself.)
- */
-function seq2seqValidationView(model: BartLike, shape: { layers: number; heads: number; headDim: number; vocab: number }): PreTrainedModel {
-  const config = { vocabSize: shape.vocab, numHeads: shape.heads, dKv: shape.headDim, numDecoderLayers: shape.layers, decoderStartTokenId: model.config.decoderStartTokenId };
-  const view = {
-    config,
-    className: model.className,
-    get training(): boolean {
-      return model.training;
-    },
-    eval: () => model.eval(),
-    train: (on?: boolean) => model.train(on),
-    forward: (input: Parameters<BartLike['forward']>[0]) => model.forward(input),
-  };
-  return view as unknown as PreTrainedModel;
 }
 
 export { T5_DECODER_FILE };

@@ -336,10 +336,9 @@ async function validateDecoder(ort: Ort, session: InferenceSession, built: Built
  */
 async function validateSeq2Seq(ort: Ort, decoder: InferenceSession, built: BuiltGraph, file: string, atol: number, threads: number): Promise<ValidationReport> {
   const model = built.model as unknown as {
-    config: { vocabSize: number; numHeads: number; dKv: number; numDecoderLayers: number; decoderStartTokenId: number };
     forward(input: { inputIds: number[][]; attentionMask: number[][]; decoderInputIds: number[][] }): { logits: torch.Tensor; encoderLastHiddenState: torch.Tensor };
   };
-  const cfg = model.config;
+  const shape = built.seq2seq!;
   const encoderFile = join(dirname(file), basename(built.encoder!.file));
   let encoder: InferenceSession;
   try {
@@ -347,15 +346,16 @@ async function validateSeq2Seq(ort: Ort, decoder: InferenceSession, built: Built
   } catch (err) {
     throw new LenguaError(`ONNX Runtime cannot load the exported encoder: ${(err as Error).message}`, { file: encoderFile }, { cause: err });
   }
-  const ids = idStream(cfg.vocabSize, 0);
+  const ids = idStream(shape.sourceVocab, 0);
+  const targetIds = idStream(shape.vocab, 0);
   const lengths = [9, 5];
   const srcLen = Math.max(...lengths);
   const inputIds = lengths.map((n) => Array.from({ length: srcLen }, (_, t) => (t < n ? ids() : 0)));
   const attentionMask = lengths.map((n) => Array.from({ length: srcLen }, (_, t) => (t < n ? 1 : 0)));
   const total = 6;
-  const decoderInputIds = lengths.map(() => [cfg.decoderStartTokenId, ...Array.from({ length: total - 1 }, () => ids())]);
+  const decoderInputIds = lengths.map(() => [shape.decoderStartTokenId, ...Array.from({ length: total - 1 }, () => targetIds())]);
   const b = lengths.length;
-  const vocab = cfg.vocabSize;
+  const vocab = shape.vocab;
   const want = torch.noGrad(() => torch.tidy(() => {
     const out = model.forward({ inputIds, attentionMask, decoderInputIds });
     return {
@@ -385,10 +385,10 @@ async function validateSeq2Seq(ort: Ort, decoder: InferenceSession, built: Built
       encoder_hidden_states: hidden,
       use_cache_branch: new ort.Tensor('bool', [past !== null], [1]),
     };
-    for (let i = 0; i < cfg.numDecoderLayers; i++) {
+    for (let i = 0; i < shape.layers; i++) {
       for (const part of ['decoder', 'encoder']) {
         for (const kv of ['key', 'value']) {
-          feeds[`past_key_values.${i}.${part}.${kv}`] = past?.[`present.${i}.${part}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [b, cfg.numHeads, 0, cfg.dKv]);
+          feeds[`past_key_values.${i}.${part}.${kv}`] = past?.[`present.${i}.${part}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [b, shape.heads, 0, shape.headDim]);
         }
       }
     }
