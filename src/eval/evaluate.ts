@@ -269,7 +269,11 @@ export function checkTestDiscipline(modelDir: string | undefined, split: string,
 }
 
 /** Appends an evaluation to the model folder's `evaluations.json`. */
-export function recordEvaluation(modelDir: string, result: EvaluationResult, extra: { forced?: boolean; out?: string } = {}): void {
+export function recordEvaluation(
+  modelDir: string,
+  // Only what the record keeps, so that an encoder-decoder's evaluation (src/eval/seq2seq.ts) is recorded the same way.
+  result: Pick<EvaluationResult, 'split' | 'dataFile' | 'dataSha256' | 'createdAt' | 'n'> & { metrics: Record<string, number | null> },
+  extra: { forced?: boolean; out?: string } = {}): void {
   const list = readEvaluations(modelDir);
   const rec: EvaluationRecord = {
     split: result.split,

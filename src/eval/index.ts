@@ -6,3 +6,8 @@ export {
   EVALUATIONS_FILE, type EvaluateOptions, type EvaluationResult, type ExamplePrediction, type EvaluationRecord, type SplitName,
 } from './evaluate.js';
 export { renderReport, readTrainingLog, type ReportOptions, type LogEntry } from './report/index.js';
+export {
+  evaluateSeq2Seq, summarizeSeq2Seq, isEncoderDecoderConfig, seq2seqCorpusScores, seq2seqSentenceScores, rankingScore, SEQ2SEQ_EVAL_TASKS,
+  type Seq2SeqEvalTask, type Seq2SeqGenerator, type GeneratedText, type Seq2SeqEvaluationResult, type Seq2SeqEvaluateOptions, type Seq2SeqExample, type LengthSummary,
+} from './seq2seq.js';
+export { renderSeq2SeqReport, type Seq2SeqReportOptions } from './report/seq2seq.js';

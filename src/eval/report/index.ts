@@ -61,7 +61,8 @@ export function readTrainingLog(path: string): LogEntry[] {
   return out;
 }
 
-const CSS = `
+/** The report pages' stylesheet (inline: a report references nothing outside itself). */
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;margin:0;background:#f5f6f8}
 main{max-width:1100px;margin:0 auto;padding:20px 28px 60px;background:#fff}
 h1{font-size:24px;margin:0 0 6px}h2{font-size:18px;margin:34px 0 8px;border-bottom:1px solid #dde1e7;padding-bottom:4px}
@@ -82,7 +83,7 @@ svg .cv{font-size:13px;fill:#1d2330;font-weight:600}svg .cv.light{fill:#fff}svg 
 svg .diag{stroke:#5a6372;stroke-width:1.5;stroke-dasharray:5 4}svg .relbar{fill:rgba(31,119,180,.55);stroke:#1f77b4}svg .relconf{fill:#d62728}
 `;
 
-function splitBadge(split: string): string {
+export function splitBadge(split: string): string {
   const cls = split === 'test' ? 'split test' : split === 'train' ? 'split train' : 'split';
   return `<span class="${cls}">${esc(split)} split</span>`;
 }
@@ -111,7 +112,7 @@ function metricRows(result: EvaluationResult): string {
     .join('');
 }
 
-function learningCurves(entries: LogEntry[], source: string): string {
+export function learningCurves(entries: LogEntry[], source: string): string {
   const byStep = (key: string): Array<[number, number]> =>
     entries.filter((e) => e[key] !== undefined).map((e, i) => [e.step ?? e.global_step ?? e.epoch ?? i, e[key]!] as [number, number]);
   const xLabel = entries.some((e) => e.step !== undefined || e.global_step !== undefined) ? 'step' : 'epoch';
