@@ -52,7 +52,7 @@ export { TfidfLogReg } from './models/baseline/index.js';
 export type { TfidfLogRegOptions } from './models/baseline/index.js';
 
 // Training: the Trainer and its arguments, callbacks, cross-validation and hyperparameter search.
-export { Trainer, Seq2SeqTrainer, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, encodeSeq2Seq, seq2seqMetrics, trainBaseline } from './train/index.js';
+export { Trainer, Seq2SeqTrainer, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, encodeSeq2Seq, trainBaseline } from './train/index.js';
 export type {
   TrainingArguments, TrainerOptions, TrainerCallback, TrainerState, TrainOutput, ComputeMetrics, EncodedDataset, FineTuneStrategy,
   TrainBaselineOptions, TrainBaselineResult,
@@ -70,7 +70,7 @@ export {
 export type { Label, Average, ClassificationMetrics, EntityMetrics, BleuOptions, BleuScore, ChrfOptions, ChrfScore, RougeOptions } from './metrics/index.js';
 
 // Evaluation: a trained classifier judged on a split, the once-only test record, the HTML report.
-export { loadClassifier, evaluateClassifier, renderReport } from './eval/index.js';
+export { loadClassifier, evaluateClassifier, renderReport, evaluateSeq2Seq, type Seq2SeqEvaluationResult } from './eval/index.js';
 export type { TextClassifier, EvaluationResult } from './eval/index.js';
 
 // Generation: transformers' decoding loop (greedy, sampling, beam search) over any engine's CausalLm.

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { LenguaError } from '../errors.js';
 import type { Seq2SeqData } from '../data/index.js';
 import type { Json } from '../hub/index.js';
-import { corpusBleu, corpusChrf, rouge, rougeScoreMulti, sentenceBleu, sentenceChrf, toReferenceStreams } from '../metrics/index.js';
+import { corpusBleu, generationScores, rougeScoreMulti, sentenceBleu, sentenceChrf, toReferenceStreams } from '../metrics/index.js';
 import { inferSplit, sha256File, type EvaluationResult, type SplitName } from './evaluate.js';
 
 export const SEQ2SEQ_EVAL_TASKS = ['translation', 'summarization', 'text2text-generation'] as const;
@@ -41,19 +41,12 @@ export function isEncoderDecoderConfig(json: Json): boolean {
 }
 
 /**
- * Corpus scores of the Seq2SeqTrainer (`seq2seqMetrics` in src/train, which this stage may not import; the two
- * must stay equal): translation → `bleu`, `chrf` (sacreBLEU, 0–100); summarization → `rouge1`, `rouge2`, `rougeL`,
- * `rougeLsum` (mean F-measure, 0–1, Porter-stemmed, the best of several references); text2text → all.
+ * Corpus scores (`generationScores` in src/metrics, which the Seq2SeqTrainer reports too): translation → `bleu`,
+ * `chrf` (sacreBLEU, 0–100); summarization → `rouge1`, `rouge2`, `rougeL`, `rougeLsum` (mean F-measure, 0–1,
+ * Porter-stemmed, the best of several references); text2text → all.
  */
 export function seq2seqCorpusScores(task: Seq2SeqEvalTask, predictions: string[], references: string[][]): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (task !== 'summarization') {
-    const streams = toReferenceStreams(references);
-    out.bleu = corpusBleu(predictions, streams).score;
-    out.chrf = corpusChrf(predictions, streams).score;
-  }
-  if (task !== 'translation') Object.assign(out, rouge(predictions, references, { useStemmer: true }));
-  return out;
+  return generationScores(task, predictions, references);
 }
 
 /**

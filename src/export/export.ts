@@ -70,9 +70,12 @@ export interface ExportResult {
 }
 
 /** Entries an export writes: removed by an overwrite so that nothing of the old export mixes with the new. */
-/** Files beside the weights that describe how to use the model, kept with the export when the folder has them. */
-const CARRIED_FILES = ['generation_config.json', 'monitoring/reference.json'] as const;
-const EXPORT_ENTRIES = new Set<string>(['config.json', 'onnx', 'generation_config.json', 'monitoring', ...TOKENIZER_FILES]);
+/**
+ * Files beside the weights that describe how to use the model, kept with the export when the folder has them;
+ * evaluations.json is the held-out record, so a test split scored on the folder is not scored again on its export.
+ */
+const CARRIED_FILES = ['generation_config.json', 'monitoring/reference.json', 'evaluations.json'] as const;
+const EXPORT_ENTRIES = new Set<string>(['config.json', 'onnx', 'generation_config.json', 'monitoring', 'evaluations.json', ...TOKENIZER_FILES]);
 
 /**
  * Refuses an output folder that already holds files (hidden ones aside) unless `overwrite`; with it,

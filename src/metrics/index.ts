@@ -42,5 +42,6 @@ export type { BleuOptions, BleuScore, BleuSmoothing, BleuTokenizer } from './ble
 export { corpusChrf, sentenceChrf } from './chrf.js';
 export type { ChrfOptions, ChrfScore } from './chrf.js';
 export { rouge, rougeScore, rougeScoreMulti, rougeTokenize } from './rouge.js';
+export { generationScores, type GenerationTask } from './generation-scores.js';
 export type { RougeType, RougeTriple, RougeOptions, RougeScoreOptions } from './rouge.js';
 export { porterStem } from './porter.js';

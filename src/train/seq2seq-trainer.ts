@@ -11,33 +11,20 @@ import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { modelGenerationDefaults, shiftRight, torchSeq2SeqLm, type PreTrainedModel, type Seq2SeqLM } from '../models/index.js';
 import { generate, resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from '../generation/index.js';
-import { corpusBleu, corpusChrf, rouge, toReferenceStreams } from '../metrics/index.js';
+import { generationScores, type GenerationTask } from '../metrics/index.js';
 import type { PreTrainedTokenizer } from '../text/tokenizer/index.js';
 import { BaseTrainer, round4, type BaseTrainerOptions } from './base-trainer.js';
 import { sequentialBatches } from './data.js';
 import { collateSeq2Seq, type Seq2SeqBatch, type Seq2SeqEncodedDataset } from './seq2seq-data.js';
 
-export type Seq2SeqTask = 'translation' | 'summarization' | 'text2text-generation';
+export type Seq2SeqTask = GenerationTask;
 
 /** Scores generated texts against every reference of each example (and may look at the sources). */
 export type Seq2SeqComputeMetrics = (p: { predictions: string[]; references: string[][]; sources: string[] }) => Record<string, number>;
 
-/**
- * The metrics of Hugging Face's example scripts: translation → `bleu` and `chrf` (sacreBLEU, 0–100);
- * summarization → `rouge1`, `rouge2`, `rougeL`, `rougeLsum` (mean F-measure, 0–1 as `evaluate` returns it,
- * Porter-stemmed); text2text-generation → all of them.
- */
+/** The metrics of Hugging Face's example scripts for the task (see `generationScores` in src/metrics). */
 export function seq2seqMetrics(task: Seq2SeqTask): Seq2SeqComputeMetrics {
-  return ({ predictions, references }) => {
-    const out: Record<string, number> = {};
-    if (task !== 'summarization') {
-      const streams = toReferenceStreams(references);
-      out.bleu = corpusBleu(predictions, streams).score;
-      out.chrf = corpusChrf(predictions, streams).score;
-    }
-    if (task !== 'translation') Object.assign(out, rouge(predictions, references, { useStemmer: true }));
-    return out;
-  };
+  return ({ predictions, references }) => generationScores(task, predictions, references);
 }
 
 export interface Seq2SeqTrainerOptions extends BaseTrainerOptions<Seq2SeqEncodedDataset> {
