@@ -187,6 +187,16 @@ test('a test split is evaluated once per model folder; again only with --force, 
   const tests = records.filter((x) => x.split === 'test');
   assert.deepEqual(tests.map((x) => x.forced === true), [false, true]);
   assert.equal(tests[0]!.metrics.bleu, s.metrics.bleu);
+  // The record travels with an export made afterwards: a test split scored on the training folder is not scored
+  // again on its export.
+  const onFolder = await lengua(['evaluate', '--model', trained, '--data', testFile, '--out', join(dir, 'folder')]);
+  assert.equal(onFolder.code, 0, onFolder.err);
+  const later = join(dir, 'later-export');
+  const e = await lengua(['export', '--model', trained, '--out', later]);
+  assert.equal(e.code, 0, e.err);
+  const onExport = await lengua(['evaluate', '--model', later, '--data', testFile, '--out', join(dir, 'export')]);
+  assert.notEqual(onExport.code, 0);
+  assert.match(onExport.err, /test split was already evaluated/);
 });
 
 test('refusals name the flag, file or field', async () => {
