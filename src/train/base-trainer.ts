@@ -104,6 +104,16 @@ export abstract class BaseTrainer<D extends TrainingData> {
   /** Loss and metrics on a dataset (default: the eval set), keys prefixed `eval_` (or metricKeyPrefix); logged. */
   abstract evaluate(ds?: D, opts?: { metricKeyPrefix?: string }): Promise<Record<string, number>>;
 
+  /** Adds `<prefix>_runtime` and `<prefix>_samples_per_second` to an evaluation's metrics, keeps and logs them. */
+  protected finishEvaluation(metrics: Record<string, number>, prefix: string, started: number, examples: number): Record<string, number> {
+    const runtime = (performance.now() - started) / 1000;
+    metrics[`${prefix}_runtime`] = round4(runtime);
+    metrics[`${prefix}_samples_per_second`] = round4(examples / Math.max(runtime, 1e-9));
+    this.lastEval = metrics;
+    this.writeLog({ ...metrics, epoch: round4(this.state.epoch), step: this.state.globalStep });
+    return metrics;
+  }
+
   /** Called once the strategy has chosen the trainable weights, before the first step. */
   protected async prepareTraining(_strategy: StrategyResult): Promise<void> {}
 

@@ -152,12 +152,7 @@ export class Seq2SeqTrainer extends BaseTrainer<Seq2SeqEncodedDataset> {
       const { predictions, ids } = await this.generateTexts(data);
       Object.assign(metrics, this.score(predictions, ids, data, prefix));
     }
-    const runtime = (performance.now() - started) / 1000;
-    metrics[`${prefix}_runtime`] = round4(runtime);
-    metrics[`${prefix}_samples_per_second`] = round4(data.inputIds.length / Math.max(runtime, 1e-9));
-    this.lastEval = metrics;
-    this.writeLog({ ...metrics, epoch: round4(this.state.epoch), step: this.state.globalStep });
-    return metrics;
+    return this.finishEvaluation(metrics, prefix, started, data.inputIds.length);
   }
 
   /** Generated texts for every example (always generating, whatever predictWithGenerate says), with `test_*` scores. */

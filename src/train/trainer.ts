@@ -10,7 +10,7 @@ import { computeClassificationMetrics } from '../metrics/index.js';
 import type { StrategyResult } from './strategy.js';
 import { createFrozenForward, type FrozenForward, type FrozenForwardFactory } from './frozen-cache.js';
 import { collate, isMultiLabel, sequentialBatches, type Batch, type EncodedDataset } from './data.js';
-import { BaseTrainer, round4, type BaseTrainerOptions } from './base-trainer.js';
+import { BaseTrainer, type BaseTrainerOptions } from './base-trainer.js';
 
 export type { TrainerCallback, TrainerState } from './callbacks.js';
 export type { FrozenForward, FrozenForwardFactory, FrozenForwardOptions } from './frozen-cache.js';
@@ -182,12 +182,7 @@ export class Trainer extends BaseTrainer<EncodedDataset> {
     const { logits, loss } = this.run(data, true);
     const metrics: Record<string, number> = { [`${prefix}_loss`]: loss };
     for (const [k, v] of Object.entries(this.computeMetrics({ logits, labels: data.labels }))) metrics[`${prefix}_${k}`] = v;
-    const runtime = (performance.now() - started) / 1000;
-    metrics[`${prefix}_runtime`] = round4(runtime);
-    metrics[`${prefix}_samples_per_second`] = round4(data.inputIds.length / Math.max(runtime, 1e-9));
-    this.lastEval = metrics;
-    this.writeLog({ ...metrics, epoch: round4(this.state.epoch), step: this.state.globalStep });
-    return metrics;
+    return this.finishEvaluation(metrics, prefix, started, data.inputIds.length);
   }
 
   /** Logits for every example (and loss/metrics when the dataset has labels). */
