@@ -12,12 +12,14 @@ import { numel, type SafetensorsFile } from '../hub/safetensors.js';
 import { resolveModelDir } from '../hub/resolve.js';
 import type { PreTrainedModel } from './pretrained.js';
 import type { ModelFamily, Task } from './family.js';
-import { bertFamily, type BertConfig, type BertForMaskedLM, type BertForSequenceClassification, type BertForTokenClassification, type BertModel } from './bert/index.js';
 import {
-  robertaFamily, type RobertaConfig, type RobertaForMaskedLM, type RobertaForSequenceClassification, type RobertaForTokenClassification, type RobertaModel,
+  bertFamily, type BertConfig, type BertForMaskedLM, type BertForQuestionAnswering, type BertForSequenceClassification, type BertForTokenClassification, type BertModel,
+} from './bert/index.js';
+import {
+  robertaFamily, type RobertaConfig, type RobertaForMaskedLM, type RobertaForQuestionAnswering, type RobertaForSequenceClassification, type RobertaForTokenClassification, type RobertaModel,
 } from './roberta/index.js';
 import {
-  distilbertFamily, type DistilBertConfig, type DistilBertForMaskedLM, type DistilBertForSequenceClassification,
+  distilbertFamily, type DistilBertConfig, type DistilBertForMaskedLM, type DistilBertForQuestionAnswering, type DistilBertForSequenceClassification,
   type DistilBertForTokenClassification, type DistilBertModel,
 } from './distilbert/index.js';
 import { gpt2Family, type GPT2Config, type GPT2LMHeadModel, type GPT2Model } from './gpt2/index.js';
@@ -126,6 +128,7 @@ const AUTO_NAMES: Record<Task, string> = {
   'sequence-classification': 'AutoModelForSequenceClassification',
   'token-classification': 'AutoModelForTokenClassification',
   'masked-lm': 'AutoModelForMaskedLM',
+  'question-answering': 'AutoModelForQuestionAnswering',
   'causal-lm': 'AutoModelForCausalLM',
   'seq2seq-lm': 'AutoModelForSeq2SeqLM',
 };
@@ -217,12 +220,14 @@ export type AnyBaseModel = BertModel | RobertaModel | DistilBertModel | GPT2Mode
 export type AnySequenceClassifier = BertForSequenceClassification | RobertaForSequenceClassification | DistilBertForSequenceClassification;
 export type AnyTokenClassifier = BertForTokenClassification | RobertaForTokenClassification | DistilBertForTokenClassification;
 export type AnyMaskedLM = BertForMaskedLM | RobertaForMaskedLM | DistilBertForMaskedLM;
+export type AnyQuestionAnswering = BertForQuestionAnswering | RobertaForQuestionAnswering | DistilBertForQuestionAnswering;
 export type AnySeq2SeqLM = T5ForConditionalGeneration | BartForConditionalGeneration | MarianMTModel;
 
 export const AutoModel = autoClass<AnyBaseModel>('base');
 export const AutoModelForSequenceClassification = autoClass<AnySequenceClassifier>('sequence-classification');
 export const AutoModelForTokenClassification = autoClass<AnyTokenClassifier>('token-classification');
 export const AutoModelForMaskedLM = autoClass<AnyMaskedLM>('masked-lm');
+export const AutoModelForQuestionAnswering = autoClass<AnyQuestionAnswering>('question-answering');
 export const AutoModelForCausalLM = autoClass<GPT2LMHeadModel>('causal-lm');
 export const AutoModelForSeq2SeqLM = autoClass<AnySeq2SeqLM>('seq2seq-lm');
 
@@ -232,6 +237,7 @@ export function taskOfArchitecture(arch: string | undefined): Task | null {
   if (arch.endsWith('ForSequenceClassification')) return 'sequence-classification';
   if (arch.endsWith('ForTokenClassification')) return 'token-classification';
   if (arch.endsWith('ForMaskedLM')) return 'masked-lm';
+  if (arch.endsWith('ForQuestionAnswering')) return 'question-answering';
   if (arch.endsWith('LMHeadModel') || arch.endsWith('ForCausalLM')) return 'causal-lm';
   if (arch.endsWith('ForConditionalGeneration') || arch === 'MarianMTModel') return 'seq2seq-lm';
   if (arch.endsWith('Model')) return 'base';

@@ -2,7 +2,7 @@
 import type { Json, PretrainedConfig } from '../hub/config.js';
 import type { PreTrainedModel } from './pretrained.js';
 
-export type Task = 'base' | 'sequence-classification' | 'token-classification' | 'masked-lm' | 'causal-lm' | 'seq2seq-lm';
+export type Task = 'base' | 'sequence-classification' | 'token-classification' | 'masked-lm' | 'question-answering' | 'causal-lm' | 'seq2seq-lm';
 
 export interface ModelFamily {
   modelType: string;

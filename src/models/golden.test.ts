@@ -1,5 +1,6 @@
-// The seven golden references (../shared/golden/models): every forward tensor within 1e-4, every
-// parameter gradient within 1e-6 + 1e-3 * max|golden|, and the same set of gradient names.
+// The golden references (../shared/golden/models): every forward tensor within 1e-4, every parameter
+// gradient within 1e-6 + 1e-3 * max|golden| (each manifest's recommendation), and the same set of
+// gradient names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { logger } from './logging.js';
 import { BertForSequenceClassification } from './bert/index.js';
 import { robertaPositionIds, RobertaForSequenceClassification } from './roberta/index.js';
 import { DistilBertForSequenceClassification } from './distilbert/index.js';
-import type { ForwardInput, ModelOutput } from './modeling/outputs.js';
+import type { ModelOutput } from './modeling/outputs.js';
+import type { QuestionAnsweringInput, QuestionAnsweringOutput } from './bert/index.js';
 import type { PreTrainedModel } from './pretrained.js';
 import { goldenRoot, maxAbs, maxAbsDiff, readTensors } from './testing.js';
 
@@ -28,19 +30,24 @@ const GOLDENS: Golden[] = [
   { name: 'bert-synth-seqcls', fixture: 'bert-synth-seqcls', task: 'sequence-classification' },
   { name: 'distilbert-synth-seqcls', fixture: 'distilbert-synth-seqcls', task: 'sequence-classification' },
   { name: 'roberta-synth-seqcls', fixture: 'roberta-synth-seqcls', task: 'sequence-classification' },
+  { name: 'bert-synth-qa', fixture: 'bert-synth-qa', task: 'question-answering' },
   { name: 'gpt2-tiny-lm', fixture: 'gpt2-tiny', task: 'causal-lm' },
   { name: 'gpt2-synth-lm', fixture: 'gpt2-synth-lm', task: 'causal-lm' },
   { name: 'gpt2-fake-lmbuddy-lm', fixture: 'gpt2-fake-lmbuddy', task: 'causal-lm' },
 ];
 
-function inputsOf(g: Map<string, Tensor>, prefix: string, withPositions: boolean): ForwardInput {
-  const input: ForwardInput = {
+function inputsOf(g: Map<string, Tensor>, prefix: string, withPositions: boolean): QuestionAnsweringInput {
+  const input: QuestionAnsweringInput = {
     inputIds: g.get(`${prefix}inputs.input_ids`)!,
     attentionMask: g.get(`${prefix}inputs.attention_mask`)!,
-    labels: g.get('inputs.labels')!,
+    labels: g.get('inputs.labels') ?? null,
     outputHiddenStates: true,
     outputAttentions: true,
   };
+  // Question answering: the answer spans instead of labels.
+  const start = g.get('inputs.start_positions');
+  const end = g.get('inputs.end_positions');
+  if (start !== undefined && end !== undefined) Object.assign(input, { startPositions: start, endPositions: end });
   const tt = g.get(`${prefix}inputs.token_type_ids`) ?? (prefix === '' ? undefined : g.get('inputs.token_type_ids'));
   if (tt !== undefined) input.tokenTypeIds = tt;
   const pos = g.get(`${prefix}inputs.position_ids`);
@@ -56,8 +63,15 @@ function intermediate(model: PreTrainedModel, name: string, last: Tensor): Tenso
   throw new Error(`no intermediate ${name} for ${model.className}`);
 }
 
+/** The head's outputs a golden holds: start and end logits for question answering, logits otherwise. */
+function headNames(task: Task): string[] {
+  return task === 'question-answering' ? ['start_logits', 'end_logits'] : ['logits'];
+}
+
 function outputTensor(model: PreTrainedModel, out: ModelOutput, name: string): Tensor {
   if (name === 'logits') return out.logits;
+  if (name === 'start_logits') return (out as QuestionAnsweringOutput).startLogits;
+  if (name === 'end_logits') return (out as QuestionAnsweringOutput).endLogits;
   if (name === 'loss') return out.loss!.reshape([1]);
   const hs = out.hiddenStates!;
   if (name === 'last_hidden_state') return hs[hs.length - 1]!;
@@ -92,7 +106,7 @@ for (const spec of GOLDENS) {
       if (d > worstFwd) [worstFwd, worstName] = [d, name];
       compared.push(name);
     }
-    assert.ok(compared.includes('logits') && compared.includes('loss') && compared.includes('last_hidden_state'));
+    for (const name of [...headNames(spec.task), 'loss', 'last_hidden_state']) assert.ok(compared.includes(name), `${spec.name} holds ${name}`);
 
     out.loss!.backward();
     const params = model.namedParameters();
@@ -128,8 +142,9 @@ for (const spec of GOLDENS) {
     // Default positions (none passed) give the same logits: arange for BERT / DistilBERT / GPT-2,
     // cumsum(ids != pad) * (ids != pad) + pad for RoBERTa.
     torch.noGrad(() => {
-      const again = model.forward({ ...inputsOf(golden, '', false), labels: null, outputHiddenStates: false, outputAttentions: false }) as ModelOutput;
-      assert.ok(maxAbsDiff(again.logits, golden.get('logits')!) <= FWD_TOL, 'default position ids');
+      const again = model.forward({ inputIds: golden.get('inputs.input_ids')!, attentionMask: golden.get('inputs.attention_mask')!, tokenTypeIds: golden.get('inputs.token_type_ids') ?? null }) as ModelOutput;
+      for (const name of headNames(spec.task)) assert.ok(maxAbsDiff(outputTensor(model, again, name), golden.get(name)!) <= FWD_TOL, `default position ids: ${name}`);
+      assert.equal(again.loss, undefined, 'no loss without labels or positions');
     });
     if (model.config.modelType === 'roberta') {
       const pad = model.config.padTokenId!;

@@ -2,23 +2,24 @@
 // config, model and heads (one folder per family), PreTrainedModel and the types of its interface.
 export {
   AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM,
-  AutoModelForCausalLM, AutoModelForSeq2SeqLM, MODEL_FAMILIES, MODEL_TYPES, configFromDict, modelFromConfig, modelFromPretrained, parseConfig, readConfigFile,
+  AutoModelForQuestionAnswering, AutoModelForCausalLM, AutoModelForSeq2SeqLM, MODEL_FAMILIES, MODEL_TYPES, configFromDict, modelFromConfig, modelFromPretrained, parseConfig, readConfigFile,
   taskOfArchitecture,
 } from './auto.js';
 export type {
-  AnyConfig, AutoConfigOptions, FromPretrainedOptions, ModelType, Task, AnyBaseModel, AnySequenceClassifier, AnyTokenClassifier, AnyMaskedLM, AnySeq2SeqLM,
+  AnyConfig, AutoConfigOptions, FromPretrainedOptions, ModelType, Task, AnyBaseModel, AnySequenceClassifier, AnyTokenClassifier, AnyMaskedLM, AnyQuestionAnswering, AnySeq2SeqLM,
 } from './auto.js';
 export type { ModelFamily } from './family.js';
 export { PretrainedConfig } from '../hub/config.js';
 export type { ProblemType } from '../hub/config.js';
 export { PreTrainedModel, TOKENIZER_FILES } from './pretrained.js';
 export type { BodyLayout, DropoutLayout, DropoutOverrides, LoadWeightsOptions, ParamPlace, SavePretrainedOptions } from './pretrained.js';
-export { BertConfig, BertModel, BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM } from './bert/index.js';
+export { BertConfig, BertModel, BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM, BertForQuestionAnswering, questionAnsweringLoss } from './bert/index.js';
+export type { QuestionAnsweringInput, QuestionAnsweringOutput } from './bert/index.js';
 export {
-  RobertaConfig, RobertaModel, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaForMaskedLM, robertaPositionIds,
+  RobertaConfig, RobertaModel, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaForMaskedLM, RobertaForQuestionAnswering, robertaPositionIds,
 } from './roberta/index.js';
 export {
-  DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
+  DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM, DistilBertForQuestionAnswering,
 } from './distilbert/index.js';
 export { GPT2Config, GPT2Model, GPT2LMHeadModel } from './gpt2/index.js';
 export { T5Config, T5ForConditionalGeneration, relativePositionBuckets, shiftRight } from './t5/index.js';

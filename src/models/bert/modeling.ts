@@ -15,7 +15,9 @@ import { sequenceClassificationLoss, tokenLoss, type LossOptions } from '../mode
 import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/outputs.js';
 import { classifierSplit, forwardHead, TransformerBody } from '../modeling/body.js';
 import type { ModelSplit } from '../modeling/split.js';
-import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
+import { PreTrainedModel, type BodyLayout, type DropoutLayout, type LoadWeightsOptions } from '../pretrained.js';
+import type { SafetensorsFile } from '../../hub/safetensors.js';
+import { checkSpanLabels, forwardQuestionAnswering, spanLoss, type QuestionAnsweringInput, type QuestionAnsweringOutput } from './question-answering.js';
 
 export const BERT_LAYOUT: BodyLayout = { embeddings: ['embeddings.'], layers: 'encoder.layer.' };
 export const BERT_DROPOUT: DropoutLayout = {
@@ -304,6 +306,42 @@ export class BertForTokenClassification extends BertHeadModel {
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
+  }
+}
+
+/** The pooler of a BertModel checkpoint (`bert.pooler.*`, `roberta.pooler.*`, or unprefixed). */
+const POOLER_KEY = /(^|\.)pooler\./;
+
+/**
+ * `BertForQuestionAnswering` (and RoBERTa's): no pooler, `qa_outputs` Linear(hidden, 2) on every token,
+ * no dropout of its own. `forward` returns `startLogits` / `endLogits` [b, s] and, given
+ * `startPositions` / `endPositions` (or `labels` [b, 2]), the span loss.
+ */
+export class BertForQuestionAnswering extends BertHeadModel {
+  readonly className: string = 'BertForQuestionAnswering';
+  readonly qa_outputs: nn.Linear;
+  constructor(config: BertConfig, body: BertModel = new BertModel(config, { addPoolingLayer: false })) {
+    checkSpanLabels(config);
+    super(config, body);
+    this.qa_outputs = this.registerModule('qa_outputs', new nn.Linear(config.hiddenSize, config.numLabels));
+  }
+  forward(input: QuestionAnsweringInput): QuestionAnsweringOutput {
+    return forwardQuestionAnswering(this.body, input, (h) => this.qa_outputs.forward(h));
+  }
+  override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
+    return spanLoss(logits, labels, opts);
+  }
+  /** The head has no dropout module, so there is no classifier dropout to override. */
+  protected override dropoutLayout(): DropoutLayout {
+    return { ...BERT_DROPOUT, classifier: null };
+  }
+  /**
+   * A pooler in the checkpoint (every pre-trained BERT and RoBERTa has one) is dropped without a
+   * warning: transformers' QA classes list `pooler` in `_keys_to_ignore_on_load_unexpected`.
+   */
+  override loadWeights(ckpt: SafetensorsFile, opts?: LoadWeightsOptions): ReturnType<PreTrainedModel['loadWeights']> {
+    const tensors = new Map([...ckpt.tensors].filter(([k]) => !POOLER_KEY.test(k)));
+    return super.loadWeights({ ...ckpt, tensors }, opts);
   }
 }
 

@@ -1,7 +1,7 @@
 // DistilBERT: its config, model and heads, and its entry in the Auto registry.
 import type { ModelFamily } from '../family.js';
 import { DistilBertConfig } from './configuration.js';
-import { DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel } from './modeling.js';
+import { DistilBertForMaskedLM, DistilBertForQuestionAnswering, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel } from './modeling.js';
 
 export { DistilBertConfig } from './configuration.js';
 export * from './modeling.js';
@@ -11,6 +11,6 @@ export const distilbertFamily: ModelFamily = {
   config: DistilBertConfig,
   classes: {
     base: DistilBertModel, 'sequence-classification': DistilBertForSequenceClassification,
-    'token-classification': DistilBertForTokenClassification, 'masked-lm': DistilBertForMaskedLM,
+    'token-classification': DistilBertForTokenClassification, 'masked-lm': DistilBertForMaskedLM, 'question-answering': DistilBertForQuestionAnswering,
   },
 };

@@ -18,6 +18,7 @@ import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/out
 import { classifierSplit, forwardHead, TransformerBody } from '../modeling/body.js';
 import type { ModelSplit } from '../modeling/split.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
+import { checkSpanLabels, forwardQuestionAnswering, spanLoss, type QuestionAnsweringInput, type QuestionAnsweringOutput } from '../bert/question-answering.js';
 
 export const DISTILBERT_LAYOUT: BodyLayout = { embeddings: ['embeddings.'], layers: 'transformer.layer.' };
 export const DISTILBERT_DROPOUT: DropoutLayout = {
@@ -268,6 +269,29 @@ export class DistilBertForTokenClassification extends DistilHead {
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
+  }
+}
+
+/** `DistilBertForQuestionAnswering`: dropout(qa_dropout) → qa_outputs Linear(dim, 2) per token, split into start and end logits. */
+export class DistilBertForQuestionAnswering extends DistilHead {
+  readonly className = 'DistilBertForQuestionAnswering';
+  readonly qa_outputs: nn.Linear;
+  readonly dropout: nn.Dropout;
+  constructor(config: DistilBertConfig) {
+    checkSpanLabels(config);
+    super(config);
+    this.qa_outputs = this.registerModule('qa_outputs', new nn.Linear(config.dim, config.numLabels));
+    this.dropout = this.registerModule('dropout', new nn.Dropout(config.qaDropout));
+  }
+  forward(input: QuestionAnsweringInput): QuestionAnsweringOutput {
+    return forwardQuestionAnswering(this.distilbert, input, (h) => this.qa_outputs.forward(this.dropout.forward(h)));
+  }
+  override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
+    return spanLoss(logits, labels, opts);
+  }
+  /** The head's dropout is `qa_dropout`, not the classifiers' `seq_classif_dropout`. */
+  protected override dropoutLayout(): DropoutLayout {
+    return { ...DISTILBERT_DROPOUT, classifier: 'qa_dropout' };
   }
 }
 

@@ -1,7 +1,7 @@
 // RoBERTa: its config, model and heads, and its entry in the Auto registry.
 import type { ModelFamily } from '../family.js';
 import { RobertaConfig } from './configuration.js';
-import { RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel } from './modeling.js';
+import { RobertaForMaskedLM, RobertaForQuestionAnswering, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel } from './modeling.js';
 
 export { RobertaConfig } from './configuration.js';
 export * from './modeling.js';
@@ -11,5 +11,6 @@ export const robertaFamily: ModelFamily = {
   config: RobertaConfig,
   classes: {
     base: RobertaModel, 'sequence-classification': RobertaForSequenceClassification, 'token-classification': RobertaForTokenClassification, 'masked-lm': RobertaForMaskedLM,
+    'question-answering': RobertaForQuestionAnswering,
   },
 };

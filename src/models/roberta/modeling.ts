@@ -8,7 +8,7 @@ import { nn, F } from '../../torch/index.js';
 import type { Tensor } from '../../torch/index.js';
 import { LenguaError } from '../../errors.js';
 import type { RobertaConfig } from './configuration.js';
-import { BertEmbeddings, BertForTokenClassification, BertMaskedLMBase, BertModel, BertSequenceClassifierBase, type BertModelOptions } from '../bert/modeling.js';
+import { BertEmbeddings, BertForQuestionAnswering, BertForTokenClassification, BertMaskedLMBase, BertModel, BertSequenceClassifierBase, type BertModelOptions } from '../bert/modeling.js';
 import { classifierSplit } from '../modeling/body.js';
 import type { BaseModelOutput } from '../modeling/outputs.js';
 import type { ModelSplit } from '../modeling/split.js';
@@ -90,6 +90,14 @@ export class RobertaForSequenceClassification extends BertSequenceClassifierBase
 /** `RobertaForTokenClassification`. */
 export class RobertaForTokenClassification extends BertForTokenClassification {
   override readonly className = 'RobertaForTokenClassification';
+  constructor(config: RobertaConfig) {
+    super(config, new RobertaModel(config, { addPoolingLayer: false }));
+  }
+}
+
+/** `RobertaForQuestionAnswering`: BERT's QA head (`qa_outputs`) on a RobertaModel without pooler. */
+export class RobertaForQuestionAnswering extends BertForQuestionAnswering {
+  override readonly className = 'RobertaForQuestionAnswering';
   constructor(config: RobertaConfig) {
     super(config, new RobertaModel(config, { addPoolingLayer: false }));
   }
