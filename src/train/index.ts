@@ -27,3 +27,6 @@ export { trainBaseline, type TrainBaselineOptions, type TrainBaselineResult } fr
 export { Seq2SeqTrainer, seq2seqMetrics, type Seq2SeqTrainerOptions, type Seq2SeqTask, type Seq2SeqComputeMetrics, type Seq2SeqPrediction } from './seq2seq-trainer.js';
 export { encodeSeq2Seq, collateSeq2Seq, LABEL_PAD, type Seq2SeqEncodedDataset, type Seq2SeqEncodeOptions, type Seq2SeqBatch } from './seq2seq-data.js';
 export { BaseTrainer, type BaseTrainerOptions, type TrainingData } from './base-trainer.js';
+// Token classification (NER): word-to-subword label alignment and entity-level evaluation.
+export { TokenClassificationTrainer, tokenClassificationScores, type TokenClassificationTrainerOptions, type TokenPrediction } from './token-trainer.js';
+export { encodeTokenClassification, collateTokenClassification, wordTags, type TaggedSentence, type TokenEncodeOptions, type TokenEncodedDataset, type TokenBatch } from './token-data.js';
