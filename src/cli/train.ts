@@ -1,6 +1,7 @@
 /**
  * `lengua train`: fine-tune a sequence classifier (or fit the TF-IDF baseline) on a labelled file, or with
- * --task translation|summarization|text2text-generation an encoder-decoder on source → target pairs.
+ * --task translation|summarization|text2text-generation an encoder-decoder on source → target pairs, or
+ * with --task token-classification a token classifier on CoNLL files (the default task for them).
  * Every TrainingArguments field is a --kebab-case flag and a key of --config (JSON or YAML); flags
  * override the config file, which overrides transformers' defaults.
  */
@@ -15,6 +16,7 @@ import { inferSplit } from '../eval/evaluate.js';
 import { ARGUMENT_NAMES, coerceArgument, readArgumentsFile, trainingArguments, type TrainingArguments } from '../train/arguments.js';
 import { addDataOptions, argumentOption, dataLoadOptions, kebab, type DataFlags } from './options.js';
 import { runSeq2Seq, SEQ2SEQ_TASKS, type Seq2SeqTaskName } from './train-seq2seq.js';
+import { isConllFile, runTokenClassification } from './train-token.js';
 
 interface TrainFlags extends DataFlags {
   model: string;
@@ -31,6 +33,7 @@ interface TrainFlags extends DataFlags {
   sourceColumn?: string;
   targetColumn?: string;
   sourcePrefix?: string;
+  labelAllTokens?: boolean;
   [key: string]: unknown;
 }
 
@@ -110,7 +113,7 @@ async function runLocked(flags: TrainFlags, args: TrainingArguments, threads: nu
   if (inferSplit(flags.train) === 'test' && !args.quiet) {
     process.stderr.write(`warning: --train ${flags.train} is named like a test split. A held-out test set is never trained on (lengua cv refuses it); train on the training split.\n`);
   }
-  const task = flags.task ?? 'text-classification';
+  const task = flags.task ?? (isConllFile(flags.train, flags.format) ? 'token-classification' : 'text-classification');
   if ((SEQ2SEQ_TASKS as readonly string[]).includes(task)) {
     if (flags.model.startsWith('baseline:')) throw new LenguaError(`${flags.model} is a classifier; --task ${task} trains an encoder-decoder (T5, BART, Marian)`, { field: 'model' });
     return runSeq2Seq(task as Seq2SeqTaskName, flags, args, threads);
@@ -118,6 +121,11 @@ async function runLocked(flags: TrainFlags, args: TrainingArguments, threads: nu
   for (const f of ['sourceLang', 'targetLang', 'sourceColumn', 'targetColumn', 'sourcePrefix'] as const) {
     if (flags[f] !== undefined) throw new LenguaError(`--${kebab(f)} applies to --task ${SEQ2SEQ_TASKS.join('|')}`, { field: f });
   }
+  if (task === 'token-classification') {
+    if (flags.model.startsWith('baseline:')) throw new LenguaError(`${flags.model} is a text classifier; --task token-classification trains a token classifier (BERT, RoBERTa, DistilBERT)`, { field: 'model' });
+    return runTokenClassification(flags, args, threads);
+  }
+  if (flags.labelAllTokens) throw new LenguaError('--label-all-tokens applies to --task token-classification', { field: 'labelAllTokens' });
   const lo = dataLoadOptions(flags, { requireLabel: true });
   const trainDs = loadDataset(flags.train, lo);
   if (trainDs.examples.length === 0) throw new LenguaError('no examples', { file: flags.train });
@@ -199,17 +207,22 @@ export function register(program: Command): void {
     .option('--device <device>', 'cpu (default) or cuda[:n]')
     .option('--threads <n>', 'libtorch CPU threads (default: the number of cores)')
     .option('--json', 'print the final metrics as JSON')
-    .addOption(new Option('--task <task>', 'text-classification (default), or an encoder-decoder task on source → target pairs').choices(['text-classification', ...SEQ2SEQ_TASKS]))
+    .addOption(new Option('--task <task>', 'text-classification (default; token-classification for .conll/.iob/.bio files), token-classification (NER), or an encoder-decoder task on source → target pairs').choices(['text-classification', 'token-classification', ...SEQ2SEQ_TASKS]))
     .option('--source-lang <lang>', 'seq2seq: source key of each record\'s "translation" object (e.g. en)')
     .option('--target-lang <lang>', 'seq2seq: target key of each record\'s "translation" object (e.g. es)')
     .option('--source-column <column>', 'seq2seq: source column (default: document, source, src, text, article or input)')
     .option('--target-column <column>', 'seq2seq: target column (default: summary, target, tgt, highlights or output); a "references" list column adds references')
-    .option('--source-prefix <text>', 'seq2seq: put before every source (T5: "translate English to Spanish: ", "summarize: ")');
+    .option('--source-prefix <text>', 'seq2seq: put before every source (T5: "translate English to Spanish: ", "summarize: ")')
+    .option('--label-all-tokens', 'token-classification: label every subword of a word (B- becomes I- after the first), not only the first');
   addDataOptions(cmd, { multiLabel: true, skipBadRows: 'leave out bad rows instead of stopping at the first' });
+  // train also reads CoNLL files (token classification); the shared data options do not list that format.
+  const format = cmd.options.find((o) => o.long === '--format');
+  if (format?.argChoices) format.choices([...format.argChoices, 'conll']);
   for (const name of ARGUMENT_FLAGS) cmd.addOption(argumentOption(name));
   cmd.addHelpText(
     'after',
     '\nEvery training argument can also be set in --config; flags win. Examples:\n  lengua train --model ./bert --train train.csv --eval dev.csv --out runs/a --strategy freeze --freeze-layers 8 --learning-rate 3e-5' +
+      '\n  lengua train --task token-classification --model ./bert --train train.conll --eval dev.conll --out runs/ner' +
       '\n  lengua train --task translation --model ./t5 --train train.jsonl --eval validation.jsonl --source-lang en --target-lang es --out runs/mt --generation-num-beams 4',
   );
   cmd.action(async (flags: TrainFlags) => {
