@@ -41,7 +41,7 @@ export {
   RobertaConfig, RobertaModel, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaForMaskedLM,
   DistilBertConfig, DistilBertModel, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertForMaskedLM,
   GPT2Config, GPT2Model, GPT2LMHeadModel,
-  AutoModelForSeq2SeqLM, AutoModelForQuestionAnswering, T5Config, T5ForConditionalGeneration, BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel,
+  AutoModelForSeq2SeqLM, T5Config, T5ForConditionalGeneration, BartConfig, BartForConditionalGeneration, MarianConfig, MarianMTModel,
   greedyGenerate, torchCausalLm, torchSeq2SeqLm, logger,
 } from './models/index.js';
 export type {
