@@ -20,7 +20,9 @@ test('internals stay internal: the root exports a deliberate list, not every sta
   for (const name of ['collate', 'stepSeed', 'planWeightLoading', 'prepareInput', 'runLayers', 'writeCheckpointDir', 'Progress', 'MODEL_FAMILIES', 'goldenRoot']) {
     assert.ok(!(name in lengua), `${name} should not be exported from the package root`);
   }
-  assert.ok(Object.keys(lengua).length < 120, `${Object.keys(lengua).length} runtime exports`);
+  // A bound that makes each addition deliberate: raised from 120 to 130 when translation, summarization, NER and QA
+  // each brought their trainer or Auto class.
+  assert.ok(Object.keys(lengua).length < 130, `${Object.keys(lengua).length} runtime exports`);
 });
 
 test('importing the package root does not need the libtorch addon', () => {

@@ -35,7 +35,7 @@ export type { SafetensorsFile, SafetensorsEntry, ResolveOptions } from './hub/in
 
 // Models: the Auto classes, each family's config, model and heads, and the reference baseline.
 export {
-  AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM, AutoModelForCausalLM,
+  AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoModelForMaskedLM, AutoModelForCausalLM, AutoModelForQuestionAnswering,
   PretrainedConfig, PreTrainedModel,
   BertConfig, BertModel, BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM,
   RobertaConfig, RobertaModel, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaForMaskedLM,
@@ -52,7 +52,7 @@ export { TfidfLogReg } from './models/baseline/index.js';
 export type { TfidfLogRegOptions } from './models/baseline/index.js';
 
 // Training: the Trainer and its arguments, callbacks, cross-validation and hyperparameter search.
-export { Trainer, Seq2SeqTrainer, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, encodeSeq2Seq, trainBaseline } from './train/index.js';
+export { Trainer, Seq2SeqTrainer, TokenClassificationTrainer, encodeTokenClassification, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, encodeSeq2Seq, trainBaseline } from './train/index.js';
 export type {
   TrainingArguments, TrainerOptions, TrainerCallback, TrainerState, TrainOutput, ComputeMetrics, EncodedDataset, FineTuneStrategy,
   TrainBaselineOptions, TrainBaselineResult,

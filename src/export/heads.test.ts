@@ -152,7 +152,7 @@ test('a model object exports with its head; asking a head it does not have is a 
   assert.equal(fe.architecture, 'RobertaModel');
 });
 
-test('question answering: Lengua has no *ForQuestionAnswering class, so a QA folder is refused by name', { skip: skipWithoutGolden }, async () => {
+test('question answering: a *ForQuestionAnswering folder has no ONNX export yet and is refused by name', { skip: skipWithoutGolden }, async () => {
   await assert.rejects(exportToOnnx(golden('fixtures', 'bert-synth-qa'), outDir('qa')), (e: unknown) => e instanceof LenguaError && /BertForQuestionAnswering/.test(e.message));
 });
 
