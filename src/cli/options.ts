@@ -34,12 +34,14 @@ export interface DataOptionGroups {
   skipBadRows?: string;
   /** --label-set. */
   labelSet?: boolean;
+  /** Formats this command reads besides the loaders' (train: conll, for token classification). */
+  extraFormats?: readonly string[];
 }
 
 /** Adds the data-loading flags (in one fixed order) to `cmd`. */
 export function addDataOptions(cmd: Command, groups: DataOptionGroups = {}): Command {
   cmd
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'jsonl', 'json', 'parallel']))
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['csv', 'tsv', 'jsonl', 'json', 'parallel', ...(groups.extraFormats ?? [])]))
     .option('--text-column <column>', 'column or JSON key holding the text (default: text, sentence, tweet, content or review)')
     .option('--text-pair-column <column>', 'column holding the second text of a pair')
     .option('--label-column <column>', 'column holding the label (default: label, labels, sentiment, class or target)');

@@ -214,10 +214,8 @@ export function register(program: Command): void {
     .option('--target-column <column>', 'seq2seq: target column (default: summary, target, tgt, highlights or output); a "references" list column adds references')
     .option('--source-prefix <text>', 'seq2seq: put before every source (T5: "translate English to Spanish: ", "summarize: ")')
     .option('--label-all-tokens', 'token-classification: label every subword of a word (B- becomes I- after the first), not only the first');
-  addDataOptions(cmd, { multiLabel: true, skipBadRows: 'leave out bad rows instead of stopping at the first' });
-  // train also reads CoNLL files (token classification); the shared data options do not list that format.
-  const format = cmd.options.find((o) => o.long === '--format');
-  if (format?.argChoices) format.choices([...format.argChoices, 'conll']);
+  // train also reads CoNLL files (token classification).
+  addDataOptions(cmd, { multiLabel: true, skipBadRows: 'leave out bad rows instead of stopping at the first', extraFormats: ['conll'] });
   for (const name of ARGUMENT_FLAGS) cmd.addOption(argumentOption(name));
   cmd.addHelpText(
     'after',
