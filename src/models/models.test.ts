@@ -130,6 +130,11 @@ test('missing pooler is newly initialised and warned; unused head weights are wa
   const { result: base, messages } = await logger.captureAsync(() => AutoModel.fromPretrained(fixture('bert-synth-seqcls')));
   assert.equal(messages.length, 1);
   assert.match(messages[0]!, /were not used when initializing BertModel: \['classifier\.bias', 'classifier\.weight'\]/);
+  // Heads without a pooler leave a checkpoint's pooler unused without a word, as transformers does
+  // (`_keys_to_ignore_on_load_unexpected`); the token classifier's own head loads from the checkpoint.
+  const { result: tagger, messages: m3 } = await logger.captureAsync(() => AutoModelForTokenClassification.fromPretrained(fixture('bert-synth-seqcls')));
+  assert.deepEqual(m3, []);
+  assert.ok(!tagger.namedParameters().some(([n]) => n.includes('pooler')));
   const out = torch.noGrad(() => base.forward(bertInputs(g))) as { lastHiddenState: Tensor; poolerOutput: Tensor };
   assert.ok(maxAbsDiff(out.lastHiddenState, g.get('last_hidden_state')!) < 1e-4);
   assert.ok(maxAbsDiff(out.poolerOutput, g.get('pooler_output')!) < 1e-4);

@@ -192,6 +192,14 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     if (p.classifier !== undefined) this.config.set(layout.classifier!, p.classifier);
   }
 
+  /**
+   * Checkpoint keys that are expected to be left over and not worth a warning (transformers'
+   * `_keys_to_ignore_on_load_unexpected`: a BERT checkpoint's pooler for heads that have none).
+   */
+  protected ignoredUnexpectedKeys(): RegExp | null {
+    return null;
+  }
+
   /** Checkpoint names that are the same tensor as another parameter (skipped on load). */
   protected tiedCheckpointKeys(): string[] {
     return [];
@@ -254,9 +262,11 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     });
     const fresh = new Set([...plan.missing, ...plan.mismatched.map((m) => m.name)]);
     if (fresh.size > 0) this.initWeights(fresh);
-    if (plan.unexpected.length > 0) {
+    const ignored = this.ignoredUnexpectedKeys();
+    const unexpected = ignored === null ? plan.unexpected : plan.unexpected.filter((k) => !ignored.test(k));
+    if (unexpected.length > 0) {
       logger.warn(
-        `Some weights of the model checkpoint at ${source} were not used when initializing ${this.className}: ${pyList(plan.unexpected)}\n` +
+        `Some weights of the model checkpoint at ${source} were not used when initializing ${this.className}: ${pyList(unexpected)}\n` +
           `- This IS expected if you are initializing ${this.className} from the checkpoint of a model trained on another task or with another architecture.\n` +
           `- This IS NOT expected if you are initializing ${this.className} from the checkpoint of a model that you expect to be exactly identical.`,
       );
@@ -274,7 +284,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
           '\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.',
       );
     }
-    return { missing: plan.missing, unexpected: plan.unexpected, mismatched: plan.mismatched.map((m) => m.name) };
+    return { missing: plan.missing, unexpected, mismatched: plan.mismatched.map((m) => m.name) };
   }
 
   /** The tensors `savePretrained` writes: every parameter under its transformers name (tied copies omitted). */

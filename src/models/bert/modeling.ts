@@ -15,8 +15,7 @@ import { sequenceClassificationLoss, tokenLoss, type LossOptions } from '../mode
 import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/outputs.js';
 import { classifierSplit, forwardHead, TransformerBody } from '../modeling/body.js';
 import type { ModelSplit } from '../modeling/split.js';
-import { PreTrainedModel, type BodyLayout, type DropoutLayout, type LoadWeightsOptions } from '../pretrained.js';
-import type { SafetensorsFile } from '../../hub/safetensors.js';
+import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
 import { checkSpanLabels, forwardQuestionAnswering, spanLoss, type QuestionAnsweringInput, type QuestionAnsweringOutput } from './question-answering.js';
 
 export const BERT_LAYOUT: BodyLayout = { embeddings: ['embeddings.'], layers: 'encoder.layer.' };
@@ -292,6 +291,9 @@ export class BertForSequenceClassification extends BertSequenceClassifierBase {
 }
 
 /** `BertForTokenClassification` (and RoBERTa's): dropout → classifier per token. */
+/** The pooler of a BertModel checkpoint (`bert.pooler.*`, `roberta.pooler.*`, or unprefixed). */
+const POOLER_KEY = /(^|\.)pooler\./;
+
 export class BertForTokenClassification extends BertHeadModel {
   readonly className: string = 'BertForTokenClassification';
   readonly dropout: nn.Dropout;
@@ -307,10 +309,11 @@ export class BertForTokenClassification extends BertHeadModel {
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
   }
+  /** No pooler here: a checkpoint's is left over without a warning (transformers' `_keys_to_ignore_on_load_unexpected`). */
+  protected override ignoredUnexpectedKeys(): RegExp {
+    return POOLER_KEY;
+  }
 }
-
-/** The pooler of a BertModel checkpoint (`bert.pooler.*`, `roberta.pooler.*`, or unprefixed). */
-const POOLER_KEY = /(^|\.)pooler\./;
 
 /**
  * `BertForQuestionAnswering` (and RoBERTa's): no pooler, `qa_outputs` Linear(hidden, 2) on every token,
@@ -335,13 +338,9 @@ export class BertForQuestionAnswering extends BertHeadModel {
   protected override dropoutLayout(): DropoutLayout {
     return { ...BERT_DROPOUT, classifier: null };
   }
-  /**
-   * A pooler in the checkpoint (every pre-trained BERT and RoBERTa has one) is dropped without a
-   * warning: transformers' QA classes list `pooler` in `_keys_to_ignore_on_load_unexpected`.
-   */
-  override loadWeights(ckpt: SafetensorsFile, opts?: LoadWeightsOptions): ReturnType<PreTrainedModel['loadWeights']> {
-    const tensors = new Map([...ckpt.tensors].filter(([k]) => !POOLER_KEY.test(k)));
-    return super.loadWeights({ ...ckpt, tensors }, opts);
+  /** A checkpoint's pooler (every pre-trained BERT and RoBERTa has one) is left over without a warning, as in transformers. */
+  protected override ignoredUnexpectedKeys(): RegExp {
+    return POOLER_KEY;
   }
 }
 
@@ -394,6 +393,10 @@ export abstract class BertMaskedLMBase extends BertHeadModel {
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
+  }
+  /** No pooler here: a checkpoint's is left over without a warning (transformers' `_keys_to_ignore_on_load_unexpected`). */
+  protected override ignoredUnexpectedKeys(): RegExp {
+    return POOLER_KEY;
   }
 }
 
