@@ -45,3 +45,5 @@ export { rouge, rougeScore, rougeScoreMulti, rougeTokenize } from './rouge.js';
 export { generationScores, type GenerationTask } from './generation-scores.js';
 export type { RougeType, RougeTriple, RougeOptions, RougeScoreOptions } from './rouge.js';
 export { porterStem } from './porter.js';
+export { normalizeAnswer, squadExactMatch, squadF1, squadV2Exact, squadV2F1, squadV1, squadV2, findBestThresh } from './squad.js';
+export type { SquadReference, SquadPredictions, SquadV1Score, SquadV2Options, SquadV2Score } from './squad.js';
