@@ -57,6 +57,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { arg, bertBaseUncasedTokenizer, CONFIGS, randomBertClassifier, tweetTexts } from './inference-int8.js';
+import { defaultParallelism } from '../src/serve/models.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..');
@@ -533,10 +534,10 @@ export async function main(argv: string[]): Promise<number> {
     children.push(c);
     return c;
   };
-  // The same CPU budget as the naive server's: `threads` cores, as lengua serve shares them by default
-  // (a single-thread worker per core, at most 4; src/serve/models.ts defaultParallelism).
-  const workers = posInt(argv, 'workers', String(Math.min(4, threads)));
-  const workerThreads = Math.max(1, Math.floor(threads / workers));
+  // The same CPU budget as the naive server's: `threads` cores, shared as lengua serve shares them by default
+  // (defaultParallelism: a single-thread worker per core, at most 4), unless --workers says otherwise.
+  const given = argv.includes('--workers') ? posInt(argv, 'workers', '1') : undefined;
+  const { workers, numThreads: workerThreads } = defaultParallelism(given !== undefined ? { workers: given } : {}, threads, {});
   process.stdout.write(`lengua serve: ${workers} worker process(es) × ${workerThreads} thread(s); naive: one session × ${threads} threads\n`);
   const lenguaArgs = (dir: string, extra: string[] = []): string[] =>
     [join(repo, 'bin', 'lengua.js'), 'serve', '--model', `m=${dir}`, '--port', '0', '--workers', String(workers), '--threads', String(workerThreads), ...extra];
