@@ -10,6 +10,7 @@ import type * as Ort from 'onnxruntime-node';
 import { LenguaError } from '../../errors.js';
 import { readConfigJson, type Json } from '../../hub/index.js';
 import type { CausalLm, DecoderSession, DecoderStep } from '../../generation/search.js';
+import { loadOrt, openSession } from './ort-session.js';
 
 // Where it lived first; infer code imports it from here.
 export { modelGenerationOptions } from '../../generation/model-options.js';
@@ -40,12 +41,6 @@ export function decoderShape(config: Json, file: string): DecoderShape {
   return { numLayers, numHeads, headDim: hidden / numHeads, vocabSize: positiveInt(config, 'vocab_size', file), maxPositions: positiveInt(config, 'n_positions', file) };
 }
 
-let ortModule: Promise<typeof Ort> | null = null;
-function loadOrt(): Promise<typeof Ort> {
-  ortModule ??= import('onnxruntime-node');
-  return ortModule;
-}
-
 export class OnnxCausalLm implements CausalLm {
   readonly vocabSize: number;
   readonly maxPositions: number;
@@ -66,22 +61,13 @@ export class OnnxCausalLm implements CausalLm {
     const { json, file: configFile } = readConfigJson(dir);
     const shape = decoderShape(json, configFile);
     const ort = await loadOrt();
-    let session: Ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-    } catch (err) {
-      throw new LenguaError(`ONNX Runtime cannot load the model: ${(err as Error).message}`, { file }, { cause: err });
-    }
     const need = ['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch'];
-    for (let i = 0; i < shape.numLayers; i++) need.push(`past_key_values.${i}.key`, `past_key_values.${i}.value`);
-    const missing = need.filter((n) => !session.inputNames.includes(n));
     const outs = ['logits'];
-    for (let i = 0; i < shape.numLayers; i++) outs.push(`present.${i}.key`, `present.${i}.value`);
-    const missingOut = outs.filter((n) => !session.outputNames.includes(n));
-    if (missing.length > 0 || missingOut.length > 0) {
-      await session.release();
-      throw new LenguaError(`the graph lacks ${[...missing, ...missingOut].slice(0, 6).join(', ')} (config.json says n_layer ${shape.numLayers})`, { file });
+    for (let i = 0; i < shape.numLayers; i++) {
+      need.push(`past_key_values.${i}.key`, `past_key_values.${i}.value`);
+      outs.push(`present.${i}.key`, `present.${i}.value`);
     }
+    const session = await openSession(ort, file, threads, need, outs, ` (config.json says n_layer ${shape.numLayers})`);
     return new OnnxCausalLm(file, shape, ort, session);
   }
 

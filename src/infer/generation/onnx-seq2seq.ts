@@ -14,6 +14,7 @@ import type * as Ort from 'onnxruntime-node';
 import { LenguaError } from '../../errors.js';
 import { readConfigJson, type Json } from '../../hub/index.js';
 import type { CausalLm, DecoderSession, DecoderStep } from '../../generation/search.js';
+import { loadOrt, openSession } from './ort-session.js';
 
 export const ENCODER_FILE = 'onnx/encoder_model.onnx';
 export const SEQ2SEQ_DECODER_FILE = 'onnx/decoder_model_merged.onnx';
@@ -91,27 +92,6 @@ function bartLikeShape(config: Json, file: string): Seq2SeqShape {
   };
 }
 
-let ortModule: Promise<typeof Ort> | null = null;
-function loadOrt(): Promise<typeof Ort> {
-  ortModule ??= import('onnxruntime-node');
-  return ortModule;
-}
-
-async function session(ort: typeof Ort, file: string, threads: number, inputs: string[], outputs: string[]): Promise<Ort.InferenceSession> {
-  let s: Ort.InferenceSession;
-  try {
-    s = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-  } catch (err) {
-    throw new LenguaError(`ONNX Runtime cannot load the model: ${(err as Error).message}`, { file }, { cause: err });
-  }
-  const missing = [...inputs.filter((n) => !s.inputNames.includes(n)), ...outputs.filter((n) => !s.outputNames.includes(n))];
-  if (missing.length > 0) {
-    await s.release();
-    throw new LenguaError(`the graph lacks ${missing.slice(0, 6).join(', ')}`, { file });
-  }
-  return s;
-}
-
 export class OnnxSeq2SeqLm {
   private constructor(
     readonly dir: string,
@@ -129,7 +109,7 @@ export class OnnxSeq2SeqLm {
     const { json, file } = readConfigJson(dir);
     const shape = seq2seqShape(json, file);
     const ort = await loadOrt();
-    const encoder = await session(ort, join(dir, ENCODER_FILE), threads, ['input_ids', 'attention_mask'], ['last_hidden_state']);
+    const encoder = await openSession(ort, join(dir, ENCODER_FILE), threads, ['input_ids', 'attention_mask'], ['last_hidden_state']);
     const past: string[] = [];
     const present: string[] = ['logits'];
     for (let i = 0; i < shape.numDecoderLayers; i++) {
@@ -142,7 +122,7 @@ export class OnnxSeq2SeqLm {
     }
     let decoder: Ort.InferenceSession;
     try {
-      decoder = await session(ort, join(dir, SEQ2SEQ_DECODER_FILE), threads, ['input_ids', 'encoder_attention_mask', 'encoder_hidden_states', ...past], present);
+      decoder = await openSession(ort, join(dir, SEQ2SEQ_DECODER_FILE), threads, ['input_ids', 'encoder_attention_mask', 'encoder_hidden_states', ...past], present);
     } catch (err) {
       await encoder.release();
       throw err;
