@@ -17,7 +17,7 @@ import { asIds, asMask, checkIdRange } from '../modeling/inputs.js';
 import { causalAttentionMask, extendedAttentionMask } from '../modeling/masks.js';
 import { ModuleList } from '../modeling/layers.js';
 import type { LossOptions } from '../modeling/losses.js';
-import { seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
+import { attentionKeyValue, seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout, type LoadWeightsOptions, type ParamPlace } from '../pretrained.js';
 import type { BartConfig, BartLikeConfig } from './configuration.js';
 
@@ -105,14 +105,7 @@ export class BartAttention extends nn.Module {
   forward(x: Tensor, mask: Tensor | null, opts: { kvInput?: Tensor; past?: KeyValue | null } = {}): BartAttentionResult {
     const [b, qLen] = x.shape as [number, number];
     const q = this.shape(this.q_proj.forward(x), b);
-    let keyValue: KeyValue;
-    if (opts.kvInput !== undefined) {
-      keyValue = opts.past ?? { key: this.shape(this.k_proj.forward(opts.kvInput), b), value: this.shape(this.v_proj.forward(opts.kvInput), b) };
-    } else {
-      const key = this.shape(this.k_proj.forward(x), b);
-      const value = this.shape(this.v_proj.forward(x), b);
-      keyValue = opts.past ? { key: torch.cat([opts.past.key, key], 2), value: torch.cat([opts.past.value, value], 2) } : { key, value };
-    }
+    const keyValue = attentionKeyValue(x, opts.kvInput, opts.past ?? null, (t) => ({ key: this.shape(this.k_proj.forward(t), b), value: this.shape(this.v_proj.forward(t), b) }));
     let scores = q.matmul(keyValue.key.transpose(-1, -2)).mul(this.scaling);
     if (mask !== null) scores = scores.add(mask);
     const probs = scores.softmax(-1);

@@ -32,6 +32,16 @@ export interface StackOutput {
   cache: BlockCache[];
 }
 
+/**
+ * An attention's keys and values with the cache: cross-attention projects the encoder output once (`kvInput`) and
+ * reuses the cached projection after; self-attention appends the new tokens' projection to the cache.
+ */
+export function attentionKeyValue(x: Tensor, kvInput: Tensor | undefined, past: KeyValue | null, project: (t: Tensor) => KeyValue): KeyValue {
+  if (kvInput !== undefined) return past ?? project(kvInput);
+  const { key, value } = project(x);
+  return past ? { key: torch.cat([past.key, key], 2), value: torch.cat([past.value, value], 2) } : { key, value };
+}
+
 /** What a seq2seq `forward` takes: the encoder's inputs, and the decoder's (or labels to shift right into them). */
 export interface Seq2SeqInput extends ForwardInput {
   decoderInputIds?: TensorLike | null;

@@ -15,7 +15,7 @@ import { asIds, asMask, checkIdRange } from '../modeling/inputs.js';
 import { causalAttentionMask, extendedAttentionMask } from '../modeling/masks.js';
 import { ModuleList } from '../modeling/layers.js';
 import type { LossOptions } from '../modeling/losses.js';
-import { seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
+import { attentionKeyValue, seq2seqLMOutput, seq2seqLoss, shiftRight, type BlockCache, type KeyValue, type Seq2SeqInput, type Seq2SeqLMOutput, type StackOutput } from '../modeling/seq2seq.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout, type ParamPlace } from '../pretrained.js';
 
 // The encoder-decoder types were first written here; they live in modeling/seq2seq.ts, shared with BART and Marian.
@@ -172,14 +172,7 @@ export class T5Attention extends nn.Module {
   forward(x: Tensor, mask: Tensor | null, opts: { kvInput?: Tensor; positionBias?: Tensor | null; past?: KeyValue | null; qOffset?: number } = {}): AttentionResult {
     const [b, qLen] = x.shape as [number, number];
     const q = this.shape(this.q.forward(x), b);
-    let keyValue: KeyValue;
-    if (opts.kvInput !== undefined) {
-      keyValue = opts.past ?? { key: this.shape(this.k.forward(opts.kvInput), b), value: this.shape(this.v.forward(opts.kvInput), b) };
-    } else {
-      const key = this.shape(this.k.forward(x), b);
-      const value = this.shape(this.v.forward(x), b);
-      keyValue = opts.past ? { key: torch.cat([opts.past.key, key], 2), value: torch.cat([opts.past.value, value], 2) } : { key, value };
-    }
+    const keyValue = attentionKeyValue(x, opts.kvInput, opts.past ?? null, (t) => ({ key: this.shape(this.k.forward(t), b), value: this.shape(this.v.forward(t), b) }));
     const kLen = keyValue.key.shape[2]!;
     // T5 does not scale the scores by 1/sqrt(d_kv): the initialisation of q accounts for it.
     const scores = q.matmul(keyValue.key.transpose(-1, -2));
