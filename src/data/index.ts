@@ -44,3 +44,4 @@ export {
   type FoldsManifest,
   type WriteOptions,
 } from './write.js';
+export { loadSquadJsonl, type QaExample, type QaAnswers } from './squad.js';

@@ -30,3 +30,5 @@ export { BaseTrainer, type BaseTrainerOptions, type TrainingData } from './base-
 // Token classification (NER): word-to-subword label alignment and entity-level evaluation.
 export { TokenClassificationTrainer, tokenClassificationScores, type TokenClassificationTrainerOptions, type TokenPrediction } from './token-trainer.js';
 export { encodeTokenClassification, collateTokenClassification, wordTags, type TaggedSentence, type TokenEncodeOptions, type TokenEncodedDataset, type TokenBatch } from './token-data.js';
+// Extractive QA (SQuAD/XQuAD): run_qa's windowed features.
+export { prepareQaFeatures, windowRanges, type QaFeatures, type QaFeatureOptions } from './qa-data.js';
