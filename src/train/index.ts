@@ -30,5 +30,6 @@ export { BaseTrainer, type BaseTrainerOptions, type TrainingData } from './base-
 // Token classification (NER): word-to-subword label alignment and entity-level evaluation.
 export { TokenClassificationTrainer, tokenClassificationScores, type TokenClassificationTrainerOptions, type TokenPrediction } from './token-trainer.js';
 export { encodeTokenClassification, collateTokenClassification, wordTags, type TaggedSentence, type TokenEncodeOptions, type TokenEncodedDataset, type TokenBatch } from './token-data.js';
-// Extractive QA (SQuAD/XQuAD): run_qa's windowed features.
+// Extractive QA (SQuAD/XQuAD): run_qa's windowed features and utils_qa's answer post-processing.
 export { prepareQaFeatures, windowRanges, type QaFeatures, type QaFeatureOptions } from './qa-data.js';
+export { postprocessQaPredictions, type QaPostprocessOptions, type QaPostprocessResult, type QaCandidate } from './qa-postprocess.js';
