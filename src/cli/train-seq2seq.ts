@@ -7,11 +7,10 @@
  * generate only with `--predict-with-generate` (they are slow); the final one on --eval always generates,
  * scores the texts and writes them to eval_predictions.jsonl.
  */
-import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { loadSeq2SeqData, type Seq2SeqLoadOptions } from '../data/index.js';
-import { writeFileAtomic } from '../util/fs.js';
 import type { TrainingArguments } from '../train/arguments.js';
+import { trainAndReport } from './train-results.js';
 
 export const SEQ2SEQ_TASKS = ['translation', 'summarization', 'text2text-generation'] as const;
 export type Seq2SeqTaskName = (typeof SEQ2SEQ_TASKS)[number];
@@ -76,28 +75,22 @@ export async function runSeq2Seq(task: Seq2SeqTaskName, flags: Seq2SeqFlags, giv
         `${evalEnc ? `, evaluating on ${evalEnc.inputIds.length}${args.predictWithGenerate ? ' with generation' : ''}` : ''}; strategy ${args.strategy}; ${threads} thread(s) on ${device}\n`,
     );
   }
-  const result = await trainer.train();
-  const metrics: Record<string, number> = { ...result.metrics };
-  await trainer.saveModel(args.outputDir);
-  writeFileAtomic(join(args.outputDir, 'train_results.json'), JSON.stringify(result.metrics, null, 2) + '\n');
-  if (evalEnc) {
-    // One pass: the texts are kept for eval_predictions.jsonl and scored for the metrics.
-    const p = await trainer.predict(evalEnc, { metricKeyPrefix: 'eval' });
-    Object.assign(metrics, p.metrics);
-    writeFileAtomic(join(args.outputDir, 'eval_results.json'), JSON.stringify(p.metrics, null, 2) + '\n');
-    writeFileAtomic(
-      join(args.outputDir, 'eval_predictions.jsonl'),
-      p.predictions.map((pred, i) => JSON.stringify({ source: evalData!.pairs[i]!.source, prediction: pred, references: evalEnc.references[i] })).join('\n') + '\n',
-    );
-  }
-  writeFileAtomic(join(args.outputDir, 'all_results.json'), JSON.stringify(metrics, null, 2) + '\n');
-  trainer.saveState();
-  if (flags.json) {
-    print(JSON.stringify({ outputDir: args.outputDir, globalStep: result.globalStep, metrics }, null, 2));
-  } else {
-    print(`Saved the model to ${args.outputDir} (step ${result.globalStep})`);
-    const shown = Object.entries(metrics).filter(([k]) => /^(train_loss|train_runtime|eval_loss|eval_bleu|eval_chrf|eval_rouge1|eval_rouge2|eval_rougeL|eval_rougeLsum|eval_gen_len)$/.test(k));
-    for (const [k, v] of shown) print(`  ${k.padEnd(18)} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
-    if (evalEnc) print(`  predictions        ${join(args.outputDir, 'eval_predictions.jsonl')}`);
-  }
+  await trainAndReport(
+    {
+      trainer,
+      outputDir: args.outputDir,
+      json: flags.json === true,
+      shown: /^(train_loss|train_runtime|eval_loss|eval_bleu|eval_chrf|eval_rouge1|eval_rouge2|eval_rougeL|eval_rougeLsum|eval_gen_len)$/,
+      // One pass: the texts are kept for eval_predictions.jsonl and scored for the metrics.
+      ...(evalEnc
+        ? {
+            evaluate: async () => {
+              const p = await trainer.predict(evalEnc, { metricKeyPrefix: 'eval' });
+              return { metrics: p.metrics, predictions: p.predictions.map((pred, i) => ({ source: evalData!.pairs[i]!.source, prediction: pred, references: evalEnc.references[i] })) };
+            },
+          }
+        : {}),
+    },
+    print,
+  );
 }

@@ -9,10 +9,10 @@
  * folder that already has exactly these labels keeps its head (and its order). A tag of --eval that is not
  * among them is an error naming the file and line.
  */
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { loadConll, type ConllDataset } from '../data/index.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { trainAndReport } from './train-results.js';
 import type { TrainingArguments } from '../train/arguments.js';
 
 export const CONLL_EXTENSIONS = ['.conll', '.iob', '.bio'] as const;
@@ -95,28 +95,23 @@ export async function runTokenClassification(flags: TokenFlags, args: TrainingAr
         `${trainData.scheme === 'IOB1' ? '; IOB1 converted to IOB2' : ''})${evalEnc ? `, evaluating on ${evalEnc.inputIds.length}` : ''}; strategy ${args.strategy}; ${threads} thread(s) on ${device}\n`,
     );
   }
-  const result = await trainer.train();
-  const metrics: Record<string, number> = { ...result.metrics };
-  await trainer.saveModel(args.outputDir);
-  writeFileAtomic(join(args.outputDir, 'train_results.json'), JSON.stringify(result.metrics, null, 2) + '\n');
-  if (evalEnc) {
-    // One pass: the word tags are written to eval_predictions.jsonl and scored for the metrics.
-    const p = await trainer.predict(evalEnc, { metricKeyPrefix: 'eval' });
-    Object.assign(metrics, p.metrics);
-    writeFileAtomic(join(args.outputDir, 'eval_results.json'), JSON.stringify(p.metrics, null, 2) + '\n');
-    writeFileAtomic(
-      join(args.outputDir, 'eval_predictions.jsonl'),
-      p.predictions.map((pred, i) => JSON.stringify({ tokens: evalEnc.words[i], tags: evalEnc.tags[i], predictions: pred })).join('\n') + '\n',
-    );
-  }
-  writeFileAtomic(join(args.outputDir, 'all_results.json'), JSON.stringify(metrics, null, 2) + '\n');
-  trainer.saveState();
-  if (flags.json) {
-    print(JSON.stringify({ outputDir: args.outputDir, globalStep: result.globalStep, labels, metrics }, null, 2));
-  } else {
-    print(`Saved the model to ${args.outputDir} (step ${result.globalStep})`);
-    const shown = Object.entries(metrics).filter(([k]) => /^(train_loss|train_runtime|eval_loss|eval_precision|eval_recall|eval_f1|eval_accuracy)$/.test(k));
-    for (const [k, v] of shown) print(`  ${k.padEnd(18)} ${Number.isInteger(v) ? v : v.toFixed(4)}`);
-    if (evalEnc) print(`  predictions        ${join(args.outputDir, 'eval_predictions.jsonl')}`);
-  }
+  await trainAndReport(
+    {
+      trainer,
+      outputDir: args.outputDir,
+      json: flags.json === true,
+      summary: { labels },
+      shown: /^(train_loss|train_runtime|eval_loss|eval_precision|eval_recall|eval_f1|eval_accuracy)$/,
+      // One pass: the word tags are written to eval_predictions.jsonl and scored for the metrics.
+      ...(evalEnc
+        ? {
+            evaluate: async () => {
+              const p = await trainer.predict(evalEnc, { metricKeyPrefix: 'eval' });
+              return { metrics: p.metrics, predictions: p.predictions.map((pred, i) => ({ tokens: evalEnc.words[i], tags: evalEnc.tags[i], predictions: pred })) };
+            },
+          }
+        : {}),
+    },
+    print,
+  );
 }
