@@ -202,7 +202,7 @@ async function runEvaluateSeq2Seq(flags: EvaluateFlags, m: EncoderDecoder, write
   const config = resolveGenerationConfig(modelOptions, options);
   const { AutoTokenizer } = await import('../text/tokenizer/index.js');
   const tok = await AutoTokenizer.fromPretrained(m.dir);
-  const sourceMaxTokens = tok.modelMaxLength < 1e9 ? tok.modelMaxLength : null;
+  const sourceMaxTokens = tok.hasModelMaxLength ? tok.modelMaxLength : null;
   const arch = Array.isArray(m.config.architectures) && typeof m.config.architectures[0] === 'string' ? m.config.architectures[0] : String(m.config.model_type);
   let generator: Seq2SeqGenerator;
   let dispose = async (): Promise<void> => {};

@@ -13,8 +13,8 @@ import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { readConfigJson, resolveModelDir } from '../hub/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, torchCausalLm, torchSeq2SeqLm, type GPT2LMHeadModel } from '../models/index.js';
-import { generate, resolveGenerationConfig, type GenerationOptions } from '../generation/index.js';
+import { AutoModelForCausalLM, AutoModelForSeq2SeqLM, generateSeq2Seq, torchCausalLm, type GPT2LMHeadModel } from '../models/index.js';
+import { generate, resolveGenerationConfig, type GenerateCallbacks, type GeneratedSequence, type GenerationOptions } from '../generation/index.js';
 import { DECODER_FILE, modelGenerationOptions, TextGenerationPipeline } from '../infer/generation/index.js';
 import { isSeq2SeqModelType } from '../infer/generation/onnx-seq2seq.js';
 import { TextStreamDecoder } from '../infer/generation/stream-text.js';
@@ -144,22 +144,19 @@ export function register(program: Command): void {
       } else {
         const tok = await AutoTokenizer.fromPretrained(flags.model);
         const config = resolveGenerationConfig(modelGenerationOptions(dir, modelConfig), opts);
-        let lm;
-        let start: number[];
+        let run: (cb: GenerateCallbacks) => Promise<GeneratedSequence[]>;
         if (seq2seq) {
           const model = await AutoModelForSeq2SeqLM.fromPretrained(flags.model);
           // Cut at the tokenizer's model_max_length when it names one, as the ONNX worker (and transformers' pipelines) do.
-          const max = tok.modelMaxLength < 1e9 ? tok.modelMaxLength : null;
-          lm = torchSeq2SeqLm(model, [tok.encode(prompt, max === null ? {} : { truncation: true, maxLength: max }).ids]);
-          start = [config.decoderStartTokenId ?? (model.config as unknown as { decoderStartTokenId: number }).decoderStartTokenId];
+          const source = tok.encode(prompt, { truncation: tok.hasModelMaxLength }).ids;
+          run = (cb) => generateSeq2Seq(model, [source], config, cb);
         } else {
           const model = (await AutoModelForCausalLM.fromPretrained(flags.model)) as GPT2LMHeadModel;
-          lm = torchCausalLm(model);
-          start = tok.encode(prompt, { addSpecialTokens: false }).ids;
+          run = (cb) => generate(torchCausalLm(model), [tok.encode(prompt, { addSpecialTokens: false }).ids], config, cb);
         }
         const streamer = flags.stream === true && flags.json !== true ? new TextStreamDecoder(tok) : null;
         if (streamer !== null) write(echo);
-        const rows = await generate(lm, [start], config, {
+        const rows = await run({
           onTokens: streamer === null ? undefined : (t) => t[0] !== null && t[0] !== undefined && write(streamer.push(t[0])),
         });
         if (streamer !== null) {

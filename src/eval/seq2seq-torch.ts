@@ -6,9 +6,9 @@
  * libtorch; callers that may run without it import it on demand.
  */
 import { LenguaError } from '../errors.js';
-import { AutoModelForSeq2SeqLM, torchSeq2SeqLm } from '../models/index.js';
+import { AutoModelForSeq2SeqLM, generateSeq2Seq } from '../models/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
-import { generate, type GenerationConfig } from '../generation/index.js';
+import type { GenerationConfig } from '../generation/index.js';
 import type { Seq2SeqGenerator } from './seq2seq.js';
 
 export interface TorchSeq2SeqEngine {
@@ -23,11 +23,9 @@ export async function torchSeq2SeqGenerator(dir: string, config: GenerationConfi
   const tok = await AutoTokenizer.fromPretrained(dir);
   const model = await AutoModelForSeq2SeqLM.fromPretrained(dir);
   model.eval();
-  const start = config.decoderStartTokenId ?? (model.config as unknown as { decoderStartTokenId: number }).decoderStartTokenId;
-  const max = tok.modelMaxLength < 1e9 ? tok.modelMaxLength : null;
   const generator: Seq2SeqGenerator = async (sources) => {
-    const ids = sources.map((s) => tok.encode(s, max === null ? {} : { truncation: true, maxLength: max }).ids);
-    const rows = await generate(torchSeq2SeqLm(model, ids), ids.map(() => [start]), config);
+    const ids = sources.map((s) => tok.encode(s, { truncation: tok.hasModelMaxLength }).ids);
+    const rows = await generateSeq2Seq(model, ids, config);
     return rows.map((r) => ({ text: tok.decode(r.generated, { skipSpecialTokens: true }), ids: r.generated, finishReason: r.finishReason }));
   };
   return { generator, className: model.className };

@@ -6,7 +6,10 @@
 import { LenguaError } from '../errors.js';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
-import { modelGenerationOptions, optionsFromJson, type CausalLm, type DecoderSession, type DecoderStep, type GenerationOptions } from '../generation/index.js';
+import {
+  generate, modelGenerationOptions, optionsFromJson,
+  type CausalLm, type DecoderSession, type DecoderStep, type GenerateCallbacks, type GeneratedSequence, type GenerationConfig, type GenerationOptions,
+} from '../generation/index.js';
 import type { PreTrainedModel } from './pretrained.js';
 import type { GPT2LMHeadModel } from './gpt2/modeling.js';
 import type { BlockCache } from './t5/index.js';
@@ -108,6 +111,15 @@ export function torchSeq2SeqLm(model: Seq2SeqLM, sources: readonly (readonly num
       };
     },
   };
+}
+
+/**
+ * Generates from each source with a libtorch encoder-decoder: every row starts from the decoder start token (the
+ * config's, else the model's), as transformers' `generate` starts an encoder-decoder.
+ */
+export function generateSeq2Seq(model: Seq2SeqLM, sources: readonly (readonly number[])[], config: GenerationConfig, cb: GenerateCallbacks = {}): Promise<GeneratedSequence[]> {
+  const start = config.decoderStartTokenId ?? model.config.decoderStartTokenId;
+  return generate(torchSeq2SeqLm(model, sources), sources.map(() => [start]), config, cb);
 }
 
 /**

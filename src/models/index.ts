@@ -36,5 +36,5 @@ export type { ModelSplit, SplitKind } from './modeling/split.js';
 export { logger } from './logging.js';
 export type { LogSink } from './logging.js';
 export { greedyGenerate } from './generate.js';
-export { torchCausalLm, torchSeq2SeqLm, modelGenerationDefaults } from './generation.js';
+export { torchCausalLm, torchSeq2SeqLm, generateSeq2Seq, modelGenerationDefaults } from './generation.js';
 export type { GenerateOptions } from './generate.js';

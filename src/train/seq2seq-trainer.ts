@@ -9,8 +9,8 @@
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
-import { modelGenerationDefaults, shiftRight, torchSeq2SeqLm, type PreTrainedModel, type Seq2SeqLM } from '../models/index.js';
-import { generate, resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from '../generation/index.js';
+import { generateSeq2Seq, modelGenerationDefaults, shiftRight, type PreTrainedModel, type Seq2SeqLM } from '../models/index.js';
+import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions } from '../generation/index.js';
 import { generationScores, type GenerationTask } from '../metrics/index.js';
 import type { PreTrainedTokenizer } from '../text/tokenizer/index.js';
 import { BaseTrainer, round4, type BaseTrainerOptions } from './base-trainer.js';
@@ -74,7 +74,7 @@ export class Seq2SeqTrainer extends BaseTrainer<Seq2SeqEncodedDataset> {
 
   /** Teacher-forced mean cross-entropy of the batch's label tokens (-100 skipped), with label smoothing. */
   private batchLoss(b: Seq2SeqBatch): Tensor {
-    const cfg = this.model.config as unknown as { decoderStartTokenId: number; padTokenId: number | null };
+    const cfg = this.model.config;
     // The decoder inputs are built here so the model's forward does not also compute an unsmoothed loss.
     const decoderInputIds = shiftRight(b.labels, cfg.decoderStartTokenId, cfg.padTokenId ?? 0);
     const out = this.model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, decoderInputIds });
@@ -99,14 +99,13 @@ export class Seq2SeqTrainer extends BaseTrainer<Seq2SeqEncodedDataset> {
   /** Generates a text for every example, in batches of perDeviceEvalBatchSize, in eval mode without gradients. */
   async generateTexts(ds: Seq2SeqEncodedDataset): Promise<{ predictions: string[]; ids: number[][] }> {
     const config = this.generationConfig();
-    const start = config.decoderStartTokenId ?? (this.model.config as unknown as { decoderStartTokenId: number }).decoderStartTokenId;
     const wasTraining = this.model.training;
     this.model.eval();
     const ids: number[][] = [];
     try {
       for (const indices of sequentialBatches(ds.inputIds.length, this.args.perDeviceEvalBatchSize)) {
         const sources = indices.map((i) => ds.inputIds[i]!);
-        const rows = await generate(torchSeq2SeqLm(this.model, sources), sources.map(() => [start]), config);
+        const rows = await generateSeq2Seq(this.model, sources, config);
         ids.push(...rows.map((r) => r.generated));
       }
     } finally {

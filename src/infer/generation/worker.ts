@@ -38,8 +38,7 @@ function seq2seqEngine(tok: PreTrainedTokenizer, model: OnnxSeq2SeqLm): Engine {
   return {
     prepare: (texts, config) => {
       // Cut at the tokenizer's model_max_length when it names one (T5: 512), as transformers' pipelines do.
-      const max = tok.modelMaxLength < 1e9 ? tok.modelMaxLength : null;
-      const sources = texts.map((t) => tok.encode(t, max === null ? {} : { truncation: true, maxLength: max }).ids);
+      const sources = texts.map((t) => tok.encode(t, { truncation: tok.hasModelMaxLength }).ids);
       const start = config.decoderStartTokenId ?? model.shape.decoderStartTokenId;
       return { lm: model.forSources(sources), prompts: sources.map(() => [start]) };
     },

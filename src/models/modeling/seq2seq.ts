@@ -102,7 +102,7 @@ export function seq2seqLoss(logits: Tensor, labels: TensorLike, opts: LossOption
  * MarianMTModel): its table sizes, the encoder alone, and a forward that takes the encoder output and the cache.
  */
 export interface Seq2SeqLM {
-  readonly config: { readonly vocabSize: number; readonly padTokenId: number | null; readonly maxPositionEmbeddings: number };
+  readonly config: { readonly vocabSize: number; readonly padTokenId: number | null; readonly maxPositionEmbeddings: number; readonly decoderStartTokenId: number };
   encode(inputIds: TensorLike, attentionMask?: TensorLike | null): StackOutput;
   forward(input: Seq2SeqInput): Seq2SeqLMOutput;
 }

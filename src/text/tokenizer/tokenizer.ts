@@ -372,6 +372,11 @@ export class PreTrainedTokenizer {
   }
 
   /** Loads a tokenizer folder (or, through the Hub resolver, a model id). */
+  /** Whether tokenizer_config.json names a model_max_length (`truncation: true` then cuts there, as transformers' pipelines do). */
+  get hasModelMaxLength(): boolean {
+    return this.modelMaxLength < NO_LIMIT;
+  }
+
   static async fromPretrained(dirOrId: string, opts: FromPretrainedOptions = {}): Promise<PreTrainedTokenizer> {
     const dir = await resolveTokenizerDir(dirOrId, opts);
     return new PreTrainedTokenizer(readTokenizerFiles(dir));
