@@ -148,6 +148,20 @@ class Reader {
     if (wire !== want) this.fail(`field ${name} has wire type ${wire}, expected ${want}`);
   }
 
+  /** A field's value, after checking its wire type (0: varint, 2: length-delimited). */
+  int32Field(wire: number, name: string): number {
+    this.expect(wire, 0, name);
+    return this.int32();
+  }
+  boolField(wire: number, name: string): boolean {
+    this.expect(wire, 0, name);
+    return this.bool();
+  }
+  stringField(wire: number, name: string): string {
+    this.expect(wire, 2, name);
+    return this.string();
+  }
+
   sub(name: string): Reader {
     const [s, e] = this.bytes();
     return new Reader(this.buf, this.file, name, s, e);
@@ -211,18 +225,9 @@ function readPiece(r: Reader): SpmPiece {
 function readTrainer(r: Reader, tr: SpmModel['trainer']): void {
   for (let t = r.tag(); t !== null; t = r.tag()) {
     const wire = t.wire;
-    const int = (name: string): number => {
-      r.expect(wire, 0, name);
-      return r.int32();
-    };
-    const bool = (name: string): boolean => {
-      r.expect(wire, 0, name);
-      return r.bool();
-    };
-    const str = (name: string): string => {
-      r.expect(wire, 2, name);
-      return r.string();
-    };
+    const int = (name: string): number => r.int32Field(wire, name);
+    const bool = (name: string): boolean => r.boolField(wire, name);
+    const str = (name: string): string => r.stringField(wire, name);
     switch (t.field) {
       case 3: tr.modelType = int('model_type'); break;
       case 24: tr.treatWhitespaceAsSuffix = bool('treat_whitespace_as_suffix'); break;
@@ -243,14 +248,8 @@ function readTrainer(r: Reader, tr: SpmModel['trainer']): void {
 function readNormalizer(r: Reader, n: SpmModel['normalizer']): void {
   for (let t = r.tag(); t !== null; t = r.tag()) {
     const wire = t.wire;
-    const bool = (name: string): boolean => {
-      r.expect(wire, 0, name);
-      return r.bool();
-    };
-    const str = (name: string): string => {
-      r.expect(wire, 2, name);
-      return r.string();
-    };
+    const bool = (name: string): boolean => r.boolField(wire, name);
+    const str = (name: string): string => r.stringField(wire, name);
     switch (t.field) {
       case 1: n.name = str('name'); break;
       case 2: {
