@@ -3,7 +3,8 @@
  * encoder-decoder (T5, BART, Marian: translation, summarization) on source → reference pairs, and writes
  * metrics.json, predictions.jsonl and a self-contained report.html; prints every metric with its split.
  * An encoder-decoder folder runs on libtorch, its export (onnx/encoder_model.onnx + decoder_model_merged.onnx)
- * on ONNX Runtime; both through the same search, so both give the same texts.
+ * on ONNX Runtime; both through the same search, so both give the same texts. A token classifier (NER) is scored
+ * on a CoNLL file at the entity level (src/cli/evaluate-token.ts).
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -20,6 +21,7 @@ import { renderSeq2SeqReport } from '../eval/report/seq2seq.js';
 import { DECODER_FILE, ENCODER_FILE, TextGenerationPipeline } from '../infer/generation/index.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
+import { runEvaluateTokenClassification, tokenClassifierFolder, type TokenClassifierFolder } from './evaluate-token.js';
 
 interface EvaluateFlags extends DataFlags {
   model: string;
@@ -45,6 +47,8 @@ interface EvaluateFlags extends DataFlags {
   maxNewTokens?: string;
   engine?: 'torch' | 'onnx';
   threads?: string;
+  // Token classifiers (CoNLL data):
+  scheme?: 'IOB1' | 'IOB2';
 }
 
 function int(value: string, flag: string, min: number, max: number): number {
@@ -265,7 +269,47 @@ async function runEvaluateSeq2Seq(flags: EvaluateFlags, m: EncoderDecoder, write
   write(`wrote ${join(out, 'metrics.json')}, ${join(out, 'predictions.jsonl')}, ${join(out, 'report.html')}\n`);
 }
 
+/** Flags a token-classification evaluation does not read: the classifier's column flags and the generation flags. */
+const NOT_TOKEN_FLAGS: Array<[keyof EvaluateFlags, string]> = [
+  ...CLASSIFIER_DATA_FLAGS.filter(([k]) => k !== 'format'),
+  ...SEQ2SEQ_FLAGS.filter(([k]) => k !== 'engine' && k !== 'threads'),
+];
+
+async function runEvaluateToken(flags: EvaluateFlags, m: TokenClassifierFolder, write: (s: string) => void): Promise<void> {
+  const given = NOT_TOKEN_FLAGS.filter(([k]) => flags[k] !== undefined).map(([, f]) => f);
+  if (flags.header === false) given.push('--no-header');
+  if (flags.labelMap === 'id') given.push('--label-map');
+  if (given.length > 0) throw new LenguaError(`${given.join(', ')} do not apply to a token classifier (${flags.model}), which reads CoNLL files`, { field: given[0]! });
+  if (flags.split !== undefined && !SPLIT_NAME.test(flags.split)) {
+    throw new LenguaError(`--split must be a short name (letters, digits, _ . -), got ${JSON.stringify(flags.split)}`, { field: '--split' });
+  }
+  const maxLength = flags.maxLength === undefined ? undefined : int(flags.maxLength, '--max-length', 2, 1_000_000);
+  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1, 1024);
+  const trainingLog = findTrainingLog(flags.trainingLog, m.local ? m.dir : undefined);
+  return runEvaluateTokenClassification({
+    model: flags.model,
+    data: flags.data,
+    ...(flags.split !== undefined ? { split: flags.split } : {}),
+    ...(flags.out !== undefined ? { out: flags.out } : {}),
+    json: flags.json === true,
+    force: flags.force === true,
+    ...(flags.title !== undefined ? { title: flags.title } : {}),
+    ...(trainingLog !== undefined ? { trainingLog } : {}),
+    examples: int(flags.topErrors, '--top-errors', 0, 100_000),
+    batchSize: int(flags.batchSize, '--batch-size', 1, 4096),
+    ...(maxLength !== undefined ? { maxLength } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
+    ...(flags.scheme !== undefined ? { scheme: flags.scheme } : {}),
+    ...(flags.format !== undefined ? { format: flags.format } : {}),
+    encoding: flags.encoding,
+  }, m, write);
+}
+
 export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => void): Promise<void> {
+  const token = flags.task === undefined ? await tokenClassifierFolder(flags.model, flags.data, flags.format) : null;
+  if (token !== null) return runEvaluateToken(flags, token, write);
+  if (flags.scheme !== undefined) throw new LenguaError(`--scheme applies to token classifiers scored on CoNLL files; ${flags.model} is not one`, { field: '--scheme' });
   const seq2seq = await encoderDecoderFolder(flags);
   if (seq2seq !== null) return runEvaluateSeq2Seq(flags, seq2seq, write);
   const given = SEQ2SEQ_FLAGS.filter(([k]) => flags[k] !== undefined).map(([, f]) => f);
@@ -320,11 +364,12 @@ export function register(program: Command): void {
   const cmd = program
     .command('evaluate')
     .description(
-      'score a classifier (transformer folder or baseline:DIR) on labelled data, or an encoder-decoder (T5, BART, Marian folder: libtorch; its export: ONNX Runtime) ' +
+      'score a classifier (transformer folder or baseline:DIR) on labelled data, a token classifier (NER; folder: libtorch, its export: ONNX Runtime) on a CoNLL file ' +
+        '(entity-level precision/recall/F1 per type, token accuracy), or an encoder-decoder (T5, BART, Marian folder: libtorch; its export: ONNX Runtime) ' +
         'on source → reference pairs (BLEU + chrF for translation, ROUGE-1/2/L/Lsum for summarization): metrics.json, predictions.jsonl and report.html',
     )
-    .requiredOption('--model <dir>', 'a sequence-classification folder, baseline:DIR for a TF-IDF baseline folder, or a T5/BART/Marian folder or its ONNX export')
-    .requiredOption('--data <file>', 'labelled data (csv, tsv, jsonl, json, or X_text.txt with X_labels.txt); for an encoder-decoder, pairs (jsonl, json, csv, tsv) with an optional references list')
+    .requiredOption('--model <dir>', 'a sequence-classification folder, baseline:DIR for a TF-IDF baseline folder, a token-classification folder, or a T5/BART/Marian folder; or the ONNX export of one')
+    .requiredOption('--data <file>', 'labelled data (csv, tsv, jsonl, json, or X_text.txt with X_labels.txt); for a token classifier, a CoNLL file (.conll, .iob, .bio or --format conll); for an encoder-decoder, pairs (jsonl, json, csv, tsv) with an optional references list')
     .addOption(new Option('--task <task>', 'encoder-decoders: which scores (translation: BLEU, chrF; summarization: ROUGE; text2text-generation: all; default for a T5/BART/Marian folder: text2text-generation)').choices([...SEQ2SEQ_EVAL_TASKS]))
     .option('--source-lang <lang>', 'encoder-decoders: the source language of {"translation": {...}} records')
     .option('--target-lang <lang>', 'encoder-decoders: the target language of {"translation": {...}} records')
@@ -333,19 +378,20 @@ export function register(program: Command): void {
     .option('--source-prefix <text>', 'encoder-decoders: prepended to every source (T5\'s task prefix, as given to lengua train)')
     .option('--num-beams <n>', 'encoder-decoders: beam search with n beams (default: the model\'s generation config, else greedy)')
     .option('--max-new-tokens <n>', 'encoder-decoders: tokens to generate at most (default: the model\'s generation config, else --max-length 128)')
-    .addOption(new Option('--engine <engine>', 'encoder-decoders: torch or onnx (default: onnx for an exported folder, else torch)').choices(['torch', 'onnx']))
-    .option('--threads <n>', 'encoder-decoders: libtorch / ONNX Runtime threads (ONNX default: $LENGUA_NUM_THREADS, else 2)')
+    .addOption(new Option('--engine <engine>', 'encoder-decoders and token classifiers: torch or onnx (default: onnx for an exported folder, else torch)').choices(['torch', 'onnx']))
+    .option('--threads <n>', 'encoder-decoders and token classifiers: libtorch / ONNX Runtime threads (ONNX default: $LENGUA_NUM_THREADS, else 2)')
+    .addOption(new Option('--scheme <scheme>', 'token classifiers: the CoNLL file\'s tag scheme (default: detected); IOB1 is converted to IOB2, as training does').choices(['IOB2', 'IOB1']))
     .option('--split <name>', 'which split the data is: train, validation, test, ... (default: from the file name: test*, val*/dev*, train*)')
     .option('--out <dir>', 'output folder (default: <model>/eval-<split>)')
     .option('--json', 'print the metrics JSON instead of a table')
     .option('--force', 'evaluate a test split again although this model was already evaluated on one (recorded as forced)')
     .addOption(new Option('--label-map <mode>', "how data labels meet the model's: by name, or by id (the data's label order = the model's ids)").choices(['name', 'id']).default('name'))
-    .option('--top-errors <n>', 'most confident errors to keep in the report (encoder-decoders: worst and best examples shown)', '20')
+    .option('--top-errors <n>', 'most confident errors to keep in the report (encoder-decoders: worst and best examples shown; token classifiers: sentences with the most entity errors)', '20')
     .option('--training-log <file>', 'log.jsonl of the training run for learning curves (default: log.jsonl in the model folder or its parent for a checkpoint)')
     .option('--title <text>', 'report title')
     .option('--batch-size <n>', 'texts per forward pass (transformers; encoder-decoders: sources per generate call, at most 1024)', '32')
     .option('--max-length <n>', 'classifiers: truncate inputs to this many tokens; encoder-decoders: generation max_length (decoder start included), instead of --max-new-tokens');
-  addDataOptions(cmd, { parallelFiles: true });
+  addDataOptions(cmd, { parallelFiles: true, extraFormats: ['conll'] });
   cmd.action(async (flags: EvaluateFlags) => {
     await runEvaluate(flags, (s) => process.stdout.write(s));
   });
