@@ -24,7 +24,9 @@ const STAGES = {
   infer: ['text', 'hub', 'metrics', 'generation'],
   registry: ['hub', 'infer'],
   serve: ['infer', 'registry', 'text', 'hub', 'metrics', 'generation'],
-  cli: Object.keys({ metrics: 0, generation: 0, hub: 0, torch: 0, text: 0, data: 0, models: 0, train: 0, eval: 0, export: 0, infer: 0, registry: 0, serve: 0 }),
+  // The document assistant: retrieval and readers over infer's pipelines (no libtorch).
+  assist: ['infer', 'text', 'hub', 'metrics'],
+  cli: Object.keys({ metrics: 0, generation: 0, hub: 0, torch: 0, text: 0, data: 0, models: 0, train: 0, eval: 0, export: 0, infer: 0, registry: 0, serve: 0, assist: 0 }),
 };
 const boundaryZones = Object.entries(STAGES).map(([stage, allowed]) => ({
   target: `./src/${stage}`,

@@ -1,0 +1,166 @@
+/**
+ * Readers: what turns the retrieved passages into an answer. Each returns the answer, the passage it comes
+ * from and where in that passage, so the assistant can cite it.
+ *
+ * - `SentenceReader` (no model): the best-matching sentence of the passages, scored by BM25 with the
+ *   corpus' idf. A sentence that is itself a question (it ends in "?") is not an answer: in a FAQ it is
+ *   the best match, and the sentence after it is what answers it, so a question's score is carried over
+ *   to the sentence that follows it.
+ * - `ExtractiveReader`: an extractive QA model (`question-answering` pipeline) over each passage; the span
+ *   with the highest probability wins, as transformers' pipeline picks among several contexts.
+ * - `GenerativeReader`: a text2text model (T5) given "question: … context: …" for the best passage.
+ */
+import { Bm25Index, tokenize } from './bm25.js';
+import type { Passage } from './documents.js';
+
+export interface ReaderAnswer {
+  answer: string;
+  /** The reader's own score: BM25 (sentence), span probability (extractive), none for generative. */
+  score: number | null;
+  /** The index, in the list given to `read`, of the passage the answer comes from. */
+  passage: number;
+  /** UTF-16 offsets of the answer in that passage's text (the whole passage when the answer is not a span of it). */
+  start: number;
+  end: number;
+}
+
+export type ReaderKind = 'sentence' | 'extractive' | 'generative';
+
+export interface Reader {
+  readonly kind: ReaderKind;
+  /** The answer from `passages` (best first), or null when none of them answers. */
+  read(question: string, passages: readonly Passage[]): Promise<ReaderAnswer | null>;
+  dispose(): Promise<void>;
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+// Leading markdown that is layout, not content: headings, quotes, list bullets and numbers, emphasis.
+const LEADING_MARKUP = /^(?:#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|\*\*|__)+/;
+
+/**
+ * Sentences of `text` with their offsets: cut after . ! ? … (followed by a space or the end) and at line
+ * breaks (list items, headings and FAQ lines are units of their own), trimmed of spaces and leading markup.
+ */
+export function sentences(text: string): Span[] {
+  const out: Span[] = [];
+  const push = (start: number, end: number): void => {
+    while (start < end && /\s/.test(text[start]!)) start++;
+    const lead = LEADING_MARKUP.exec(text.slice(start, end));
+    if (lead !== null) start += lead[0].length;
+    while (end > start && /\s/.test(text[end - 1]!)) end--;
+    if (end > start && /[\p{L}\p{N}]/u.test(text.slice(start, end))) out.push({ start, end });
+  };
+  let pos = 0;
+  for (const m of text.matchAll(/[.!?…]+["'”’»)\]*_]*(?=\s|$)|\n/gu)) {
+    const end = m.index + m[0].length;
+    push(pos, end);
+    pos = end;
+  }
+  push(pos, text.length);
+  return out;
+}
+
+const IS_QUESTION = /\?["'”’»)\]*_]*$/u;
+
+/** The best sentence of the passages for a question, by BM25 with the index's idf (see the module comment). */
+export class SentenceReader implements Reader {
+  readonly kind = 'sentence';
+
+  constructor(
+    private readonly index: Bm25Index,
+    private readonly stopwords = true,
+  ) {}
+
+  read(question: string, passages: readonly Passage[]): Promise<ReaderAnswer | null> {
+    const query = tokenize(question, { stopwords: this.stopwords });
+    const all: Array<Span & { passage: number; terms: string[]; question: boolean }> = [];
+    passages.forEach((p, passage) => {
+      for (const s of sentences(p.text)) {
+        const text = p.text.slice(s.start, s.end);
+        all.push({ ...s, passage, terms: tokenize(text, { stopwords: this.stopwords }), question: IS_QUESTION.test(text) });
+      }
+    });
+    const avgdl = all.reduce((n, s) => n + s.terms.length, 0) / Math.max(all.length, 1);
+    const own = all.map((s) => this.index.scoreTerms(query, s.terms, avgdl));
+    let best: ReaderAnswer | null = null;
+    all.forEach((s, i) => {
+      const prev = i > 0 && all[i - 1]!.passage === s.passage && all[i - 1]!.question ? own[i - 1]! : 0;
+      // A question answers nothing, unless every sentence is one (then it is still the best pointer).
+      const score = s.question && all.some((o) => !o.question) ? 0 : own[i]! + prev;
+      // Strictly greater: among equal scores the earlier passage (the better retrieved) wins.
+      if (score > 0 && (best === null || score > best.score!)) best = { answer: passages[s.passage]!.text.slice(s.start, s.end), score, passage: s.passage, start: s.start, end: s.end };
+    });
+    return Promise.resolve(best);
+  }
+
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The extractive QA call, as the `question-answering` pipeline answers one question over one context. */
+export type QuestionAnswerer = (input: { question: string; context: string }) => Promise<{ answer: string; score: number; start: number; end: number }>;
+
+/** Runs a QA model over each passage; the most probable span of all wins. */
+export class ExtractiveReader implements Reader {
+  readonly kind = 'extractive';
+
+  constructor(
+    private readonly qa: QuestionAnswerer,
+    private readonly close: () => Promise<void> = () => Promise.resolve(),
+  ) {}
+
+  async read(question: string, passages: readonly Passage[]): Promise<ReaderAnswer | null> {
+    let best: ReaderAnswer | null = null;
+    for (let i = 0; i < passages.length; i++) {
+      const r = await this.qa({ question, context: passages[i]!.text });
+      if (r.answer.trim() === '' || r.end <= r.start) continue;
+      if (best === null || r.score > best.score!) best = { answer: r.answer, score: r.score, passage: i, start: r.start, end: r.end };
+    }
+    return best;
+  }
+
+  dispose(): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The text2text call: a prompt in, the generated text out. */
+export type Generator = (prompt: string) => Promise<string>;
+
+/** The prompt a T5 reader gets (the format of T5-style QA fine-tuning data). */
+export function generativePrompt(question: string, context: string): string {
+  return `question: ${question} context: ${context}`;
+}
+
+/**
+ * A text2text model answering from the best passage. Its answer is cited at its place in the passage when
+ * it is a span of it (compared case-insensitively), else the whole passage is the citation.
+ */
+export class GenerativeReader implements Reader {
+  readonly kind = 'generative';
+
+  constructor(
+    private readonly generate: Generator,
+    private readonly close: () => Promise<void> = () => Promise.resolve(),
+  ) {}
+
+  async read(question: string, passages: readonly Passage[]): Promise<ReaderAnswer | null> {
+    const p = passages[0];
+    if (p === undefined) return null;
+    const answer = (await this.generate(generativePrompt(question, p.text))).trim();
+    if (answer === '') return null;
+    // toLowerCase keeps the length of these scripts' strings except a few (İ): then the offsets would be off, so check.
+    const at = p.text.toLowerCase().indexOf(answer.toLowerCase());
+    const span = at >= 0 && p.text.slice(at, at + answer.length).toLowerCase() === answer.toLowerCase() ? { start: at, end: at + answer.length } : { start: 0, end: p.text.length };
+    return { answer, score: null, passage: 0, ...span };
+  }
+
+  dispose(): Promise<void> {
+    return this.close();
+  }
+}
