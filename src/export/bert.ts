@@ -3,7 +3,7 @@
  * `modeling_bert.py`) computes it. RoBERTa (`roberta.ts`) reuses the body with its own position ids
  * and head, as its modeling does.
  */
-import type { BertConfig, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel } from '../models/index.js';
+import type { BertConfig, BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel } from '../models/index.js';
 import type { Graph } from './graph.js';
 import { int } from './graph.js';
 import {
@@ -112,4 +112,14 @@ export function bertMaskedLM(g: Graph, model: BertForMaskedLM, inputs: BertInput
   const tScope = sub(scope, 'transform');
   const t = layerNorm(g, sub(tScope, 'LayerNorm'), activation(g, tScope, linear(g, sub(tScope, 'dense'), h, p.transform.dense), model.config.hiddenAct), p.transform.LayerNorm);
   return tiedLinear(g, sub(scope, 'decoder'), t, p.decoder?.weight ?? model.body.embeddings.word_embeddings.weight, p.bias);
+}
+
+/**
+ * The extractive QA head of BERT, RoBERTa and DistilBERT (`*ForQuestionAnswering`): `qa_outputs` on every token
+ * ([batch, seq, 2]), split into start and end logits [batch, seq] as transformers' `logits.split(1, -1)` + squeeze.
+ */
+export function questionAnsweringHead(g: Graph, model: Pick<BertForQuestionAnswering, 'qa_outputs'>, h: string): { start: string; end: string } {
+  const logits = linear(g, 'qa_outputs', h, model.qa_outputs);
+  const pick = (k: number): string => g.op('qa_outputs', 'Gather', [logits, g.int64(k)], { attrs: { axis: int(2) } });
+  return { start: pick(0), end: pick(1) };
 }

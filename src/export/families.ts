@@ -3,10 +3,10 @@
  * outputs as Optimum's task configs declare them, and the family builder for each model class.
  */
 import {
-  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel,
-  DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
+  BertForMaskedLM, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification, BertModel,
+  DistilBertForMaskedLM, DistilBertForQuestionAnswering, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel,
   GPT2LMHeadModel, GPT2Model,
-  RobertaForMaskedLM, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
+  RobertaForMaskedLM, RobertaForQuestionAnswering, RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel,
   T5ForConditionalGeneration,
   BartForConditionalGeneration, BartLikeForConditionalGeneration, MarianMTModel,
 } from '../models/index.js';
@@ -14,7 +14,7 @@ import type { PreTrainedModel, Task } from '../models/index.js';
 import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { Graph, type Dim, type ElemType } from './graph.js';
-import { bertBody, bertMaskedLM, bertSequenceClassification, tokenClassifier, type BertInputs } from './bert.js';
+import { bertBody, bertMaskedLM, bertSequenceClassification, questionAnsweringHead, tokenClassifier, type BertInputs } from './bert.js';
 import { robertaBody, robertaMaskedLM, robertaSequenceClassification } from './roberta.js';
 import { distilBody, distilMaskedLM, distilSequenceClassification, distilTokenClassification } from './distilbert.js';
 import { gpt2Decoder, gpt2FeatureExtraction, GPT2_MASK_DIM, GPT2_PAST_DIM } from './gpt2.js';
@@ -22,13 +22,14 @@ import { t5Decoder, t5Encoder, T5_DECODER_DIMS, T5_DECODER_FILE, T5_ENCODER_DIMS
 import { bartDecoder, bartDecoderShape, bartEncoder, type BartLike } from './bart.js';
 
 /** Optimum's task names for what is exported. */
-export const EXPORT_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'text-generation', 'text2text-generation'] as const;
+export const EXPORT_TASKS = ['text-classification', 'token-classification', 'question-answering', 'fill-mask', 'feature-extraction', 'text-generation', 'text2text-generation'] as const;
 export type ExportTask = (typeof EXPORT_TASKS)[number];
 
 /** The Lengua model task (`AutoModelFor…`) whose class each export task computes. */
 export const MODEL_TASK: Record<ExportTask, Task> = {
   'text-classification': 'sequence-classification',
   'token-classification': 'token-classification',
+  'question-answering': 'question-answering',
   'fill-mask': 'masked-lm',
   'feature-extraction': 'base',
   'text-generation': 'causal-lm',
@@ -78,13 +79,13 @@ export interface Seq2SeqGraphShape {
 }
 
 /** The families and classes that export, for error messages. */
-export const EXPORTABLE = 'BERT, RoBERTa, DistilBERT (*Model, *ForSequenceClassification, *ForTokenClassification, *ForMaskedLM), GPT-2 (GPT2Model, GPT2LMHeadModel), T5 (T5ForConditionalGeneration), BART (BartForConditionalGeneration), Marian (MarianMTModel)';
+export const EXPORTABLE = 'BERT, RoBERTa, DistilBERT (*Model, *ForSequenceClassification, *ForTokenClassification, *ForQuestionAnswering, *ForMaskedLM), GPT-2 (GPT2Model, GPT2LMHeadModel), T5 (T5ForConditionalGeneration), BART (BartForConditionalGeneration), Marian (MarianMTModel)';
 
 const TEXT_DIMS: Dim[] = ['batch_size', 'sequence_length'];
 
 /** What a head is called in errors (`… has no token-classification head`). */
 const HEAD_NAME: Record<ExportTask, string> = {
-  'text-classification': 'sequence-classification', 'token-classification': 'token-classification', 'fill-mask': 'masked-LM',
+  'text-classification': 'sequence-classification', 'token-classification': 'token-classification', 'question-answering': 'question-answering', 'fill-mask': 'masked-LM',
   'feature-extraction': 'base-model', 'text-generation': 'causal-LM', 'text2text-generation': 'seq2seq-LM',
 };
 
@@ -95,6 +96,8 @@ export function taskOfModel(model: PreTrainedModel): ExportTask {
     return 'text-classification';
   }
   if (model instanceof BertForTokenClassification || model instanceof DistilBertForTokenClassification) return 'token-classification';
+  // RobertaForQuestionAnswering is a BertForQuestionAnswering on a RobertaModel body.
+  if (model instanceof BertForQuestionAnswering || model instanceof DistilBertForQuestionAnswering) return 'question-answering';
   if (model instanceof BertForMaskedLM || model instanceof RobertaForMaskedLM || model instanceof DistilBertForMaskedLM) return 'fill-mask';
   if (model instanceof GPT2LMHeadModel) return 'text-generation';
   if (model instanceof T5ForConditionalGeneration || model instanceof BartForConditionalGeneration || model instanceof MarianMTModel) return 'text2text-generation';
@@ -160,6 +163,21 @@ export function buildGraph(model: PreTrainedModel, task: ExportTask): BuiltGraph
     else if (exported instanceof DistilBertForTokenClassification) value = distilTokenClassification(graph, exported, bertInputs);
     else return unexported();
     output = { name: 'logits', type: 'float32', dims: ['batch_size', 'sequence_length', exported.config.numLabels] };
+  } else if (task === 'question-answering') {
+    // Two outputs, start_logits and end_logits [batch, seq], as Optimum's question-answering config names them.
+    let h: string;
+    if (exported instanceof RobertaForQuestionAnswering) h = robertaBody(graph, exported.baseModelPrefix, exported.body as RobertaModel, bertInputs);
+    else if (exported instanceof BertForQuestionAnswering) h = bertBody(graph, exported.baseModelPrefix, exported.body, bertInputs);
+    else if (exported instanceof DistilBertForQuestionAnswering) h = distilBody(graph, exported.baseModelPrefix, exported.distilbert, bertInputs);
+    else return unexported();
+    const { start, end } = questionAnsweringHead(graph, exported as BertForQuestionAnswering | DistilBertForQuestionAnswering, h);
+    const outputs: GraphValue[] = [
+      { name: 'start_logits', type: 'float32', dims: TEXT_DIMS },
+      { name: 'end_logits', type: 'float32', dims: TEXT_DIMS },
+    ];
+    graph.output(start, 'float32', TEXT_DIMS, 'start_logits');
+    graph.output(end, 'float32', TEXT_DIMS, 'end_logits');
+    return { graph, inputs, outputs, model: exported, task };
   } else if (task === 'fill-mask') {
     if (exported instanceof RobertaForMaskedLM) value = robertaMaskedLM(graph, exported, bertInputs);
     else if (exported instanceof BertForMaskedLM) value = bertMaskedLM(graph, exported, bertInputs);

@@ -379,22 +379,27 @@ export async function validateQuantized(floatFile: string, quantizedFile: string
     if (!same(int8.inputNames, fp32.inputNames) || !same(int8.outputNames, fp32.outputNames)) {
       throw new LenguaError(`the quantized graph has inputs [${int8.inputNames.join(', ')}] and outputs [${int8.outputNames.join(', ')}]; the float graph [${fp32.inputNames.join(', ')}] and [${fp32.outputNames.join(', ')}]`, { file: quantizedFile });
     }
-    const output = built.outputs[0]!.name;
+    // Every output is bounded (question answering: start_logits and end_logits, each one case per batch).
+    const outputs = built.outputs.map((o) => o.name);
+    const output = outputs.join(', ');
     const perRow = output === 'logits';
     const cases: QuantizedValidationCase[] = [];
     for (const batch of validationBatches(built.model)) {
       const feeds = feedsOf(ort, batch, fp32.inputNames);
-      const want = (await fp32.run(feeds))[output]!;
-      const got = (await int8.run(feeds))[output]!;
-      const c = compareOutputs(got.data as Float32Array, want.data as Float32Array, want.dims, batch.attentionMask, perRow);
-      const one = { batch: batch.inputIds.length, sequenceLength: batch.inputIds[0]!.length, ...c };
-      cases.push(one);
-      if (!(c.relError <= rtol)) {
-        throw new LenguaError(
-          `output "${output}" of the int8 model differs from the float model by ${(100 * c.relError).toFixed(1)} % (relative L2; bound ${(100 * rtol).toFixed(1)} % ` +
-            `for ${depth} quantized MatMuls in depth) on a batch of ${one.batch} × ${one.sequenceLength} tokens`,
-          { file: quantizedFile, field: output },
-        );
+      const wants = await fp32.run(feeds);
+      const gots = await int8.run(feeds);
+      for (const name of outputs) {
+        const want = wants[name]!;
+        const c = compareOutputs(gots[name]!.data as Float32Array, want.data as Float32Array, want.dims, batch.attentionMask, perRow);
+        const one = { batch: batch.inputIds.length, sequenceLength: batch.inputIds[0]!.length, ...c };
+        cases.push(one);
+        if (!(c.relError <= rtol)) {
+          throw new LenguaError(
+            `output "${name}" of the int8 model differs from the float model by ${(100 * c.relError).toFixed(1)} % (relative L2; bound ${(100 * rtol).toFixed(1)} % ` +
+              `for ${depth} quantized MatMuls in depth) on a batch of ${one.batch} × ${one.sequenceLength} tokens`,
+            { file: quantizedFile, field: name },
+          );
+        }
       }
     }
     const rows = cases.reduce((s, c) => s + c.batch, 0);

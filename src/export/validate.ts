@@ -41,6 +41,7 @@ export interface ValidationCase {
 }
 
 export interface ValidationReport {
+  /** The output compared (question answering: both, `start_logits, end_logits`). */
   output: string;
   /** The largest |ONNX Runtime − libtorch| over every case. */
   maxAbsDiff: number;
@@ -106,15 +107,23 @@ function int64Tensor(ort: Ort, rows: number[][]): OrtTensor {
   return new ort.Tensor('int64', BigInt64Array.from(rows.flat().map((v) => BigInt(v))), [b, s]);
 }
 
-/** The libtorch forward of `model` (eval mode, no grad) on a batch: the exported output as float32, with its shape. */
-function torchOutput(model: PreTrainedModel, batch: ValidationBatch, output: string, withTokenTypes: boolean): { data: Float32Array; shape: number[] } {
+/** The model output field of each exported output name (question answering: two). */
+const TORCH_FIELD: Record<string, 'logits' | 'lastHiddenState' | 'startLogits' | 'endLogits'> = {
+  logits: 'logits', last_hidden_state: 'lastHiddenState', start_logits: 'startLogits', end_logits: 'endLogits',
+};
+
+/** The libtorch forward of `model` (eval mode, no grad) on a batch: each exported output as float32, with its shape. */
+function torchOutputs(model: PreTrainedModel, batch: ValidationBatch, outputs: readonly string[], withTokenTypes: boolean): Array<{ data: Float32Array; shape: number[] }> {
   return torch.noGrad(() => torch.tidy(() => {
     const out = model.forward({
       inputIds: batch.inputIds, attentionMask: batch.attentionMask, ...(withTokenTypes ? { tokenTypeIds: batch.tokenTypeIds } : {}),
-    }) as ModelOutput & BaseModelOutput;
-    const t = output === 'logits' ? out.logits : out.lastHiddenState;
-    const cpu = t.to({ dtype: 'float32', device: 'cpu' }).contiguous();
-    return { data: new Float32Array(cpu.data() as Float32Array), shape: cpu.shape };
+    }) as ModelOutput & BaseModelOutput & { startLogits?: torch.Tensor; endLogits?: torch.Tensor };
+    return outputs.map((name) => {
+      const t = out[TORCH_FIELD[name] ?? 'logits'];
+      if (t === undefined) throw new LenguaError(`the libtorch model gives no ${name}`, { field: name });
+      const cpu = t.to({ dtype: 'float32', device: 'cpu' }).contiguous();
+      return { data: new Float32Array(cpu.data() as Float32Array), shape: cpu.shape };
+    });
   }));
 }
 
@@ -136,7 +145,7 @@ export async function validateExport(file: string, built: BuiltGraph, opts: Vali
   const atol = opts.atol ?? DEFAULT_ATOL;
   const threads = opts.threads ?? Math.max(1, Math.min(4, availableParallelism()));
   const model = built.model;
-  const output = built.outputs[0]!.name;
+  const outputNames = built.outputs.map((o) => o.name);
   const inputNames = built.inputs.map((i) => i.name);
   const withTokenTypes = inputNames.includes('token_type_ids');
   const ort = await loadOrt();
@@ -164,23 +173,28 @@ export async function validateExport(file: string, built: BuiltGraph, opts: Vali
       const feeds: Record<string, OrtTensor> = { input_ids: int64Tensor(ort, batch.inputIds), attention_mask: int64Tensor(ort, batch.attentionMask) };
       if (withTokenTypes) feeds.token_type_ids = int64Tensor(ort, batch.tokenTypeIds);
       const result = await session.run(feeds);
-      const got = result[output]!;
-      const want = torchOutput(model, batch, output, withTokenTypes);
-      const shape = [...got.dims];
+      const wants = torchOutputs(model, batch, outputNames, withTokenTypes);
       const where = `on a batch of ${batch.inputIds.length} × ${batch.inputIds[0]!.length} tokens`;
-      if (shape.length !== want.shape.length || shape.some((d, i) => d !== want.shape[i])) {
-        throw new LenguaError(`output "${output}" has shape [${shape.join(', ')}] in ONNX Runtime but [${want.shape.join(', ')}] in libtorch ${where}`, { file, field: output });
-      }
-      const diff = maxAbsDiff(got.data as Float32Array, want.data);
+      let diff = 0;
+      outputNames.forEach((output, k) => {
+        const got = result[output]!;
+        const want = wants[k]!;
+        const shape = [...got.dims];
+        if (shape.length !== want.shape.length || shape.some((d, i) => d !== want.shape[i])) {
+          throw new LenguaError(`output "${output}" has shape [${shape.join(', ')}] in ONNX Runtime but [${want.shape.join(', ')}] in libtorch ${where}`, { file, field: output });
+        }
+        const d = maxAbsDiff(got.data as Float32Array, want.data);
+        if (!(d <= atol)) {
+          throw new LenguaError(
+            `output "${output}" of ONNX Runtime differs from the libtorch forward by up to ${d.toExponential(3)} ${where} (tolerance ${atol})`,
+            { file, field: output },
+          );
+        }
+        diff = Math.max(diff, d);
+      });
       cases.push({ batch: batch.inputIds.length, sequenceLength: batch.inputIds[0]!.length, lengths: batch.attentionMask.map((r) => r.reduce((a, v) => a + v, 0)), maxAbsDiff: diff });
-      if (!(diff <= atol)) {
-        throw new LenguaError(
-          `output "${output}" of ONNX Runtime differs from the libtorch forward by up to ${diff.toExponential(3)} ${where} (tolerance ${atol})`,
-          { file, field: output },
-        );
-      }
     }
-    return { output, maxAbsDiff: Math.max(...cases.map((c) => c.maxAbsDiff)), atol, cases };
+    return { output: outputNames.join(', '), maxAbsDiff: Math.max(...cases.map((c) => c.maxAbsDiff)), atol, cases };
   } finally {
     if (wasTraining) model.train();
     await session.release();
