@@ -220,10 +220,12 @@ export function splitPassages(doc: SourceDocument, opts: PassageOptions = {}, fi
       if (cur !== null) spans.push(cur);
       cur = null;
       curWords = 0;
+      // Windows of `target` words, each sharing `overlap` with the one before; the last ends at the end of
+      // the paragraph (sharing more), so that every passage is full length.
       for (let i = 0; ; i += target - overlap) {
-        const last = Math.min(i + target, w.length) - 1;
-        spans.push({ start: w[i]!.start, end: w[last]!.end });
-        if (last === w.length - 1) break;
+        const first = Math.min(i, w.length - target);
+        spans.push({ start: w[first]!.start, end: w[first + target - 1]!.end });
+        if (first + target >= w.length) break;
       }
     } else if (cur !== null && curWords + w.length <= target) {
       cur.end = para.end;
