@@ -33,3 +33,7 @@ export { encodeTokenClassification, collateTokenClassification, wordTags, type T
 // Extractive QA (SQuAD/XQuAD): run_qa's windowed features and utils_qa's answer post-processing.
 export { prepareQaFeatures, windowRanges, type QaFeatures, type QaFeatureOptions } from './qa-data.js';
 export { postprocessQaPredictions, type QaPostprocessOptions, type QaPostprocessResult, type QaCandidate } from './qa-postprocess.js';
+export {
+  QuestionAnsweringTrainer, encodeQuestionAnswering, questionAnsweringLogits, answersFromLogits, questionAnsweringScores,
+  type QuestionAnsweringTrainerOptions, type QaEncodedDataset, type QaAnswerOptions, type QaPrediction, type QaPredictionOutput, type QaLogits,
+} from './qa-trainer.js';
