@@ -7,6 +7,11 @@
  * Two engines give the same output: `onnx` (src/infer's pipeline on ONNX Runtime; the default for an
  * exported folder, one with onnx/model.onnx) and `torch` (the libtorch model; the default otherwise).
  * `--engine onnx` on a training folder exports it once into the ONNX cache first.
+ *
+ * A token classifier (config.json's architecture *ForTokenClassification) prints its entities instead: the
+ * token-classification pipeline on ONNX Runtime (a training folder is exported once), words grouped with
+ * --aggregation (transformers' aggregation_strategy, default first), each entity with its character offsets
+ * [start, end) into the text as given.
  */
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
@@ -15,7 +20,8 @@ import { AutoModelForSequenceClassification } from '../models/index.js';
 import type { AnySequenceClassifier } from '../models/index.js';
 import { batchScores } from '../eval/transformer-scores.js';
 import { exportToOnnx, type ExportOptions } from '../export/index.js';
-import { pipeline, registerOnnxExporter, ONNX_FILES, type FunctionToApply } from '../infer/index.js';
+import { pipeline, registerOnnxExporter, AGGREGATION_STRATEGIES, ONNX_FILES, type AggregationStrategy, type EntityGroup, type FunctionToApply, type TokenEntity } from '../infer/index.js';
+import { readConfigJson } from '../hub/index.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatOf, openInput, readInputTexts, type InputFormat, type InputText } from './predict-input.js';
@@ -32,6 +38,7 @@ interface PredictFlags {
   batchSize: string;
   maxLength?: string;
   engine?: Engine;
+  aggregation: AggregationStrategy;
 }
 
 export type Engine = 'torch' | 'onnx';
@@ -91,13 +98,33 @@ function functionFor(config: Record<string, unknown>): FunctionToApply {
   return config.problem_type === 'multi_label_classification' ? 'sigmoid' : 'softmax';
 }
 
+/** A training folder is exported on the fly when an ONNX pipeline needs it, as `import 'lengua'` does it. */
+function exportOnTheFly(): void {
+  registerOnnxExporter(async (dir, out, { task }) => {
+    await exportToOnnx(dir, out, { task: task as NonNullable<ExportOptions['task']> });
+  });
+}
+
+/** Whether a local model folder holds a token classifier (a Hub id is read as a sequence classifier, as before). */
+function isTokenClassifier(model: string): boolean {
+  if (!existsSync(join(model, 'config.json'))) return false;
+  const arch = readConfigJson(model).json.architectures;
+  return Array.isArray(arch) && typeof arch[0] === 'string' && /ForTokenClassification$/.test(arch[0]);
+}
+
+/** A token classifier's entities per text (ONNX Runtime), grouped by `aggregation`. */
+async function loadEntityPredictor(model: string, flags: PredictFlags, opts: { batchSize: number; maxLength?: number }): Promise<{ predict: (texts: string[]) => Promise<Array<Array<TokenEntity | EntityGroup>>>; close: () => Promise<void> }> {
+  if (flags.engine === 'torch') throw new LenguaError('a token classifier predicts on ONNX Runtime (a training folder is exported once into the cache): leave out --engine torch', { field: '--engine' });
+  if (!AGGREGATION_STRATEGIES.includes(flags.aggregation)) throw new LenguaError(`--aggregation must be one of ${AGGREGATION_STRATEGIES.join(', ')}`, { field: '--aggregation' });
+  exportOnTheFly();
+  const tagger = await pipeline('token-classification', model, { batchSize: opts.batchSize, ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}) });
+  return { predict: (texts) => tagger(texts, { aggregationStrategy: flags.aggregation }), close: () => tagger.dispose() };
+}
+
 /** Loads the model on an engine; `close` frees what it holds (the ONNX Runtime worker). */
 async function loadPredictor(model: string, engine: Engine, opts: { topK: number; batchSize: number; maxLength?: number }): Promise<{ predict: Predict; close: () => Promise<void> }> {
   if (engine === 'onnx') {
-    // A training folder is exported on the fly, as `import 'lengua'` does it.
-    registerOnnxExporter(async (dir, out, { task }) => {
-      await exportToOnnx(dir, out, { task: task as NonNullable<ExportOptions['task']> });
-    });
+    exportOnTheFly();
     const classifier = await pipeline('text-classification', model, { batchSize: opts.batchSize, ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}) });
     const functionToApply = functionFor(classifier.model.config);
     return {
@@ -115,8 +142,8 @@ async function writeOut(s: string): Promise<void> {
   if (!process.stdout.write(s)) await new Promise<void>((res) => process.stdout.once('drain', () => res()));
 }
 
-/** Streams the input's texts through the model in batches; one JSON line per text, in input order. */
-async function predictStream(predict: Predict, flags: PredictFlags, opts: { topK: number; batchSize: number }): Promise<number> {
+/** Streams the input's texts through the model in batches; one JSON line per text (`record` of its prediction), in input order. */
+async function predictStream<T>(predict: (texts: string[]) => Promise<T[]>, record: (p: T) => Record<string, unknown>, flags: PredictFlags, opts: { batchSize: number }): Promise<number> {
   const file = flags.input ?? '-';
   const name = file === '-' ? 'stdin' : file;
   const format = flags.format ?? (file === '-' ? 'text' : formatOf(file));
@@ -129,7 +156,7 @@ async function predictStream(predict: Predict, flags: PredictFlags, opts: { topK
     const preds = await predict(batch.map((b) => b.text));
     let out = '';
     batch.forEach((b, i) => {
-      out += JSON.stringify({ line: b.line, ...(b.id !== undefined ? { id: b.id } : {}), text: b.text, label: preds[i]![0]!.label, score: preds[i]![0]!.score, ...(opts.topK > 1 ? { predictions: preds[i] } : {}) }) + '\n';
+      out += JSON.stringify({ line: b.line, ...(b.id !== undefined ? { id: b.id } : {}), text: b.text, ...record(preds[i]!) }) + '\n';
     });
     n += batch.length;
     batch = [];
@@ -146,7 +173,7 @@ async function predictStream(predict: Predict, flags: PredictFlags, opts: { topK
 export function register(program: Command): void {
   program
     .command('predict')
-    .description('classify texts with a sequence-classification model folder (prints label and score per text)')
+    .description('classify texts with a sequence-classification model folder (prints label and score per text); with a token classifier, print its entities with character offsets')
     .requiredOption('--model <dir>', 'model folder or Hub id (config.json, model.safetensors, tokenizer files)')
     .option('--json', 'print JSON: one array of {label, score} per text, best first')
     .option('--top-k <n>', 'labels to show per text', '1')
@@ -158,6 +185,7 @@ export function register(program: Command): void {
     .option('--text-column <name>', 'CSV column or JSON key of the text (default: text, sentence, tweet, content or review)')
     .option('--id-column <name>', 'CSV column or JSON key copied to each output line as "id"')
     .option('--max-record-bytes <n>', 'longest input line or record accepted', String(1 << 20))
+    .addOption(new Option('--aggregation <strategy>', 'token classifiers: how tokens are grouped into entities (transformers\' aggregation_strategy; none: one entry per token)').choices([...AGGREGATION_STRATEGIES]).default('first'))
     .argument('[text...]', 'texts to classify (or use --input, or pipe lines to stdin)')
     .action(async (texts: string[], flags: PredictFlags) => {
       const topK = positiveInt(flags.topK, '--top-k', 1_000_000);
@@ -167,11 +195,12 @@ export function register(program: Command): void {
       if (texts.length > 0 && flags.input !== undefined) throw new LenguaError('give texts as arguments or --input FILE, not both', { field: '--input' });
       if (streaming && flags.input === undefined && process.stdin.isTTY) throw new LenguaError('no texts: give them as arguments, with --input FILE, or pipe lines to stdin', { field: 'text' });
       const opts = { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) };
+      if (isTokenClassifier(flags.model)) return predictEntities(texts, streaming, flags, opts);
       const { predict, close } = await loadPredictor(flags.model, engineFor(flags.model, flags.engine), opts);
       let preds: Prediction[][];
       try {
         if (streaming) {
-          const n = await predictStream(predict, flags, opts);
+          const n = await predictStream(predict, (p) => ({ label: p[0]!.label, score: p[0]!.score, ...(topK > 1 ? { predictions: p } : {}) }), flags, opts);
           if (n === 0) process.stderr.write('note: the input holds no texts\n');
           return;
         }
@@ -188,4 +217,29 @@ export function register(program: Command): void {
         process.stdout.write(`${labels}\t${JSON.stringify(texts[i])}\n`);
       });
     });
+}
+
+/** A token classifier's entities: one line per text (entities as TYPE start-end "text" score), JSON with --json / --input. */
+async function predictEntities(texts: string[], streaming: boolean, flags: PredictFlags, opts: { batchSize: number; maxLength?: number }): Promise<void> {
+  const { predict, close } = await loadEntityPredictor(flags.model, flags, opts);
+  let preds: Array<Array<TokenEntity | EntityGroup>>;
+  try {
+    if (streaming) {
+      const n = await predictStream(predict, (entities) => ({ entities }), flags, opts);
+      if (n === 0) process.stderr.write('note: the input holds no texts\n');
+      return;
+    }
+    preds = await predict(texts);
+  } finally {
+    await close();
+  }
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(preds) + '\n');
+    return;
+  }
+  preds.forEach((entities, i) => {
+    const text = texts[i]!;
+    const shown = entities.map((e) => `${'entity' in e ? e.entity : e.entity_group} ${e.start}-${e.end} ${JSON.stringify(text.slice(e.start, e.end))} ${e.score.toFixed(4)}`);
+    process.stdout.write(`${JSON.stringify(text)}\t${shown.length > 0 ? shown.join('\t') : '(no entities)'}\n`);
+  });
 }
