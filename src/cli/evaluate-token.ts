@@ -72,7 +72,7 @@ export interface TokenEvaluateSettings {
   encoding: 'utf8' | 'latin1';
 }
 
-interface Tagger {
+export interface Tagger {
   tagger: WordTagger;
   labels: string[];
   close: () => Promise<void>;
@@ -84,8 +84,11 @@ function labelList(id2label: Record<string | number, string>, file: string): str
   return ids.map((k) => id2label[k]!);
 }
 
+/** What a tagger reads of the settings. */
+export type TaggerSettings = Pick<TokenEvaluateSettings, 'batchSize' | 'maxLength' | 'threads'>;
+
 /** libtorch: the words encoded as training encodes them (pre-split words, first subword labelled), argmax per word. */
-async function torchTagger(dir: string, s: TokenEvaluateSettings): Promise<Tagger> {
+export async function torchWordTagger(dir: string, s: TaggerSettings): Promise<Tagger> {
   const torch = await import('../torch/index.js');
   if (s.threads !== undefined) torch.setNumThreads(s.threads);
   const { AutoModelForTokenClassification } = await import('../models/index.js');
@@ -121,7 +124,7 @@ async function torchTagger(dir: string, s: TokenEvaluateSettings): Promise<Tagge
  * is tokenized after a space, as training encodes pre-split words (a byte-level BPE's first token would otherwise
  * differ; WordPiece drops the space).
  */
-async function onnxTagger(dir: string, s: TokenEvaluateSettings): Promise<Tagger> {
+export async function onnxWordTagger(dir: string, s: TaggerSettings): Promise<Tagger> {
   const { pipeline } = await import('../infer/index.js');
   const pipe = await pipeline('token-classification', dir, {
     batchSize: s.batchSize,
@@ -168,7 +171,7 @@ export async function runEvaluateTokenClassification(s: TokenEvaluateSettings, m
   const out = resolve(s.out ?? join(recordDir ?? '.', `eval-${split}`));
   ensureWritableDir(out, '--out');
   const arch = architecture(m.config) ?? 'token classifier';
-  const { tagger, labels, close } = engine === 'onnx' ? await onnxTagger(m.dir, s) : await torchTagger(m.local ? m.dir : s.model, s);
+  const { tagger, labels, close } = engine === 'onnx' ? await onnxWordTagger(m.dir, s) : await torchWordTagger(m.local ? m.dir : s.model, s);
   let result;
   try {
     result = await evaluateTokenClassification(tagger, data, {
