@@ -11,6 +11,7 @@
  */
 import { LenguaError } from '../errors.js';
 import type { QaExample } from '../data/index.js';
+import { searchSpans } from '../text/index.js';
 import type { QaFeatures } from './qa-data.js';
 
 export interface QaPostprocessOptions {
@@ -42,13 +43,6 @@ export interface QaPostprocessResult {
   nbest: Map<string, QaCandidate[]>;
   /** v2 only: example id -> null score − best span score (utils_qa's null_odds). */
   scoreDiff: Map<string, number>;
-}
-
-/** Indices of the k largest values, largest first; ties go to the higher index, as numpy's argsort()[::-1]. */
-function topK(v: ArrayLike<number>, k: number): number[] {
-  const idx = Array.from({ length: v.length }, (_, i) => i);
-  idx.sort((a, b) => v[b]! - v[a]! || b - a);
-  return idx.slice(0, k);
 }
 
 export function postprocessQaPredictions(
@@ -92,17 +86,9 @@ export function postprocessQaPredictions(
       const offs = features.offsets[f]!;
       const nullScore = sl[0]! + el[0]!;
       if (nullPred === null || nullPred.score > nullScore) nullPred = { offsets: [0, 0], score: nullScore, startLogit: sl[0]!, endLogit: el[0]! };
-      const starts = topK(sl, nBest);
-      const ends = topK(el, nBest);
-      for (const s of starts) {
-        for (const e of ends) {
-          const os = s < offs.length ? offs[s] : null;
-          const oe = e < offs.length ? offs[e] : null;
-          if (os === null || os === undefined || oe === null || oe === undefined) continue;
-          if (e < s || e - s + 1 > maxAnswerLength) continue;
-          prelim.push({ offsets: [os[0], oe[1]], score: sl[s]! + el[e]!, startLogit: sl[s]!, endLogit: el[e]! });
-        }
-      }
+      // The feature's nBest best spans suffice: the example keeps the nBest best over all its features.
+      const spans = searchSpans(sl, el, { topK: nBest, candidates: nBest, maxAnswerLength, allowed: (k) => k < offs.length && offs[k] != null });
+      for (const sp of spans) prelim.push({ offsets: [offs[sp.start]![0], offs[sp.end]![1]], score: sp.score, startLogit: sp.startLogit, endLogit: sp.endLogit });
     }
     if (v2 && nullPred !== null) prelim.push(nullPred);
     // A stable sort, best first, as Python's sorted(..., reverse=True).
