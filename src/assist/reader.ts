@@ -5,7 +5,8 @@
  * - `SentenceReader` (no model): the best-matching sentence of the passages, scored by BM25 with the
  *   corpus' idf. A sentence that is itself a question (it ends in "?") is not an answer: in a FAQ it is
  *   the best match, and the sentence after it is what answers it, so a question's score is carried over
- *   to the sentence that follows it.
+ *   to the sentence that follows it. When no sentence shares a term with the question (the passages came
+ *   from dense retrieval alone), the best passage's first statement answers, with score 0.
  * - `ExtractiveReader`: an extractive QA model (`question-answering` pipeline) over each passage; the span
  *   with the highest probability wins, as transformers' pipeline picks among several contexts.
  * - `GenerativeReader`: a text2text model (T5) given "question: … context: …" for the best passage.
@@ -94,6 +95,12 @@ export class SentenceReader implements Reader {
       // Strictly greater: among equal scores the earlier passage (the better retrieved) wins.
       if (score > 0 && (best === null || score > best.score!)) best = { answer: passages[s.passage]!.text.slice(s.start, s.end), score, passage: s.passage, start: s.start, end: s.end };
     });
+    if (best === null && all.length > 0) {
+      // No sentence shares a term with the question: the passages came from dense retrieval (a paraphrase).
+      // The first statement of the best passage is then the answer, with score 0.
+      const s = all.find((o) => o.passage === 0 && !o.question) ?? all[0]!;
+      best = { answer: passages[s.passage]!.text.slice(s.start, s.end), score: 0, passage: s.passage, start: s.start, end: s.end };
+    }
     return Promise.resolve(best);
   }
 
