@@ -1,7 +1,8 @@
 /**
  * `lengua train`: fine-tune a sequence classifier (or fit the TF-IDF baseline) on a labelled file, or with
  * --task translation|summarization|text2text-generation an encoder-decoder on source → target pairs, or
- * with --task token-classification a token classifier on CoNLL files (the default task for them).
+ * with --task token-classification a token classifier on CoNLL files (the default task for them), or with
+ * --task question-answering an extractive QA model on SQuAD-style JSONL (src/cli/train-qa.ts).
  * Every TrainingArguments field is a --kebab-case flag and a key of --config (JSON or YAML); flags
  * override the config file, which overrides transformers' defaults.
  */
@@ -17,6 +18,7 @@ import { ARGUMENT_NAMES, coerceArgument, readArgumentsFile, trainingArguments, t
 import { addDataOptions, argumentOption, dataLoadOptions, kebab, type DataFlags } from './options.js';
 import { runSeq2Seq, SEQ2SEQ_TASKS, type Seq2SeqTaskName } from './train-seq2seq.js';
 import { isConllFile, runTokenClassification } from './train-token.js';
+import { addQaOptions, QA_FLAGS, runQuestionAnswering } from './train-qa.js';
 
 interface TrainFlags extends DataFlags {
   model: string;
@@ -114,12 +116,21 @@ async function runLocked(flags: TrainFlags, args: TrainingArguments, threads: nu
     process.stderr.write(`warning: --train ${flags.train} is named like a test split. A held-out test set is never trained on (lengua cv refuses it); train on the training split.\n`);
   }
   const task = flags.task ?? (isConllFile(flags.train, flags.format) ? 'token-classification' : 'text-classification');
+  if (task !== 'question-answering') {
+    for (const [k, flag] of QA_FLAGS) {
+      if (flags[k] !== undefined) throw new LenguaError(`${flag} applies to --task question-answering`, { field: k });
+    }
+  }
   if ((SEQ2SEQ_TASKS as readonly string[]).includes(task)) {
     if (flags.model.startsWith('baseline:')) throw new LenguaError(`${flags.model} is a classifier; --task ${task} trains an encoder-decoder (T5, BART, Marian)`, { field: 'model' });
     return runSeq2Seq(task as Seq2SeqTaskName, flags, args, threads);
   }
   for (const f of ['sourceLang', 'targetLang', 'sourceColumn', 'targetColumn', 'sourcePrefix'] as const) {
     if (flags[f] !== undefined) throw new LenguaError(`--${kebab(f)} applies to --task ${SEQ2SEQ_TASKS.join('|')}`, { field: f });
+  }
+  if (task === 'question-answering') {
+    if (flags.model.startsWith('baseline:')) throw new LenguaError(`${flags.model} is a text classifier; --task question-answering trains an extractive QA model (BERT, RoBERTa, DistilBERT)`, { field: 'model' });
+    return runQuestionAnswering(flags, args, threads);
   }
   if (task === 'token-classification') {
     if (flags.model.startsWith('baseline:')) throw new LenguaError(`${flags.model} is a text classifier; --task token-classification trains a token classifier (BERT, RoBERTa, DistilBERT)`, { field: 'model' });
@@ -207,13 +218,14 @@ export function register(program: Command): void {
     .option('--device <device>', 'cpu (default) or cuda[:n]')
     .option('--threads <n>', 'libtorch CPU threads (default: the number of cores)')
     .option('--json', 'print the final metrics as JSON')
-    .addOption(new Option('--task <task>', 'text-classification (default; token-classification for .conll/.iob/.bio files), token-classification (NER), or an encoder-decoder task on source → target pairs').choices(['text-classification', 'token-classification', ...SEQ2SEQ_TASKS]))
+    .addOption(new Option('--task <task>', 'text-classification (default; token-classification for .conll/.iob/.bio files), token-classification (NER), question-answering (extractive, SQuAD JSONL), or an encoder-decoder task on source → target pairs').choices(['text-classification', 'token-classification', 'question-answering', ...SEQ2SEQ_TASKS]))
     .option('--source-lang <lang>', 'seq2seq: source key of each record\'s "translation" object (e.g. en)')
     .option('--target-lang <lang>', 'seq2seq: target key of each record\'s "translation" object (e.g. es)')
     .option('--source-column <column>', 'seq2seq: source column (default: document, source, src, text, article or input)')
     .option('--target-column <column>', 'seq2seq: target column (default: summary, target, tgt, highlights or output); a "references" list column adds references')
     .option('--source-prefix <text>', 'seq2seq: put before every source (T5: "translate English to Spanish: ", "summarize: ")')
     .option('--label-all-tokens', 'token-classification: label every subword of a word (B- becomes I- after the first), not only the first');
+  addQaOptions(cmd);
   // train also reads CoNLL files (token classification).
   addDataOptions(cmd, { multiLabel: true, skipBadRows: 'leave out bad rows instead of stopping at the first', extraFormats: ['conll'] });
   for (const name of ARGUMENT_FLAGS) cmd.addOption(argumentOption(name));
@@ -221,6 +233,7 @@ export function register(program: Command): void {
     'after',
     '\nEvery training argument can also be set in --config; flags win. Examples:\n  lengua train --model ./bert --train train.csv --eval dev.csv --out runs/a --strategy freeze --freeze-layers 8 --learning-rate 3e-5' +
       '\n  lengua train --task token-classification --model ./bert --train train.conll --eval dev.conll --out runs/ner' +
+      '\n  lengua train --task question-answering --model ./bert --train train.jsonl --eval validation.jsonl --out runs/qa --max-seq-length 384 --doc-stride 128' +
       '\n  lengua train --task translation --model ./t5 --train train.jsonl --eval validation.jsonl --source-lang en --target-lang es --out runs/mt --generation-num-beams 4',
   );
   cmd.action(async (flags: TrainFlags) => {
