@@ -142,9 +142,12 @@ export abstract class EncoderPipeline {
   /**
    * Runs the encodings in length-sorted micro-batches, each padded to its own longest row; `onRow(i, out,
    * row, seq)` gets input i's row `row` of the output of a batch padded to `seq` tokens. The next batch is
-   * built while the worker computes the current one.
+   * built while the worker computes the current one. `outputs` (which must hold the pipeline's own output):
+   * what the session computes, every one handed to `onRow` as `all` (question answering reads two).
    */
-  protected async runBatches(encodings: Encoding[], onRow: (i: number, out: OutputTensor, row: number, seq: number) => void): Promise<void> {
+  protected async runBatches(
+    encodings: Encoding[], onRow: (i: number, out: OutputTensor, row: number, seq: number, all: Record<string, OutputTensor>) => void, outputs: readonly string[] = [this.output],
+  ): Promise<void> {
     const pad = BigInt(this.tokenizer.padTokenId ?? 0);
     let inFlight: Promise<void> | null = null;
     for (const rows of microBatches(encodings.map((e) => e.ids.length), this.batchSize)) {
@@ -164,9 +167,9 @@ export abstract class EncoderPipeline {
       const dims = [rows.length, seq];
       const feeds: Record<string, { data: BigInt64Array; dims: number[] }> = { input_ids: { data: ids, dims }, attention_mask: { data: mask, dims } };
       if (this.tokenTypes) feeds.token_type_ids = { data: types, dims };
-      const running = this.session.run(feeds, [this.output]).then((out) => {
+      const running = this.session.run(feeds, [...outputs]).then((out) => {
         const t = out[this.output]!;
-        rows.forEach((i, r) => onRow(i, t, r, seq));
+        rows.forEach((i, r) => onRow(i, t, r, seq, out));
       });
       // Awaited below; the handler only keeps a failure from being reported as unhandled meanwhile.
       running.catch(() => undefined);

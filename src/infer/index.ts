@@ -9,6 +9,8 @@ export { TextClassificationPipeline } from './text-classification.js';
 export type { TextClassificationOptions, TextClassificationOutput, TextClassificationSingle, TextPair, FunctionToApply } from './text-classification.js';
 export { TokenClassificationPipeline, AGGREGATION_STRATEGIES } from './token-classification.js';
 export type { TokenClassificationOptions, TokenEntity, EntityGroup, AggregationStrategy } from './token-classification.js';
+export { QuestionAnsweringPipeline, QA_LIMITS } from './question-answering.js';
+export type { QuestionAnsweringOptions, QuestionAnsweringOutput, QuestionAnsweringInput } from './question-answering.js';
 export { FillMaskPipeline } from './fill-mask.js';
 export type { FillMaskOptions, FillMaskOutput, FillMaskSingle } from './fill-mask.js';
 export { FeatureExtractionPipeline } from './feature-extraction.js';

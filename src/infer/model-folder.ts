@@ -11,7 +11,7 @@ import { LenguaError } from '../errors.js';
 import { DEFAULT_OPTIONAL_FILES, hfHome, readConfigJson, resolveModelDir, type Json, type ResolveOptions } from '../hub/index.js';
 
 /** The tasks the export stage writes graphs for (its `ExportTask`). */
-export type OnnxExportTask = 'text-classification' | 'token-classification' | 'fill-mask' | 'feature-extraction';
+export type OnnxExportTask = 'text-classification' | 'token-classification' | 'question-answering' | 'fill-mask' | 'feature-extraction';
 
 /** Exports the model folder `modelDir` for `task` into the empty folder `outDir` (config, tokenizer files, onnx/model.onnx). */
 export type OnnxExporter = (modelDir: string, outDir: string, opts: { task: OnnxExportTask }) => Promise<void>;

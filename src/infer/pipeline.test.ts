@@ -105,7 +105,7 @@ test('zero-shot-classification scores the entailment of "This example is {}." as
 });
 
 test('refusals: unknown task, a folder exported for another task, bad options, bad texts', { skip }, async () => {
-  await assert.rejects(pipeline('question-answering' as 'fill-mask', exported), /unknown task/);
+  await assert.rejects(pipeline('image-to-text' as 'fill-mask', exported), /unknown task/);
   await assert.rejects(pipeline('feature-extraction', exported, { numThreads: 1 }), /no output last_hidden_state/);
   await assert.rejects(pipeline('text-classification', exported, { numThreads: 0 }), /numThreads/);
   await assert.rejects(pipeline('text-classification', exported, { batchSize: 0 }), /batchSize/);

@@ -15,12 +15,13 @@ import { FeatureExtractionPipeline } from './feature-extraction.js';
 import { FillMaskPipeline } from './fill-mask.js';
 import { TextClassificationPipeline } from './text-classification.js';
 import { TokenClassificationPipeline } from './token-classification.js';
+import { QuestionAnsweringPipeline } from './question-answering.js';
 import { ZeroShotClassificationPipeline } from './zero-shot-classification.js';
 import { TextGenerationPipeline, type TextGenerationPipelineOptions } from './generation/index.js';
 import { Text2TextGenerationPipeline, TEXT2TEXT_TASKS, type Text2TextTask } from './generation/text2text.js';
 
 /** The tasks, and transformers' aliases for them. */
-export const PIPELINE_TASKS = ['text-classification', 'token-classification', 'fill-mask', 'feature-extraction', 'zero-shot-classification', 'text-generation'] as const;
+export const PIPELINE_TASKS = ['text-classification', 'token-classification', 'question-answering', 'fill-mask', 'feature-extraction', 'zero-shot-classification', 'text-generation'] as const;
 export const TASK_ALIASES: Record<string, PipelineTask> = { 'sentiment-analysis': 'text-classification', ner: 'token-classification' };
 export type PipelineTask = (typeof PIPELINE_TASKS)[number];
 
@@ -31,6 +32,7 @@ export interface PipelineTypes {
   'sentiment-analysis': Callable<TextClassificationPipeline>;
   'token-classification': Callable<TokenClassificationPipeline>;
   ner: Callable<TokenClassificationPipeline>;
+  'question-answering': Callable<QuestionAnsweringPipeline>;
   'fill-mask': Callable<FillMaskPipeline>;
   'feature-extraction': Callable<FeatureExtractionPipeline>;
   'zero-shot-classification': Callable<ZeroShotClassificationPipeline>;
@@ -50,6 +52,8 @@ export async function pipeline<T extends keyof PipelineTypes>(task: T, model: st
       return (await TextClassificationPipeline.create(model, opts)) as PipelineTypes[T];
     case 'token-classification':
       return (await TokenClassificationPipeline.create(model, opts)) as PipelineTypes[T];
+    case 'question-answering':
+      return (await QuestionAnsweringPipeline.create(model, opts)) as PipelineTypes[T];
     case 'fill-mask':
       return (await FillMaskPipeline.create(model, opts)) as PipelineTypes[T];
     case 'feature-extraction':
