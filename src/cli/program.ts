@@ -14,11 +14,13 @@ import { register as registerEvaluate } from './evaluate.js';
 import { register as registerCv } from './cv.js';
 import { register as registerSearch } from './search.js';
 import { register as registerTrain } from './train.js';
+import { register as registerPretrain } from './pretrain.js';
 import { register as registerExport } from './export.js';
 import { register as registerRegistry } from './registry.js';
 import { register as registerMonitor } from './monitor.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
+import { register as registerAssist } from './assist.js';
 
 const LENGUA_VERSION = '0.1.0';
 
@@ -47,6 +49,7 @@ const registrations: Array<(program: Command) => void> = [
   registerGenerate,
   registerNormalize,
   registerTrain,
+  registerPretrain,
   registerEvaluate,
   registerCv,
   registerSearch,
@@ -55,6 +58,7 @@ const registrations: Array<(program: Command) => void> = [
   registerServe,
   registerKeys,
   registerMonitor,
+  registerAssist,
 ];
 
 export async function main(argv: string[]): Promise<number> {

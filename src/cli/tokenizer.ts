@@ -25,7 +25,7 @@ function integer(value: string, flag: string, min: number): number {
 const DATASET_EXTENSIONS = new Set(['.csv', '.tsv', '.tab', '.jsonl', '.ndjson', '.json']);
 
 /** .csv/.tsv/.jsonl/.json files read as `lengua data` reads them: the text column, and a pair's second text. */
-function datasetReader(textColumn: string | undefined): TrainTokenizerOptions['reader'] {
+export function datasetReader(textColumn: string | undefined): TrainTokenizerOptions['reader'] {
   return async (file, onText) => {
     if (!DATASET_EXTENSIONS.has(extname(file).toLowerCase())) return null;
     let n = 0;
