@@ -7,5 +7,5 @@ export { readDocuments, splitPassages, passagesOf, linesOf, LineTable, DEFAULT_L
 export type { DocumentLimits, ReadDocumentsOptions, SourceDocument, PassageOptions, Passage } from './documents.js';
 export { loadEncoder, cosine, DenseIndex, reciprocalRankFusion, RRF_K } from './dense.js';
 export type { Embedder, RankedHit } from './dense.js';
-export { SentenceReader, ExtractiveReader, GenerativeReader, generativePrompt, sentences } from './reader.js';
+export { SentenceReader, ExtractiveReader, GenerativeReader, generativePrompt, sentences, loadExtractiveReader, loadGenerativeReader, GENERATED_ANSWER_TOKENS } from './reader.js';
 export type { Reader, ReaderAnswer, ReaderKind, QuestionAnswerer, Generator } from './reader.js';

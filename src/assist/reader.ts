@@ -11,6 +11,7 @@
  *   with the highest probability wins, as transformers' pipeline picks among several contexts.
  * - `GenerativeReader`: a text2text model (T5) given "question: … context: …" for the best passage.
  */
+import { pipeline, type PipelineOptions, type QuestionAnsweringOutput, type TextGenerationPipelineOptions } from '../infer/index.js';
 import { Bm25Index, tokenize } from './bm25.js';
 import type { Passage } from './documents.js';
 
@@ -109,10 +110,10 @@ export class SentenceReader implements Reader {
   }
 }
 
-/** The extractive QA call, as the `question-answering` pipeline answers one question over one context. */
-export type QuestionAnswerer = (input: { question: string; context: string }) => Promise<{ answer: string; score: number; start: number; end: number }>;
+/** The extractive QA call over several (question, context) pairs, as the `question-answering` pipeline answers them. */
+export type QuestionAnswerer = (inputs: Array<{ question: string; context: string }>) => Promise<Array<{ answer: string; score: number; start: number; end: number }>>;
 
-/** Runs a QA model over each passage; the most probable span of all wins. */
+/** Runs a QA model over each passage (one call, so the pipeline batches their windows); the most probable span wins. */
 export class ExtractiveReader implements Reader {
   readonly kind = 'extractive';
 
@@ -122,18 +123,29 @@ export class ExtractiveReader implements Reader {
   ) {}
 
   async read(question: string, passages: readonly Passage[]): Promise<ReaderAnswer | null> {
+    if (passages.length === 0) return null;
+    const answers = await this.qa(passages.map((p) => ({ question, context: p.text })));
     let best: ReaderAnswer | null = null;
-    for (let i = 0; i < passages.length; i++) {
-      const r = await this.qa({ question, context: passages[i]!.text });
-      if (r.answer.trim() === '' || r.end <= r.start) continue;
+    answers.forEach((r, i) => {
+      if (r.answer.trim() === '' || r.end <= r.start) return;
       if (best === null || r.score > best.score!) best = { answer: r.answer, score: r.score, passage: i, start: r.start, end: r.end };
-    }
+    });
     return best;
   }
 
   dispose(): Promise<void> {
     return this.close();
   }
+}
+
+/** An extractive QA export (a *ForQuestionAnswering folder exported by `lengua export`, or a Hub id) as a reader. */
+export async function loadExtractiveReader(model: string, opts: PipelineOptions = {}): Promise<ExtractiveReader> {
+  const qa = await pipeline('question-answering', model, opts);
+  return new ExtractiveReader(
+    // topK 1: one answer object per pair.
+    async (inputs) => (await qa(inputs)) as QuestionAnsweringOutput[],
+    () => qa.dispose(),
+  );
 }
 
 /** The text2text call: a prompt in, the generated text out. */
@@ -170,4 +182,19 @@ export class GenerativeReader implements Reader {
   dispose(): Promise<void> {
     return this.close();
   }
+}
+
+/** Tokens a generative reader writes at most (an answer, not an essay). */
+export const GENERATED_ANSWER_TOKENS = 64;
+
+/** A text2text model folder (a T5 export: encoder + merged decoder, or a Hub id holding one) as a reader. */
+export async function loadGenerativeReader(model: string, opts: TextGenerationPipelineOptions = {}): Promise<GenerativeReader> {
+  const generator = await pipeline('text2text-generation', model, opts);
+  return new GenerativeReader(
+    async (prompt) => {
+      const [out] = await generator(prompt, { maxNewTokens: GENERATED_ANSWER_TOKENS });
+      return out !== undefined && 'generated_text' in out ? out.generated_text : '';
+    },
+    () => generator.dispose(),
+  );
 }

@@ -12,7 +12,7 @@ import { loadConll, type TagScheme } from '../data/index.js';
 import { readConfigJson, resolveModelDir, type Json } from '../hub/index.js';
 import { checkTestDiscipline, recordEvaluation, sha256File } from '../eval/evaluate.js';
 import {
-  evaluateTokenClassification, firstTokenTags, inferTokenSplit, summarizeTokenResult, tokenPredictionRecord, wordOffsets, type WordTagger,
+  checkGoldTags, evaluateTokenClassification, firstTokenTags, inferTokenSplit, summarizeTokenResult, tokenPredictionRecord, wordOffsets, type WordTagger,
 } from '../eval/token-classification.js';
 import { renderTokenReport } from '../eval/token-report.js';
 import { ONNX_FILES } from '../infer/index.js';
@@ -158,6 +158,8 @@ export async function runEvaluateTokenClassification(s: TokenEvaluateSettings, m
   }
   const data = loadConll(s.data, { encoding: s.encoding, ...(s.scheme !== undefined ? { scheme: s.scheme } : {}) });
   if (data.sentences.length === 0) throw new LenguaError('no sentences', { file: s.data });
+  // Gold tags against config.json's labels before any engine loads: a bad file fails at once, naming its line.
+  checkGoldTags(data, labelList((m.config.id2label ?? {}) as Record<string, string>, join(m.dir, 'config.json')));
   const inferred = inferTokenSplit(s.data);
   const split = s.split ?? inferred ?? 'unspecified';
   const recordDir = m.local ? m.dir : undefined;

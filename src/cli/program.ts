@@ -20,7 +20,6 @@ import { register as registerRegistry } from './registry.js';
 import { register as registerMonitor } from './monitor.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
-import { register as registerAssist } from './assist.js';
 
 const LENGUA_VERSION = '0.1.0';
 
@@ -58,7 +57,6 @@ const registrations: Array<(program: Command) => void> = [
   registerServe,
   registerKeys,
   registerMonitor,
-  registerAssist,
 ];
 
 export async function main(argv: string[]): Promise<number> {
