@@ -137,7 +137,7 @@ test('a test split is evaluated once (by name or content); bad input is refused 
   writeFileSync(testFile, toConll(nerTask(30, 3)));
   const first = lengua('evaluate', '--model', model, '--data', testFile, '--threads', '1');
   assert.equal(first.status, 0, first.stderr);
-  assert.match(first.stdout, /split:  test \(from the file name\)/);
+  assert.match(first.stdout, /split: {2}test \(from the file name\)/);
   const second = lengua('evaluate', '--model', model, '--data', testFile, '--threads', '1');
   assert.equal(second.status, 1);
   assert.match(second.stderr, /this model's test split was already evaluated/);
