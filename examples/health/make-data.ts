@@ -117,18 +117,22 @@ interface Sentence {
 function renderSentence(template: string, lang: 'en' | 'es', names: (type: string) => readonly string[], rand: Rand): Sentence {
   const tokens: string[] = [];
   const tags: string[] = [];
+  const push = (token: string, tag: string) => {
+    tokens.push(token);
+    tags.push(tag);
+  };
   // Split the template around its holes; text between holes is plain (O) words.
   for (const part of template.split(/(\{\w+\})/u)) {
     const hole = /^\{(\w+)\}$/u.exec(part)?.[1];
     if (hole === undefined) {
-      for (const w of words(part)) tokens.push(w), tags.push('O');
+      for (const w of words(part)) push(w, 'O');
     } else if (hole === 'DOSE' || hole === 'DRUG' || hole === 'CONDITION' || hole === 'SYMPTOM') {
       const ws = words(hole === 'DOSE' ? dose(rand, lang) : pick(names(hole), rand));
-      ws.forEach((w, i) => (tokens.push(w), tags.push(`${i === 0 ? 'B' : 'I'}-${hole}`)));
+      ws.forEach((w, i) => push(w, `${i === 0 ? 'B' : 'I'}-${hole}`));
     } else {
       const values = PLAIN[hole];
       if (values === undefined) throw new LenguaError(`unknown hole {${hole}} in ${JSON.stringify(template)}`, { field: hole });
-      for (const w of words(pick(values, rand))) tokens.push(w), tags.push('O');
+      for (const w of words(pick(values, rand))) push(w, 'O');
     }
   }
   // A hole glued to the next word ("{age}-year-old") leaves "-year-old" as its own token: join it back.
