@@ -20,6 +20,7 @@ import { register as registerRegistry } from './registry.js';
 import { register as registerMonitor } from './monitor.js';
 import { register as registerServe } from './serve.js';
 import { register as registerKeys } from './keys.js';
+import { register as registerAssist } from './assist.js';
 
 const LENGUA_VERSION = '0.1.0';
 
@@ -57,6 +58,7 @@ const registrations: Array<(program: Command) => void> = [
   registerServe,
   registerKeys,
   registerMonitor,
+  registerAssist,
 ];
 
 export async function main(argv: string[]): Promise<number> {
