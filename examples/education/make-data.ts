@@ -1,6 +1,7 @@
 /**
  * Writes the short-answer grading data set of this example: data/train.jsonl and data/validation.jsonl, rows
- * {"question", "reference", "answer", "label"} with label correct / partial / incorrect. A grader model reads the
+ * {"question", "reference", "answer", "label", "kind"} with label correct / partial / incorrect (kind: which
+ * frame made the answer, e.g. off-topic; for the per-kind scores only, no model reads it). A grader model reads the
  * pair (reference answer, student answer). Three science questions; every student answer is synthetic: a frame
  * filled with the question's key-point paraphrases and misconceptions written below (English only). No open
  * short-answer grading set is on this machine.
@@ -18,7 +19,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../../src/data/index.js';
-import { countLabels, holdOut, render, writeLines, type Slots, type Template } from '../finance/templates.js';
+import { countLabels, holdOut, render, writeLines, type Slots } from '../finance/templates.js';
 
 interface Question {
   question: string;
@@ -74,6 +75,15 @@ const FRAMES: Record<string, string[]> = {
   partial: ['{open}{a}.', '{open}{b}.', '{open}{a}{join}{m}.', '{open}{m}{join}{b}.'],
   incorrect: ['{open}{m}.', '{open}{m}{join}{m2}.', '{open}{oa}{join}{ob}.', '{open}{oa}.', '{dunno}'],
 };
+/** What each frame puts in the answer: the "kind" column, for scoring the models per kind (by-kind.ts). */
+const KIND: Record<string, string> = {
+  '{open}{a}{join}{b}.': 'both key points', '{open}{b}{join}{a}.': 'both key points',
+  '{open}{a}.': 'one key point', '{open}{b}.': 'one key point',
+  '{open}{a}{join}{m}.': 'key point + misconception', '{open}{m}{join}{b}.': 'key point + misconception',
+  '{open}{m}.': 'misconceptions only', '{open}{m}{join}{m2}.': 'misconceptions only',
+  '{open}{oa}{join}{ob}.': 'off-topic (right answer to another question)', '{open}{oa}.': 'off-topic (right answer to another question)',
+  '{dunno}': 'no answer',
+};
 const OPENERS = ['', 'Because ', 'I think ', "It's because ", 'Basically ', 'Well, ', 'The answer is that ', 'I believe ', 'My answer: '];
 const JOINERS = [' and ', '. Also ', '; ', ', and ', ' and also ', '. ', ', plus ', ' as well as the fact that ', '. On top of that '];
 const DUNNO = ["I don't know.", 'No idea, sorry.', 'I forgot this one.', 'Not sure.', "We didn't cover this yet.", 'Something to do with the weather?'];
@@ -93,7 +103,7 @@ function main(): void {
   };
   const seen = new Set<string>();
   for (const split of ['train', 'validation'] as const) {
-    const rows: Array<{ question: string; reference: string; answer: string; label: string }> = [];
+    const rows: Array<{ question: string; reference: string; answer: string; label: string; kind: string }> = [];
     QUESTIONS.forEach((q, qi) => {
       const others = QUESTIONS.filter((_, j) => j !== qi);
       const slots: Slots = {
@@ -103,11 +113,9 @@ function main(): void {
       };
       // The off-topic frame pairs oa with ob of possibly different other questions; fine, still off-topic.
       // About the same number of answers per grade: 24 per question for training, 12 for validation.
-      const rendered = Object.entries(FRAMES).flatMap(([label, texts]) => {
-        const templates: Template[] = texts.map((text) => ({ label, text }));
-        return render(templates, slots, Math.ceil((split === 'train' ? 24 : 12) / texts.length), rand, seen, sentenceCase);
-      });
-      for (const r of rendered) rows.push({ question: q.question, reference: q.reference, answer: r.text, label: r.label });
+      const rendered = Object.entries(FRAMES).flatMap(([label, texts]) => texts.flatMap((text) =>
+        render([{ label, text }], slots, Math.ceil((split === 'train' ? 24 : 12) / texts.length), rand, seen, sentenceCase).map((r) => ({ ...r, kind: KIND[text]! }))));
+      for (const r of rendered) rows.push({ question: q.question, reference: q.reference, answer: r.text, label: r.label, kind: r.kind });
     });
     writeLines(join(out, `${split}.jsonl`), rows.map((x) => JSON.stringify(x)));
     process.stdout.write(`${split}: ${rows.length} graded answers to ${QUESTIONS.length} questions (${countLabels(rows)}) -> ${join(out, `${split}.jsonl`)}\n`);

@@ -11,4 +11,9 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CASE_DIR="$HERE" CASE_TITLE="Short-answer grading" LABELS=correct,incorrect,partial \
-  TEXT_COLUMN=reference PAIR_COLUMN=answer MAX_LENGTH="${MAX_LENGTH:-128}" exec bash "$HERE/../finance/run-case.sh"
+  TEXT_COLUMN=reference PAIR_COLUMN=answer MAX_LENGTH="${MAX_LENGTH:-128}" bash "$HERE/../finance/run-case.sh"
+echo
+echo "right / total per kind of answer (validation):"
+nice -n 10 node --import tsx "$HERE/by-kind.ts" "$HERE/data/validation.jsonl" \
+  "TF-IDF=$HERE/out/baseline/eval-validation/predictions.jsonl" "BERT=$HERE/out/model/eval-validation/predictions.jsonl" \
+  | tee "$HERE/out/by-kind.md"
