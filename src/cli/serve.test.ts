@@ -75,7 +75,7 @@ test('lengua serve: bad flags name the flag', () => {
   const missing = runCli(['serve', '--model', 'm=/nonexistent/folder']);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /nonexistent/);
-  assert.throws(() => modelSpecs(['a=/x'], ['a=question-answering']), /--task/);
+  assert.throws(() => modelSpecs(['a=/x'], ['a=image-to-text']), /--task/);
   assert.deepEqual(modelSpecs(['a=/x', '/y/z', 'registry:m@production'], ['a=zero-shot-classification']), [
     { name: 'a', source: '/x', task: 'zero-shot-classification' },
     { source: '/y/z' },

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LenguaError } from '../errors.js';
-import type { TextPair } from '../infer/index.js';
+import type { QuestionAnsweringInput, TextPair } from '../infer/index.js';
 import { HttpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import type { LoadedModel, ModelSlot, ServeTask } from './models.js';
@@ -81,12 +81,13 @@ export class ServeContext {
   }
 
   /**
-   * Runs texts (or pairs) through the model's batch queue with one set of call options; resolves with one
-   * output per text, in order. Inputs over the model's length are refused with 422 unless `truncate`.
+   * Runs texts (or pairs, or question-answering inputs) through the model's batch queue with one set of call
+   * options; resolves with one output per text, in order. Inputs over the model's length are refused with 422
+   * unless `truncate`; a question's context is not (the pipeline reads it in windows), and costs all its tokens.
    */
   async runTexts(
     slot: ModelSlot,
-    inputs: Array<string | TextPair>,
+    inputs: Array<string | TextPair | QuestionAnsweringInput>,
     call: { callOptions: Record<string, unknown>; candidateLabels?: string[] },
     truncate: boolean,
     request: FastifyRequest,
@@ -101,9 +102,10 @@ export class ServeContext {
       throw new HttpError(429, 'overloaded', `model ${model.name} has ${b.pending} inputs in flight (limit ${b.options.maxConcurrentRequests}); retry later`, { retryAfter: 1 });
     }
     const counts = inputs.map((x, i) => {
-      const enc = typeof x === 'string' ? model.tokenizer.encode(x) : model.tokenizer.encode(x.text, { pair: x.textPair });
+      const qa = typeof x !== 'string' && 'context' in x;
+      const enc = typeof x === 'string' ? model.tokenizer.encode(x) : qa ? model.tokenizer.encode(x.question, { pair: x.context }) : model.tokenizer.encode(x.text, { pair: x.textPair });
       const n = enc.ids.length;
-      if (n > model.maxTokens && !truncate) {
+      if (n > model.maxTokens && !truncate && !qa) {
         throw new HttpError(422, 'validation', `inputs[${i}] is ${n} tokens; model ${model.name} takes at most ${model.maxTokens} (send truncate: true to cut it)`);
       }
       const unk = model.tokenizer.unkTokenId;
@@ -113,9 +115,12 @@ export class ServeContext {
     const labels = call.candidateLabels?.length ?? 1;
     const group = JSON.stringify(call);
     const { signal, deadline } = this.lifetime(request, reply);
-    const pipeInputs = inputs.map((x) => (typeof x === 'string' ? x : { text: x.text, textPair: x.textPair }));
+    const pipeInputs = inputs.map((x) => (typeof x === 'string' ? x : 'context' in x ? { question: x.question, context: x.context } : { text: x.text, textPair: x.textPair }));
     const outputs = await this.guard(slot, model, withDeadline(
-      Promise.all(pipeInputs.map((input, i) => model.batcher.submit({ input, cost: Math.min(counts[i]!.inputTokens, model.maxTokens) * labels, group, signal, deadline }))),
+      Promise.all(pipeInputs.map((input, i) => {
+        const tokens = typeof input !== 'string' && 'context' in input ? counts[i]!.inputTokens : Math.min(counts[i]!.inputTokens, model.maxTokens);
+        return model.batcher.submit({ input, cost: tokens * labels, group, signal, deadline });
+      })),
       deadline,
     ));
     if (this.observers.length > 0) {

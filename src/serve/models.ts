@@ -24,6 +24,7 @@ export function detectTask(config: Record<string, unknown>, file: string): Serve
   const arch = Array.isArray(config.architectures) ? String(config.architectures[0] ?? '') : '';
   if (arch.endsWith('ForSequenceClassification')) return 'text-classification';
   if (arch.endsWith('ForTokenClassification')) return 'token-classification';
+  if (arch.endsWith('ForQuestionAnswering')) return 'question-answering';
   if (arch.endsWith('ForMaskedLM')) return 'fill-mask';
   if (arch.endsWith('LMHeadModel') || arch.endsWith('ForCausalLM')) return 'text-generation';
   // An encoder-decoder model: --task NAME=translation or summarization names what it was trained for.

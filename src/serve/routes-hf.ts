@@ -72,6 +72,31 @@ export async function hfInference(ctx: ServeContext, name: string, body: HfBody,
       const out = await ctx.runTexts(slot, list, { callOptions: { aggregationStrategy: agg, ...(ignore !== undefined ? { ignoreLabels: ignore } : {}) } }, truncate, request, reply);
       return single ? out[0] : out;
     }
+    case 'question-answering': {
+      // {"inputs": {"question", "context"}} or a list of them; answers {answer, score, start, end} (a list with top_k > 1).
+      const one = (x: unknown, i: number | null): { question: string; context: string } => {
+        const o = x as Record<string, unknown> | null;
+        if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.question !== 'string' || typeof o.context !== 'string') {
+          throw new HttpError(400, 'validation', `${i === null ? 'inputs' : `inputs[${i}]`} must be {"question": string, "context": string}`);
+        }
+        return { question: o.question, context: o.context };
+      };
+      const single = !Array.isArray(body.inputs);
+      const list = Array.isArray(body.inputs) ? body.inputs.map((x, i) => one(x, i)) : [one(body.inputs, null)];
+      const names: Array<[string, string, (v: unknown) => boolean, string]> = [
+        ['top_k', 'topK', isInt, 'a positive integer'], ['doc_stride', 'docStride', (v) => v === 0 || isInt(v), 'an integer ≥ 0'],
+        ['max_seq_len', 'maxSeqLen', isInt, 'a positive integer'], ['max_question_len', 'maxQuestionLen', isInt, 'a positive integer'],
+        ['max_answer_len', 'maxAnswerLen', isInt, 'a positive integer'], ['handle_impossible_answer', 'handleImpossibleAnswer', isBool, 'true or false'],
+        ['align_to_words', 'alignToWords', isBool, 'true or false'],
+      ];
+      const callOptions: Record<string, unknown> = {};
+      for (const [key, option, check, what] of names) {
+        const v = param(p, key, (x): x is unknown => check(x), what);
+        if (v !== undefined) callOptions[option] = v;
+      }
+      const out = await ctx.runTexts(slot, list, { callOptions }, truncate, request, reply);
+      return single ? out[0] : out;
+    }
     case 'fill-mask': {
       const { list, single } = textList(body.inputs, false);
       const topK = param(p, 'top_k', isInt, 'a positive integer');
