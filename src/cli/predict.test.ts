@@ -108,3 +108,49 @@ test('predict --engine onnx on a training folder exports it once (a note on stde
   const lines = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as { line: number; label: string; score: number });
   assert.deepEqual(lines.map((l) => [l.line, l.label]), [[1, a[0]![0]!.label], [2, a[1]![0]!.label]]);
 });
+
+test('predict on a token classifier prints its entities with character offsets (ONNX, first aggregation); none, stdin and --engine torch', { skip }, async () => {
+  const { AutoModelForTokenClassification } = await import('../models/index.js');
+  const labels = ['O', 'B-LOC', 'I-LOC', 'B-PER', 'I-PER'];
+  const dir = join(onnxRoot, 'bert-ner');
+  // A seeded random head over the golden BERT: arbitrary labels, so entities of every shape show up.
+  const model = await AutoModelForTokenClassification.fromPretrained(golden('fixtures', 'bert-synth-seqcls'), {
+    id2label: Object.fromEntries(labels.map((l, i) => [i, l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])), seed: 11,
+  });
+  await model.savePretrained(dir);
+  const texts = ['Ana vive en Lima, Perú.', 'Hello world! mr ka sa in bo'];
+  const first = lengua('predict', '--model', dir, '--json', ...texts);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /has no ONNX export; exporting it for token-classification/);
+  const groups = JSON.parse(first.stdout) as Array<Array<{ entity_group: string; score: number; start: number; end: number }>>;
+  const none = lengua('predict', '--model', dir, '--json', '--aggregation', 'none', ...texts);
+  assert.equal(none.status, 0, none.stderr);
+  const tokens = JSON.parse(none.stdout) as Array<Array<{ entity: string; start: number; end: number }>>;
+  assert.ok(groups.flat().length > 0, 'the random head predicts entities');
+  groups.forEach((list, i) => {
+    const text = texts[i]!;
+    for (const g of list) {
+      const span = text.slice(g.start, g.end);
+      // A group covers whole words: it neither starts nor ends inside a word, nor with a space.
+      assert.ok(span.length > 0 && span.trim() === span, JSON.stringify(span));
+      assert.ok(g.start === 0 || !/\w/.test(text[g.start - 1]!) || !/\w/.test(text[g.start]!), `starts inside a word: ${JSON.stringify(span)}`);
+      assert.ok(g.end === text.length || !/\w/.test(text[g.end]!) || !/\w/.test(text[g.end - 1]!), `ends inside a word: ${JSON.stringify(span)}`);
+      assert.ok(g.score > 0 && g.score <= 1);
+      // 'first': the group's first word takes its first token's label, which 'none' lists at the same offset.
+      assert.ok(tokens[i]!.some((t) => t.start === g.start && t.entity.slice(2) === g.entity_group), `no token at ${g.start} for ${g.entity_group}`);
+    }
+  });
+  // Lines on stdin: one JSON line per text, the same entities; the text format names each entity's offsets and text.
+  const streamed = runCli(['predict', '--model', dir, '--input', '-'], { timeout: 120_000, input: texts.join('\n') + '\n' });
+  assert.equal(streamed.status, 0, streamed.stderr);
+  assert.doesNotMatch(streamed.stderr, /exporting/, 'the cached export is reused');
+  const lines = streamed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { line: number; text: string; entities: unknown[] });
+  assert.deepEqual(lines.map((l) => [l.line, l.text, l.entities]), texts.map((t, i) => [i + 1, t, groups[i]]));
+  const plain = lengua('predict', '--model', dir, texts[0]!);
+  assert.equal(plain.status, 0, plain.stderr);
+  const shown = groups[0]!.map((g) => `${g.entity_group} ${g.start}-${g.end} ${JSON.stringify(texts[0]!.slice(g.start, g.end))}`);
+  for (const s of shown) assert.ok(plain.stdout.includes(s), `${s} in ${plain.stdout}`);
+  const torchEngine = lengua('predict', '--model', dir, '--engine', 'torch', 'x');
+  assert.equal(torchEngine.status, 1);
+  assert.match(torchEngine.stderr, /a token classifier predicts on ONNX Runtime/);
+});
