@@ -9,16 +9,20 @@ import { exportToOnnx } from '../export/index.js';
 import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
 import { Assistant, NOTHING_FOUND, type AssistantAnswer } from './assistant.js';
 import { cosine, loadEncoder, RRF_K } from './dense.js';
-import { GenerativeReader, generativePrompt, type Reader } from './reader.js';
+import { GenerativeReader, generativePrompt, loadExtractiveReader, type Reader } from './reader.js';
+import { pipeline, type QuestionAnsweringOutput } from '../infer/index.js';
 import { QUESTIONS, writeDocs } from './testing.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lengua-assist-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const docs = writeDocs(join(root, 'docs'));
 const encoderDir = join(root, 'encoder');
+const qaDir = join(root, 'qa');
 
 before(async () => {
-  if (skip === false) await exportToOnnx(golden('fixtures', 'bert-synth-seqcls'), encoderDir, { threads: 1, task: 'feature-extraction' });
+  if (skip !== false) return;
+  await exportToOnnx(golden('fixtures', 'bert-synth-seqcls'), encoderDir, { threads: 1, task: 'feature-extraction' });
+  await exportToOnnx(golden('fixtures', 'bert-synth-qa'), qaDir, { threads: 1, task: 'question-answering' });
 });
 
 /** The citation points at the text it quotes: file offsets slice back to the answer, lines hold it. */
@@ -137,5 +141,31 @@ test('with a real encoder: cosines are the embeddings’, the ranking is their r
   assert.equal(para.score, 0, 'the sentence reader found no shared term: first statement, score 0');
   checkCitation(para);
   await check.dispose();
+  await assistant.dispose();
+});
+
+test('with a real extractive QA export: the most probable span over the retrieved passages, cited where it is', { skip }, async () => {
+  const reader = await loadExtractiveReader(qaDir, { numThreads: 1 });
+  const assistant = await Assistant.fromFolder(docs, { reader });
+  // The reference: the pipeline itself on each retrieved passage. bert-synth-qa has 64 positions, so the
+  // reader keeps a quarter of them (16 tokens) for the question.
+  const qa = await pipeline('question-answering', qaDir, { numThreads: 1 });
+  for (const q of QUESTIONS) {
+    // topK 1: the span comes from BM25's best passage, the right file. (bert-synth-qa has random weights, so
+    // which span of it is arbitrary: the line checked is the span's own line, not the answering one.)
+    const one = await assistant.ask(q.question, { topK: 1 });
+    assert.equal(one.reader, 'extractive');
+    assert.equal(one.citation!.file, q.file, q.question);
+    checkCitation(one);
+    const three = await assistant.ask(q.question, { topK: 3 });
+    const direct = (await qa(three.retrieved.map((r) => ({ question: q.question, context: r.text })), { maxQuestionLen: 16 })) as QuestionAnsweringOutput[];
+    const best = direct.reduce((b, r, i) => (r.score > direct[b]!.score ? i : b), 0);
+    assert.equal(three.answer, direct[best]!.answer);
+    assert.equal(three.score, direct[best]!.score);
+    assert.equal(three.citation!.file, three.retrieved[best]!.file);
+    assert.equal(three.citation!.start, three.retrieved[best]!.start + direct[best]!.start);
+    checkCitation(three);
+  }
+  await qa.dispose();
   await assistant.dispose();
 });

@@ -68,6 +68,7 @@ export interface AssistantAnswer {
   answer: string;
   /** The reader's score (see reader.ts); null for a generative reader or when nothing was found. */
   score: number | null;
+  /** Who answered: the configured reader, or 'sentence' when its model gave no answer. */
   reader: ReaderKind;
   citation: Citation | null;
   retrieved: Retrieved[];
@@ -87,7 +88,12 @@ export class Assistant {
     private readonly dense: DenseIndex | undefined,
     readonly reader: Reader,
     private readonly minSimilarity: number,
-  ) {}
+  ) {
+    this.fallback = reader.kind === 'sentence' ? reader : new SentenceReader(bm25, stopwords);
+  }
+
+  /** Answers when the reader's model gives none. */
+  private readonly fallback: Reader;
 
   /** Reads and indexes `dir` (embedding every passage when an encoder is given). */
   static async fromFolder(dir: string, opts: AssistantOptions = {}): Promise<Assistant> {
@@ -139,7 +145,13 @@ export class Assistant {
     if (top.length === 0) return nothing;
 
     const passages = top.map((h) => this.passages[h.index]!);
-    const read = await this.reader.read(question, passages);
+    let reader: Reader = this.reader;
+    let read = await reader.read(question, passages);
+    if (read === null && reader.kind !== 'sentence') {
+      // The model gave no answer (a generator that wrote nothing): the passages still hold the best sentence.
+      reader = this.fallback;
+      read = await reader.read(question, passages);
+    }
     if (read === null) return nothing;
     const p = passages[read.passage]!;
     const lines = this.lines(p);
@@ -148,7 +160,7 @@ export class Assistant {
       found: true,
       answer: read.answer,
       score: read.score,
-      reader: this.reader.kind,
+      reader: reader.kind,
       citation: {
         file: p.file,
         lines: [lines.lineOf(p.start + read.start), lines.lineOf(p.start + Math.max(read.end - 1, read.start))],

@@ -141,9 +141,13 @@ export class ExtractiveReader implements Reader {
 /** An extractive QA export (a *ForQuestionAnswering folder exported by `lengua export`, or a Hub id) as a reader. */
 export async function loadExtractiveReader(model: string, opts: PipelineOptions = {}): Promise<ExtractiveReader> {
   const qa = await pipeline('question-answering', model, opts);
+  // The question keeps at most a quarter of the window (transformers' 64 tokens when the window is 256 or
+  // more), so the context always has room past the default stride: a 64-position model otherwise gives a
+  // 30-token question half its window and no window can overlap the next.
+  const maxQuestionLen = Math.max(1, Math.min(64, Math.floor(Math.min(384, qa.maxLength) / 4)));
   return new ExtractiveReader(
     // topK 1: one answer object per pair.
-    async (inputs) => (await qa(inputs)) as QuestionAnsweringOutput[],
+    async (inputs) => (await qa(inputs, { maxQuestionLen })) as QuestionAnsweringOutput[],
     () => qa.dispose(),
   );
 }

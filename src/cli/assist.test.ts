@@ -1,14 +1,16 @@
 // `lengua assist` as a real process over a small English and Spanish folder: questions from flags and from
-// stdin, text and JSON output citing file and lines, bounds and flag errors, and a training folder given as
-// --encoder exported on the fly (said on stderr).
+// stdin, text and JSON output citing file and lines, bounds and flag errors, and training folders given as
+// --encoder, --qa and --generator exported on the fly (said on stderr).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
 import { QUESTIONS, writeDocs } from '../assist/testing.js';
-import type { AssistantAnswer } from '../assist/index.js';
+import { generativePrompt, GENERATED_ANSWER_TOKENS, type AssistantAnswer } from '../assist/index.js';
+import { pipeline } from '../infer/index.js';
+import { tinyT5, TINY_SENTENCES } from '../infer/generation/testing.js';
 import { runCli } from './testing.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lengua-cli-assist-'));
@@ -73,5 +75,51 @@ test('--encoder with a training folder: exported to a temporary folder (said on 
   for (const [i, q] of [QUESTIONS[0]!, QUESTIONS[4]!].entries()) {
     assert.deepEqual([answers[i]!.citation!.file, answers[i]!.citation!.lines], [q.file, q.lines]);
     assert.ok(answers[i]!.retrieved.every((p) => typeof p.similarity === 'number'), 'dense scores present');
+  }
+});
+
+test('--qa with a training folder (the golden QA BERT): exported, then the span it finds in the best passage is cited', { skip }, () => {
+  const r = lengua(['--qa', golden('fixtures', 'bert-synth-qa'), '--threads', '1', '--top-k', '1', '--json', '--question', QUESTIONS[3]!.question]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /--qa .*bert-synth-qa has no onnx\/model\.onnx; exporting it for question-answering/);
+  const a = JSON.parse(r.stdout) as AssistantAnswer;
+  assert.equal(a.reader, 'extractive');
+  assert.ok(a.score! > 0 && a.score! <= 1, 'a span probability');
+  assert.equal(a.citation!.file, QUESTIONS[3]!.file);
+  assert.equal(readFileSync(join(docs, a.citation!.file), 'utf8').slice(a.citation!.start, a.citation!.end), a.answer);
+});
+
+test('--generator with a T5 training folder: exported; its answer is what the text2text pipeline writes for the prompt', async () => {
+  const t5 = mkdtempSync(join(root, 't5-'));
+  const { modelDir, exported } = await tinyT5(t5);
+  // Documents in the tiny T5's own vocabulary (its Unigram tokenizer knows only these sentences).
+  const tiny = join(t5, 'docs');
+  mkdirSync(tiny);
+  writeFileSync(join(tiny, 'tiny.txt'), TINY_SENTENCES.map((s) => `${s}.`).join('\n\n') + '\n');
+  const questions = ['is the weather nice today', 'where does the cat sleep'];
+  const r = runCli(['assist', '--docs', tiny, '--generator', modelDir, '--threads', '1', '--top-k', '1', '--passage-words', '8', '--json', '--question', ...questions], { timeout: 180_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /--generator .* has no onnx\/decoder_model_merged\.onnx; exporting it for text2text-generation/);
+  const answers = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as AssistantAnswer);
+  const generator = await pipeline('text2text-generation', exported, { numThreads: 1 });
+  try {
+    for (const a of answers) {
+      const [want] = await generator(generativePrompt(a.question, a.retrieved[0]!.text), { maxNewTokens: GENERATED_ANSWER_TOKENS });
+      const text = (want as { generated_text: string }).generated_text.trim();
+      assert.match(a.retrieved[0]!.text, /weather|cat/);
+      assert.equal(a.citation!.file, 'tiny.txt');
+      if (text !== '') {
+        // Random weights: words, not a span of the passage, so the passage is cited whole.
+        assert.deepEqual([a.reader, a.answer, a.score], ['generative', text, null]);
+        assert.deepEqual([a.citation!.start, a.citation!.end], [a.citation!.passage.start, a.citation!.passage.end]);
+      } else {
+        // The generator wrote nothing: the best sentence of the passage answers instead, and says so.
+        assert.deepEqual([a.reader, a.answer], ['sentence', a.retrieved[0]!.text]);
+      }
+    }
+    // With these weights and prompts, one of each (so both branches above ran).
+    assert.deepEqual(answers.map((a) => a.reader).sort(), ['generative', 'sentence']);
+  } finally {
+    await generator.dispose();
   }
 });
