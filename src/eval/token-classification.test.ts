@@ -38,6 +38,29 @@ test('firstTokenTags: each word takes its first token\'s label; a word no token 
   ];
   assert.deepEqual(firstTokenTags(spans, toks), { tags: ['B-LOC', 'I-LOC', 'O'], dropped: 1 });
   assert.deepEqual(firstTokenTags(spans, []), { tags: ['O', 'O', 'O'], dropped: 3 });
+  // A token whose offsets begin at the space before a word is that word's first token.
+  assert.deepEqual(firstTokenTags(spans, [{ start: 0, label: 'O' }, { start: 3, label: 'B-LOC' }, { start: 8, label: 'B-PER' }]).tags, ['O', 'B-LOC', 'B-PER']);
+});
+
+test('the ONNX path\'s text (a space, then the words joined by spaces) gives every word the tokens training gives it (WordPiece and byte-level BPE)', { skip: GOLDEN === null ? 'no goldens' : false }, async () => {
+  const { AutoTokenizer } = await import('../text/tokenizer/index.js');
+  const { encodeTokenClassification } = await import('../train/index.js');
+  const words = ['Hello', 'world!', 'Ünïcode', '😀', 'U.S.', 'x'];
+  const spans = wordOffsets(words).map(([a, b]) => [a + 1, b + 1] as const);
+  for (const name of ['bert-synth-seqcls', 'roberta-synth-seqcls']) {
+    const tok = await AutoTokenizer.fromPretrained(join(GOLDEN!, 'fixtures', name));
+    const enc = encodeTokenClassification([{ tokens: words }], tok, ['O', 'B-X'], { maxLength: 128 });
+    const want = words.map((_, w) => enc.inputIds[0]!.filter((_, k) => enc.wordIds[0]![k] === w));
+    // What the token-classification pipeline encodes, its tokens given to words as firstTokenTags gives them.
+    const e = tok.encode(` ${words.join(' ')}`);
+    const got: number[][] = words.map(() => []);
+    e.ids.forEach((id, k) => {
+      if (e.specialTokensMask[k] === 1) return;
+      const w = spans.findIndex(([, end]) => e.offsets[k]![0] < end);
+      got[w]!.push(id);
+    });
+    assert.deepEqual(got, want, name);
+  }
 });
 
 test('CoNLL split names: testa is the development set, testb the test set; other names as inferSplit reads them', () => {

@@ -121,8 +121,9 @@ export function charEntities(words: readonly string[], tags: readonly string[]):
 }
 
 /**
- * Word tags from the tokens of the sentence text (`wordOffsets` spans): each word takes the label of the first
- * token that starts inside it; a word no token starts in (cut by truncation) is O. Tokens come in text order.
+ * Word tags from the tokens of the sentence text (`wordOffsets` spans): each word takes the label of its first token,
+ * the first that starts inside it or in the space before it (a byte-level BPE token such as "Ġworld" may carry the
+ * space in its offsets); a word without a token (cut by truncation) is O. Tokens come in text order.
  */
 export function firstTokenTags(spans: ReadonlyArray<readonly [number, number]>, tokens: ReadonlyArray<{ start: number; label: string }>): { tags: string[]; dropped: number } {
   const tags = spans.map(() => 'O');
@@ -131,7 +132,7 @@ export function firstTokenTags(spans: ReadonlyArray<readonly [number, number]>, 
   for (const t of tokens) {
     while (w < spans.length && t.start >= spans[w]![1]) w++;
     if (w === spans.length) break;
-    if (t.start >= spans[w]![0] && !seen[w]) {
+    if (!seen[w]) {
       seen[w] = true;
       tags[w] = t.label;
     }
