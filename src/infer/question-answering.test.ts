@@ -14,7 +14,7 @@ import { AutoModelForQuestionAnswering, logger, type PreTrainedModel } from '../
 import { AutoTokenizer, encodePairWindows, type Encoding, type PreTrainedTokenizer } from '../text/index.js';
 import { exportToOnnx } from '../export/index.js';
 import { golden, skipWithoutGolden as skip } from '../testing/golden.js';
-import { pipeline, QA_LIMITS, type QuestionAnsweringOutput } from './index.js';
+import { pipeline, QA_LIMITS, registerOnnxExporter, type QuestionAnsweringOutput } from './index.js';
 
 torch.setNumThreads(1);
 /**
@@ -233,13 +233,31 @@ test('Transformers.js loads the exported QA folders; on a context of one window 
   }
 });
 
-test('refusals: a classifier folder names its architecture; bad options and inputs name the field', { skip }, async () => {
+test('refusals: a classifier folder (exported, or a training folder) names its architecture; bad options and inputs name the field', { skip }, async () => {
   const cls = join(root, 'onnx-classifier');
   await exportToOnnx(golden('fixtures', 'bert-synth-seqcls'), cls, { threads: 1 });
   await assert.rejects(
     pipeline('question-answering', cls, { numThreads: 1 }),
     (e: unknown) => e instanceof LenguaError && /BertForSequenceClassification is not an extractive question-answering model/.test(e.message) && e.field === 'architectures',
   );
+  // Training folders (no onnx/) export on the fly for question-answering; a classifier's is refused by its architecture.
+  registerOnnxExporter(async (dir, out, { task }) => {
+    await exportToOnnx(dir, out, { task, threads: 1 });
+  });
+  try {
+    const opts = { cacheDir: join(root, 'cache'), log: () => undefined, numThreads: 1 };
+    const fly = await pipeline('question-answering', golden('fixtures', 'bert-synth-qa'), opts);
+    const ready = await pipeline('question-answering', folders.get('bert-synth-qa')!.onnx, { numThreads: 1 });
+    assert.deepEqual(await fly(SHORT[0]!), await ready(SHORT[0]!));
+    await fly.dispose();
+    await ready.dispose();
+    await assert.rejects(
+      pipeline('question-answering', golden('fixtures', 'bert-synth-seqcls'), opts),
+      (e: unknown) => e instanceof LenguaError && /BertForSequenceClassification has no question-answering head/.test(e.message),
+    );
+  } finally {
+    registerOnnxExporter(null);
+  }
   const qa = await pipeline('question-answering', folders.get('bert-synth-qa')!.onnx, { numThreads: 1 });
   const field = (f: string) => (e: unknown): boolean => e instanceof LenguaError && e.field === f;
   try {
