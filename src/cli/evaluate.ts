@@ -4,7 +4,8 @@
  * metrics.json, predictions.jsonl and a self-contained report.html; prints every metric with its split.
  * An encoder-decoder folder runs on libtorch, its export (onnx/encoder_model.onnx + decoder_model_merged.onnx)
  * on ONNX Runtime; both through the same search, so both give the same texts. A token classifier (NER) is scored
- * on a CoNLL file at the entity level (src/cli/evaluate-token.ts).
+ * on a CoNLL file at the entity level (src/cli/evaluate-token.ts), an extractive QA model on SQuAD JSONL with SQuAD
+ * exact match and F1 (src/cli/evaluate-qa.ts).
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -22,8 +23,10 @@ import { DECODER_FILE, ENCODER_FILE, TextGenerationPipeline } from '../infer/gen
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
 import { runEvaluateTokenClassification, tokenClassifierFolder, type TokenClassifierFolder } from './evaluate-token.js';
+import { questionAnsweringFolder, runEvaluateQuestionAnswering } from './evaluate-qa.js';
+import { addQaOptions, QA_FLAGS, type QaFlags } from './train-qa.js';
 
-interface EvaluateFlags extends DataFlags {
+interface EvaluateFlags extends DataFlags, Pick<QaFlags, 'maxSeqLength' | 'docStride' | 'maxAnswerLength' | 'nBestSize' | 'version2WithNegative' | 'nullScoreDiffThreshold'> {
   model: string;
   data: string;
   split?: string;
@@ -307,6 +310,16 @@ async function runEvaluateToken(flags: EvaluateFlags, m: TokenClassifierFolder, 
 }
 
 export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => void): Promise<void> {
+  // An extractive QA folder (*ForQuestionAnswering) is scored on SQuAD JSONL: src/cli/evaluate-qa.ts.
+  const qa = flags.task === undefined ? await questionAnsweringFolder(flags.model) : null;
+  if (qa !== null) {
+    if (flags.maxLength !== undefined) throw new LenguaError('--max-length: a question-answering model takes --max-seq-length (tokens per window)', { field: '--max-length' });
+    const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1, 1024);
+    const { threads: _t, json, force, batchSize, ...rest } = flags;
+    return runEvaluateQuestionAnswering({ ...rest, json: json === true, force: force === true, batchSize: int(batchSize, '--batch-size', 1, 4096), ...(threads !== undefined ? { threads } : {}) }, qa, write);
+  }
+  const qaGiven = QA_FLAGS.filter(([k]) => (flags as unknown as Record<string, unknown>)[k] !== undefined).map(([, f]) => f);
+  if (qaGiven.length > 0) throw new LenguaError(`${qaGiven.join(', ')} apply to question-answering models (*ForQuestionAnswering); ${flags.model} is not one`, { field: qaGiven[0]! });
   const token = flags.task === undefined ? await tokenClassifierFolder(flags.model, flags.data, flags.format) : null;
   if (token !== null) return runEvaluateToken(flags, token, write);
   if (flags.scheme !== undefined) throw new LenguaError(`--scheme applies to token classifiers scored on CoNLL files; ${flags.model} is not one`, { field: '--scheme' });
@@ -391,6 +404,7 @@ export function register(program: Command): void {
     .option('--title <text>', 'report title')
     .option('--batch-size <n>', 'texts per forward pass (transformers; encoder-decoders: sources per generate call, at most 1024)', '32')
     .option('--max-length <n>', 'classifiers: truncate inputs to this many tokens; encoder-decoders: generation max_length (decoder start included), instead of --max-new-tokens');
+  addQaOptions(cmd);
   addDataOptions(cmd, { parallelFiles: true, extraFormats: ['conll'] });
   cmd.action(async (flags: EvaluateFlags) => {
     await runEvaluate(flags, (s) => process.stdout.write(s));

@@ -69,21 +69,47 @@ function readQa(path: string, flag: string, v2: boolean): QaExample[] {
   return examples;
 }
 
-export async function runQuestionAnswering(flags: QaFlags, args: TrainingArguments, threads: number): Promise<void> {
-  if (flags.maxLength !== undefined) throw new LenguaError('--max-length: question answering takes --max-seq-length (run_qa\'s name; default 384)', { field: 'maxLength' });
+/** The parsed QA flags (run_qa's defaults). */
+export interface QaSettings {
+  maxSeqLength: number;
+  docStride: number;
+  maxAnswerLength: number;
+  nBestSize: number;
+  version2WithNegative: boolean;
+  nullScoreDiffThreshold?: number;
+}
+
+/** Parses and checks the QA flags (shared by lengua train and lengua evaluate). */
+export function qaSettings(flags: Pick<QaFlags, 'maxSeqLength' | 'docStride' | 'maxAnswerLength' | 'nBestSize' | 'version2WithNegative' | 'nullScoreDiffThreshold'>): QaSettings {
   const v2 = flags.version2WithNegative === true;
-  const maxSeqLength = int(flags.maxSeqLength, '--max-seq-length', 384, 8, 100_000);
-  const docStride = int(flags.docStride, '--doc-stride', 128, 0, 100_000);
-  const maxAnswerLength = int(flags.maxAnswerLength, '--max-answer-length', 30, 1, 10_000);
-  const nBestSize = int(flags.nBestSize, '--n-best-size', 20, 1, 10_000);
-  let nullScoreDiffThreshold: number | undefined;
+  const out: QaSettings = {
+    maxSeqLength: int(flags.maxSeqLength, '--max-seq-length', 384, 8, 100_000),
+    docStride: int(flags.docStride, '--doc-stride', 128, 0, 100_000),
+    maxAnswerLength: int(flags.maxAnswerLength, '--max-answer-length', 30, 1, 10_000),
+    nBestSize: int(flags.nBestSize, '--n-best-size', 20, 1, 10_000),
+    version2WithNegative: v2,
+  };
   if (flags.nullScoreDiffThreshold !== undefined) {
     if (!v2) throw new LenguaError('--null-score-diff-threshold applies with --version-2-with-negative', { field: '--null-score-diff-threshold' });
-    nullScoreDiffThreshold = Number(flags.nullScoreDiffThreshold);
-    if (flags.nullScoreDiffThreshold.trim() === '' || !Number.isFinite(nullScoreDiffThreshold)) {
+    const t = Number(flags.nullScoreDiffThreshold);
+    if (flags.nullScoreDiffThreshold.trim() === '' || !Number.isFinite(t)) {
       throw new LenguaError(`--null-score-diff-threshold must be a number, got ${JSON.stringify(flags.nullScoreDiffThreshold)}`, { field: '--null-score-diff-threshold' });
     }
+    out.nullScoreDiffThreshold = t;
   }
+  return out;
+}
+
+/** The window length: --max-seq-length capped, as run_qa caps it, by the tokenizer's model_max_length and the model's positions. */
+export function windowLength(requested: number, modelMaxTokens: number, tokenizer: { hasModelMaxLength: boolean; modelMaxLength: number }): number {
+  return Math.min(requested, modelMaxTokens, tokenizer.hasModelMaxLength ? tokenizer.modelMaxLength : Infinity);
+}
+
+export async function runQuestionAnswering(flags: QaFlags, args: TrainingArguments, threads: number): Promise<void> {
+  if (flags.maxLength !== undefined) throw new LenguaError('--max-length: question answering takes --max-seq-length (run_qa\'s name; default 384)', { field: 'maxLength' });
+  const qa = qaSettings(flags);
+  const { maxSeqLength, docStride, maxAnswerLength, nBestSize, nullScoreDiffThreshold } = qa;
+  const v2 = qa.version2WithNegative;
   if (args.labelSmoothingFactor !== 0) throw new LenguaError('--label-smoothing-factor: question answering takes no label smoothing (run_qa has none)', { field: 'labelSmoothingFactor' });
   const trainData = readQa(flags.train, '--train', v2);
   const evalData = flags.eval !== undefined ? readQa(flags.eval, '--eval', v2) : undefined;
@@ -97,8 +123,7 @@ export async function runQuestionAnswering(flags: QaFlags, args: TrainingArgumen
   const device = (flags.device ?? 'cpu') as import('../torch/index.js').Device;
   const model = await AutoModelForQuestionAnswering.fromPretrained(flags.model, { seed: args.seed, device });
   const tokenizer = await AutoTokenizer.fromPretrained(flags.model);
-  // run_qa: max_seq_length = min(max_seq_length, tokenizer.model_max_length); the position table bounds it too.
-  const maxLength = Math.min(maxSeqLength, model.maxInputTokens, tokenizer.hasModelMaxLength ? tokenizer.modelMaxLength : Infinity);
+  const maxLength = windowLength(maxSeqLength, model.maxInputTokens, tokenizer);
   if (maxLength < maxSeqLength && !args.quiet) process.stderr.write(`--max-seq-length ${maxSeqLength} is above what the model takes; using ${maxLength} tokens\n`);
   const feat = { maxLength, docStride };
   const train = encodeQuestionAnswering(trainData, tokenizer, feat);
@@ -119,7 +144,7 @@ export async function runQuestionAnswering(flags: QaFlags, args: TrainingArgumen
       trainer,
       outputDir: args.outputDir,
       json: flags.json === true,
-      summary: { settings: { maxSeqLength: maxLength, docStride, maxAnswerLength, nBestSize, version2WithNegative: v2, ...(nullScoreDiffThreshold !== undefined ? { nullScoreDiffThreshold } : {}) } },
+      summary: { settings: { ...qa, maxSeqLength: maxLength } },
       shown: /^(train_loss|train_runtime|eval_loss|eval_exact_match|eval_f1|eval_HasAns_f1|eval_NoAns_f1)$/,
       // One pass over the eval windows: the answers are written with their scores and averaged for the metrics.
       ...(evalEnc

@@ -1,0 +1,121 @@
+/**
+ * `lengua evaluate --model DIR --data FILE.jsonl` for extractive QA models: a *ForQuestionAnswering folder runs on
+ * libtorch exactly as `lengua train --task question-answering` evaluates (the same windows, logits and utils_qa
+ * post-processing: src/train/qa-trainer.ts), and src/eval/qa.ts scores the answers with SQuAD v1.1 (or v2.0 with
+ * --version-2-with-negative) exact match and F1. Writes metrics.json and predictions.jsonl (id, question,
+ * prediction, answers, em, f1); the test split is guarded and the evaluation recorded as for every evaluation.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LenguaError } from '../errors.js';
+import { loadSquadJsonl, type QaExample } from '../data/index.js';
+import { readConfigJson, resolveModelDir, type Json } from '../hub/index.js';
+import { checkTestDiscipline, inferSplit, recordEvaluation, sha256File } from '../eval/evaluate.js';
+import { evaluateQuestionAnswering, summarizeQaResult, type QaAnswerer } from '../eval/qa.js';
+import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
+import { qaSettings, windowLength, type QaFlags, type QaSettings } from './train-qa.js';
+
+export interface QaFolder {
+  dir: string;
+  config: Json;
+  /** The folder is on disk as given (not a Hub id resolved to a cache), so evaluations are recorded in it. */
+  local: boolean;
+}
+
+function architecture(config: Json): string | null {
+  return Array.isArray(config.architectures) && typeof config.architectures[0] === 'string' ? config.architectures[0] : null;
+}
+
+/** The QA folder `--model` names (config.json's architecture is a *ForQuestionAnswering), or null for any other model. */
+export async function questionAnsweringFolder(ref: string): Promise<QaFolder | null> {
+  if (ref.startsWith('baseline:')) return null;
+  const local = existsSync(ref);
+  let dir: string;
+  if (local) {
+    dir = resolve(ref);
+  } else {
+    try {
+      dir = await resolveModelDir(ref, { weights: false });
+    } catch {
+      return null;
+    }
+  }
+  if (!existsSync(join(dir, 'config.json'))) return null;
+  const { json } = readConfigJson(dir);
+  const arch = architecture(json);
+  return arch !== null && /ForQuestionAnswering$/.test(arch) ? { dir, config: json, local } : null;
+}
+
+/** What `lengua evaluate` passes through: its own flags plus the QA flags (`addQaOptions`). */
+export interface QaEvaluateFlags extends Pick<QaFlags, 'maxSeqLength' | 'docStride' | 'maxAnswerLength' | 'nBestSize' | 'version2WithNegative' | 'nullScoreDiffThreshold'> {
+  model: string;
+  data: string;
+  split?: string;
+  out?: string;
+  json?: boolean;
+  force?: boolean;
+  /** Windows per forward pass. */
+  batchSize: number;
+  threads?: number;
+}
+
+/** libtorch: the folder's model over every window, answers by utils_qa's post-processing (as the trainer evaluates). */
+export async function torchQaAnswerer(dir: string, qa: QaSettings, batchSize: number, threads?: number): Promise<{ answerer: QaAnswerer; maxLength: number; className: string }> {
+  const torch = await import('../torch/index.js');
+  if (threads !== undefined) torch.setNumThreads(threads);
+  const { AutoModelForQuestionAnswering } = await import('../models/index.js');
+  const { AutoTokenizer } = await import('../text/tokenizer/index.js');
+  const { encodeQuestionAnswering, questionAnsweringLogits, answersFromLogits } = await import('../train/index.js');
+  const tok = await AutoTokenizer.fromPretrained(dir);
+  const model = await AutoModelForQuestionAnswering.fromPretrained(dir);
+  model.eval();
+  const maxLength = windowLength(qa.maxSeqLength, model.maxInputTokens, tok);
+  const answerer: QaAnswerer = (examples: readonly QaExample[]) => {
+    const ds = encodeQuestionAnswering(examples, tok, { maxLength, docStride: qa.docStride });
+    const logits = questionAnsweringLogits(model, ds.features, batchSize, false);
+    return Promise.resolve(answersFromLogits(examples, ds.features, logits, qa));
+  };
+  return { answerer, maxLength, className: model.className };
+}
+
+export async function runEvaluateQuestionAnswering(f: QaEvaluateFlags, m: QaFolder, write: (s: string) => void): Promise<void> {
+  const qa = qaSettings(f);
+  const examples = loadSquadJsonl(f.data);
+  if (examples.length === 0) throw new LenguaError('no questions', { file: f.data });
+  const recordDir = m.local ? m.dir : undefined;
+  const split = f.split ?? inferSplit(f.data) ?? 'unspecified';
+  // Before any prediction: a second look at a test set — by split name or by content — is refused, not merely recorded.
+  const earlier = checkTestDiscipline(recordDir, split, { force: f.force === true, dataSha256: sha256File(f.data) });
+  const out = resolve(f.out ?? join(recordDir ?? '.', `eval-${split}`));
+  ensureWritableDir(out, '--out');
+  const { answerer, maxLength, className } = await torchQaAnswerer(m.local ? m.dir : f.model, qa, f.batchSize, f.threads);
+  const result = await evaluateQuestionAnswering(answerer, examples, {
+    dataFile: f.data,
+    ...(f.split !== undefined ? { split: f.split } : {}),
+    version2WithNegative: qa.version2WithNegative,
+    model: { name: recordDir ?? f.model, kind: className, ...(recordDir !== undefined ? { dir: recordDir } : {}) },
+    engine: 'torch (libtorch)',
+    settings: { ...qa, maxSeqLength: maxLength, batchSize: f.batchSize },
+  });
+  const summary = summarizeQaResult(result);
+  writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(join(out, 'predictions.jsonl'), result.predictions.map((p) => JSON.stringify({ split, ...p })).join('\n') + '\n');
+  if (recordDir !== undefined) recordEvaluation(recordDir, result, { forced: earlier !== null, out });
+  const unrecorded = recordDir === undefined ? 'note: the model is not a local folder, so this evaluation is not recorded and a test split cannot be guarded\n' : '';
+  if (f.json === true) {
+    if (unrecorded !== '') process.stderr.write(unrecorded);
+    write(JSON.stringify({ ...summary, out }) + '\n');
+    return;
+  }
+  const how = result.splitSource === 'given' ? 'given' : result.splitSource === 'file name' ? 'from the file name' : 'not stated; pass --split';
+  write(`model:  ${result.model.name} (${result.model.kind}), question answering (SQuAD ${qa.version2WithNegative ? 'v2.0' : 'v1.1'} scoring)\n`);
+  write(`engine: ${result.engine}\n`);
+  write(`data:   ${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), ${result.n} questions\n`);
+  write(`split:  ${split} (${how})\n`);
+  write(unrecorded);
+  if (earlier !== null) write(`note: the test split was evaluated before (${earlier.time}); --force given, recorded as forced\n`);
+  const width = Math.max(...Object.keys(result.metrics).map((k) => k.length));
+  for (const [k, v] of Object.entries(result.metrics)) write(`${k.padEnd(width)}  [${split}]  ${Number.isInteger(v) ? v : v.toFixed(4)}\n`);
+  write(`windows: ${maxLength} tokens, stride ${qa.docStride}; n-best ${qa.nBestSize}, max answer ${qa.maxAnswerLength} tokens\n`);
+  write(`wrote ${join(out, 'metrics.json')}, ${join(out, 'predictions.jsonl')}\n`);
+}
