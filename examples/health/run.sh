@@ -44,5 +44,9 @@ nice -n 10 node "$ROOT/bin/lengua.js" train --task token-classification --model 
   --eval-strategy epoch --save-strategy no --logging-steps 50 --seed 42 --threads "$THREADS"
 echo "fine-tune: $((SECONDS - t0)) s" | tee "$OUT/timings.txt"
 
+echo "== the saved model scored by lengua evaluate (metrics.json, predictions.jsonl, report.html)"
+nice -n 10 node "$ROOT/bin/lengua.js" evaluate --model "$OUT/model" --data "$DATA/validation.conll" --split validation \
+  --out "$OUT/model/eval-validation" --title "Clinical-note NER: 2-layer BERT trained from scratch (validation)"
+
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
 tsx "$HERE/compare.ts" "$DATA/train.conll" "$DATA/validation.conll" "$OUT/model/eval_predictions.jsonl" | tee "$OUT/table.md"
