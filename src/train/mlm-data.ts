@@ -153,6 +153,9 @@ export interface MlmBatch {
   attentionMask: Tensor;
   /** Original ids at masked positions, -100 elsewhere (padding included). */
   labels: Tensor;
+  /** The masked positions as flat indices into the [b·s] tokens, and their original ids (int64, [n]). */
+  positions: Tensor;
+  targets: Tensor;
 }
 
 /** Masks the chosen examples with a PRNG seeded by `seed` and pads them to the longest (right padding). */
@@ -163,17 +166,25 @@ export function collateMlm(ds: MlmEncodedDataset, indices: readonly number[], se
   const ids = new BigInt64Array(b * width).fill(BigInt(ds.padTokenId));
   const mask = new BigInt64Array(b * width);
   const labels = new BigInt64Array(b * width).fill(BigInt(LABEL_PAD));
+  const positions: bigint[] = [];
+  const targets: bigint[] = [];
   indices.forEach((ex, r) => {
     const m = maskTokens(ds, ex, rand, opts);
     m.inputIds.forEach((t, j) => {
       ids[r * width + j] = BigInt(t);
       mask[r * width + j] = 1n;
       labels[r * width + j] = BigInt(m.labels[j]!);
+      if (m.labels[j] !== LABEL_PAD) {
+        positions.push(BigInt(r * width + j));
+        targets.push(BigInt(m.labels[j]!));
+      }
     });
   });
   return {
     inputIds: torch.tensor(ids, { shape: [b, width] }),
     attentionMask: torch.tensor(mask, { shape: [b, width] }),
     labels: torch.tensor(labels, { shape: [b, width] }),
+    positions: torch.tensor(BigInt64Array.from(positions), { shape: [positions.length] }),
+    targets: torch.tensor(BigInt64Array.from(targets), { shape: [targets.length] }),
   };
 }

@@ -13,7 +13,7 @@ import { AutoConfig, AutoModelForMaskedLM, AutoModelForSequenceClassification } 
 import { AutoTokenizer, type PreTrainedTokenizer } from '../text/tokenizer/index.js';
 import { saveTrainedTokenizer, trainTokenizer } from '../text/tokenizer/train/index.js';
 import { trainingArguments, type TrainingArguments } from './arguments.js';
-import { encodeMlm, maskTokens, type MlmEncodedDataset } from './mlm-data.js';
+import { collateMlm, encodeMlm, maskTokens, type MlmEncodedDataset } from './mlm-data.js';
 import { MaskedLMTrainer } from './mlm-trainer.js';
 import { LABEL_PAD } from './seq2seq-data.js';
 import { GOLDEN, TINY_MODEL } from './testing/task.js';
@@ -129,6 +129,41 @@ test('whole-word masking takes every piece of a chosen word and fills round(15 %
     for (let j = 1; j < starts.length; j++) if (!starts[j] && ds.specialTokensMask[i]![j] !== 1) assert.equal(target[j], target[j - 1], `example ${i} position ${j}`);
     const n = target.filter(Boolean).length;
     assert.ok(n >= 1 && n <= Math.max(1, Math.round(starts.length * 0.15)), `${n} targets of ${starts.length}`);
+  }
+});
+
+test('the loss with the head at the masked positions only equals the full-logits loss, value and gradients (BERT, RoBERTa, DistilBERT)', { skip }, async () => {
+  const t = await tokenizer();
+  const ds = encodeMlm(corpus(40, 7), t, { maxLength: 24, lineByLine: true });
+  const batch = collateMlm(ds, [0, 1, 2, 3, 4, 5], 99);
+  assert.ok(batch.targets.shape[0]! > 3, 'some tokens are masked');
+  const size = { vocab_size: t.vocabSize, max_position_embeddings: 64 };
+  for (const [type, cfg] of [
+    ['bert', { ...size, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64 }],
+    ['roberta', { ...size, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 64, pad_token_id: 0 }],
+    ['distilbert', { ...size, dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 64 }],
+  ] as const) {
+    const model = AutoModelForMaskedLM.fromConfig(AutoConfig.forModel(type, cfg), { seed: 5 });
+    model.eval();
+    const grads = (f: () => torch.Tensor): { loss: number; g: Map<string, number[]> } => {
+      for (const p of model.parameters()) p.grad?.zero_();
+      const loss = f();
+      loss.backward();
+      const g = new Map<string, number[]>();
+      for (const [k, p] of model.namedParameters()) if (p.grad) g.set(k, Array.from(p.grad.reshape([-1]).data() as Float32Array));
+      return { loss: loss.item(), g };
+    };
+    const input = { inputIds: batch.inputIds, attentionMask: batch.attentionMask };
+    const full = grads(() => model.loss((model.forward(input) as { logits: torch.Tensor }).logits, batch.labels));
+    const part = grads(() => (model as unknown as { maskedLmLoss: (i: typeof input, p: torch.Tensor, y: torch.Tensor) => { loss: torch.Tensor } }).maskedLmLoss(input, batch.positions, batch.targets).loss);
+    // The same float32 operations on the same rows: differences are rounding only (a few ulps of log(vocab)).
+    assert.ok(Math.abs(full.loss - part.loss) < 1e-5, `${type}: loss ${full.loss} vs ${part.loss}`);
+    for (const [k, a] of full.g) {
+      const b = part.g.get(k)!;
+      const scale = Math.max(1e-3, ...a.map(Math.abs));
+      const worst = Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+      assert.ok(worst <= 1e-4 * scale, `${type} ${k}: gradient differs by ${worst} (scale ${scale})`);
+    }
   }
 });
 

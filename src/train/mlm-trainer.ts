@@ -14,10 +14,18 @@ import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { BaseTrainer, stepSeed, type BaseTrainerOptions } from './base-trainer.js';
 import { sequentialBatches } from './data.js';
-import { LABEL_PAD } from './seq2seq-data.js';
 import { collateMlm, type MaskingOptions, type MlmBatch, type MlmEncodedDataset } from './mlm-data.js';
 
 export interface MaskedLMTrainerOptions extends BaseTrainerOptions<MlmEncodedDataset>, MaskingOptions {}
+
+/** What the masked-LM heads offer besides forward(): the loss with the head run at the masked positions only. */
+interface MaskedLMHead {
+  maskedLmLoss(input: { inputIds: Tensor; attentionMask: Tensor }, positions: Tensor, targets: Tensor): { loss: Tensor; logits: Tensor };
+}
+
+function isMaskedLMHead(m: unknown): m is MaskedLMHead {
+  return typeof (m as Partial<MaskedLMHead>).maskedLmLoss === 'function';
+}
 
 /** Mixed into the evaluation seeds so they never coincide with a training step's. */
 const EVAL_SALT = 0x5bd1e995;
@@ -27,7 +35,7 @@ export class MaskedLMTrainer extends BaseTrainer<MlmEncodedDataset> {
 
   constructor(opts: MaskedLMTrainerOptions) {
     super(opts);
-    if (!this.model.className.endsWith('ForMaskedLM')) {
+    if (!this.model.className.endsWith('ForMaskedLM') || !isMaskedLMHead(this.model)) {
       throw new LenguaError(`masked-LM training needs a *ForMaskedLM model, got ${this.model.className}`, { field: 'model' });
     }
     if (opts.args.classWeights !== undefined && opts.args.classWeights !== null) throw new LenguaError('classWeights apply to sequence classification only', { field: 'classWeights' });
@@ -47,17 +55,18 @@ export class MaskedLMTrainer extends BaseTrainer<MlmEncodedDataset> {
     const b = collateMlm(ds, indices, seed, this.masking);
     const dev = this.devices;
     if (dev === 'cpu') return b;
-    return { inputIds: b.inputIds.to(dev), attentionMask: b.attentionMask.to(dev), labels: b.labels.to(dev) };
+    return { inputIds: b.inputIds.to(dev), attentionMask: b.attentionMask.to(dev), labels: b.labels.to(dev), positions: b.positions.to(dev), targets: b.targets.to(dev) };
   }
 
-  private logits(b: MlmBatch): Tensor {
-    return (this.model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask }) as { logits: Tensor }).logits;
+  /** The loss over the batch's masked tokens and the logits there (the head runs at those positions only). */
+  private masked(b: MlmBatch): { loss: Tensor; logits: Tensor } {
+    return (this.model as unknown as MaskedLMHead).maskedLmLoss({ inputIds: b.inputIds, attentionMask: b.attentionMask }, b.positions, b.targets);
   }
 
   protected trainingLoss(indices: readonly number[]): Tensor {
     // One seed per (step, micro-batch): accumulated micro-batches of a step get different masks.
     const b = this.batch(this.trainDataset, indices, stepSeed(stepSeed(this.args.seed, this.state.globalStep), indices[0] ?? 0));
-    return this.model.loss(this.logits(b), b.labels);
+    return this.masked(b).loss;
   }
 
   /** eval_loss (batch means weighted by batch size, as transformers), perplexity and masked-token accuracy. */
@@ -77,22 +86,19 @@ export class MaskedLMTrainer extends BaseTrainer<MlmEncodedDataset> {
         sequentialBatches(data.inputIds.length, this.args.perDeviceEvalBatchSize).forEach((indices, k) => {
           torch.tidy(() => {
             const b = this.batch(data, indices, stepSeed(this.args.seed ^ EVAL_SALT, k));
-            const z = this.logits(b);
-            const labels = (b.labels.device === 'cpu' ? b.labels : b.labels.to('cpu')).toArray() as number[][];
-            const best = z.argmax(-1);
-            const preds = (best.device === 'cpu' ? best : best.to('cpu')).toArray() as number[][];
-            let n = 0;
-            labels.forEach((row, r) => row.forEach((y, j) => {
-              if (y === LABEL_PAD) return;
-              n++;
-              if (preds[r]![j] === y) correct++;
-            }));
-            masked += n;
+            const n = b.targets.shape[0]!;
             // A batch with no masked token has no loss (transformers would log NaN for it); it adds nothing.
-            if (n > 0) {
-              lossSum += this.model.loss(z, b.labels).item() * indices.length;
-              lossExamples += indices.length;
-            }
+            if (n === 0) return;
+            const { loss, logits } = this.masked(b);
+            const best = logits.argmax(-1);
+            const preds = (best.device === 'cpu' ? best : best.to('cpu')).toArray() as number[];
+            const targets = (b.targets.device === 'cpu' ? b.targets : b.targets.to('cpu')).toArray() as number[];
+            preds.forEach((p, i) => {
+              if (p === targets[i]) correct++;
+            });
+            masked += n;
+            lossSum += loss.item() * indices.length;
+            lossExamples += indices.length;
           });
         });
       });

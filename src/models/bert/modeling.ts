@@ -13,7 +13,7 @@ import { extendedAttentionMask } from '../modeling/masks.js';
 import { ModuleList, type TransformerLayer } from '../modeling/layers.js';
 import { sequenceClassificationLoss, tokenLoss, type LossOptions } from '../modeling/losses.js';
 import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/outputs.js';
-import { classifierSplit, forwardHead, TransformerBody } from '../modeling/body.js';
+import { classifierSplit, forwardHead, maskedPositionsLoss, TransformerBody } from '../modeling/body.js';
 import type { ModelSplit } from '../modeling/split.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
 import { checkSpanLabels, forwardQuestionAnswering, spanLoss, type QuestionAnsweringInput, type QuestionAnsweringOutput } from './question-answering.js';
@@ -393,6 +393,10 @@ export abstract class BertMaskedLMBase extends BertHeadModel {
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
+  }
+  /** The loss with the head run only at the masked positions (see maskedPositionsLoss): what pretraining uses. */
+  maskedLmLoss(input: ForwardInput, positions: Tensor, targets: Tensor): { loss: Tensor; logits: Tensor } {
+    return maskedPositionsLoss(this.body, input, positions, targets, (h) => this.vocabularyLogits(h));
   }
   /** No pooler here: a checkpoint's is left over without a warning (transformers' `_keys_to_ignore_on_load_unexpected`). */
   protected override ignoredUnexpectedKeys(): RegExp {

@@ -15,7 +15,7 @@ import { FLOAT32_MIN } from '../modeling/masks.js';
 import { ModuleList, type TransformerLayer } from '../modeling/layers.js';
 import { sequenceClassificationLoss, tokenLoss, type LossOptions } from '../modeling/losses.js';
 import type { BaseModelOutput, ForwardInput, ModelOutput } from '../modeling/outputs.js';
-import { classifierSplit, forwardHead, TransformerBody } from '../modeling/body.js';
+import { classifierSplit, forwardHead, maskedPositionsLoss, TransformerBody } from '../modeling/body.js';
 import type { ModelSplit } from '../modeling/split.js';
 import { PreTrainedModel, type BodyLayout, type DropoutLayout } from '../pretrained.js';
 import { checkSpanLabels, forwardQuestionAnswering, spanLoss, type QuestionAnsweringInput, type QuestionAnsweringOutput } from '../bert/question-answering.js';
@@ -317,14 +317,19 @@ export class DistilBertForMaskedLM extends DistilHead {
     const w = this.vocab_projector.weight;
     if (w !== null && (only === undefined || only.has('vocab_projector.weight'))) nn.init.normal_(w, 0, this.config.initializerRange);
   }
+  private vocabularyLogits(hidden: Tensor): Tensor {
+    const h = this.vocab_layer_norm.forward(this.act(this.vocab_transform.forward(hidden)));
+    return F.linear(h, this.vocab_projector.weight ?? this.distilbert.embeddings.word_embeddings.weight, this.vocab_projector.bias);
+  }
   forward(input: ForwardInput): ModelOutput {
-    return forwardHead(this, this.distilbert, input, (base) => {
-      const h = this.vocab_layer_norm.forward(this.act(this.vocab_transform.forward(base.lastHiddenState)));
-      return F.linear(h, this.vocab_projector.weight ?? this.distilbert.embeddings.word_embeddings.weight, this.vocab_projector.bias);
-    });
+    return forwardHead(this, this.distilbert, input, (base) => this.vocabularyLogits(base.lastHiddenState));
   }
   override loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     return tokenLoss(logits, labels, opts);
+  }
+  /** The loss with the head run only at the masked positions (see maskedPositionsLoss): what pretraining uses. */
+  maskedLmLoss(input: ForwardInput, positions: Tensor, targets: Tensor): { loss: Tensor; logits: Tensor } {
+    return maskedPositionsLoss(this.distilbert, input, positions, targets, (h) => this.vocabularyLogits(h));
   }
 }
 

@@ -5,6 +5,7 @@
  * written once.
  */
 import * as torch from '../../torch/index.js';
+import { F } from '../../torch/index.js';
 import type { Tensor, TensorLike, Device, nn } from '../../torch/index.js';
 import type { PretrainedConfig } from '../../hub/config.js';
 import { PreTrainedModel } from '../pretrained.js';
@@ -95,6 +96,23 @@ export function forwardHead<C extends PretrainedConfig, M>(
   return torch.tidy(() => {
     const base = body.run(body.prepare(input));
     return withExtras(headOutput(model, logitsOf(base), input.labels), base);
+  });
+}
+
+/**
+ * A masked LM's loss with its vocabulary head applied only at `positions` (flat indices into the [b·s] tokens)
+ * whose original ids are `targets`. The head works on each position alone, so this is the cross-entropy of the
+ * full logits with -100 everywhere else, at a fraction of the cost: the vocabulary projection is most of a small
+ * model's work, and only the masked ~15 % of the positions need it. Returns the mean loss and the head's logits
+ * at those positions ([n, vocab]).
+ */
+export function maskedPositionsLoss<C extends PretrainedConfig, M>(
+  body: TransformerBody<C, M>, input: ForwardInput, positions: Tensor, targets: Tensor, head: (h: Tensor) => Tensor,
+): { loss: Tensor; logits: Tensor } {
+  return torch.tidy(() => {
+    const h = body.run(body.prepare(input)).lastHiddenState;
+    const logits = head(h.reshape([-1, h.shape[2]!]).indexSelect(0, positions));
+    return { loss: F.crossEntropy(logits, targets), logits };
   });
 }
 
