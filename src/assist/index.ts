@@ -8,4 +8,4 @@ export type { DocumentLimits, ReadDocumentsOptions, SourceDocument, PassageOptio
 export { loadEncoder, cosine, DenseIndex, reciprocalRankFusion, RRF_K } from './dense.js';
 export type { Embedder, RankedHit } from './dense.js';
 export { SentenceReader, ExtractiveReader, GenerativeReader, generativePrompt, sentences, loadExtractiveReader, loadGenerativeReader, GENERATED_ANSWER_TOKENS } from './reader.js';
-export type { Reader, ReaderAnswer, ReaderKind, QuestionAnswerer, Generator } from './reader.js';
+export type { Reader, ReaderAnswer, ReaderKind, QuestionAnswerer, Generator, Sentence } from './reader.js';

@@ -3,9 +3,10 @@
  * from and where in that passage, so the assistant can cite it.
  *
  * - `SentenceReader` (no model): the best-matching sentence of the passages, scored by BM25 with the
- *   corpus' idf. A sentence that is itself a question (it ends in "?") is not an answer: in a FAQ it is
- *   the best match, and the sentence after it is what answers it, so a question's score is carried over
- *   to the sentence that follows it. When no sentence shares a term with the question (the passages came
+ *   corpus' idf. A label — a question (it ends in "?"), a markdown heading, or a short line without a full
+ *   stop — is not an answer. In a FAQ the question line is the best match and the text after it answers
+ *   it, so the score of the questions right before a sentence is added to its own. A heading's is not: it
+ *   names a whole section ("Shipping and delivery"), not the line under it. When no sentence shares a term with the question (the passages came
  *   from dense retrieval alone), the best passage's first statement answers, with score 0.
  * - `ExtractiveReader`: an extractive QA model (`question-answering` pipeline) over each passage; the span
  *   with the highest probability wins, as transformers' pipeline picks among several contexts.
@@ -40,33 +41,51 @@ interface Span {
   end: number;
 }
 
+export interface Sentence extends Span {
+  /** A question, a markdown heading or a short line without a full stop: it labels the text after it. */
+  label: boolean;
+  /** A question (ends in "?"): its score carries to the statement after it. */
+  question: boolean;
+}
+
 // Leading markdown that is layout, not content: headings, quotes, list bullets and numbers, emphasis.
 const LEADING_MARKUP = /^(?:#{1,6}\s+|>\s*|[-*+]\s+|\d+[.)]\s+|\*\*|__)+/;
+const IS_QUESTION = /\?["'”’»)\]*_]*$/u;
+const ENDS_SENTENCE = /[.!?…:;]["'”’»)\]*_]*$/u;
+/** Words a line without a full stop may have and still be a heading ("Shipping and delivery"). */
+const HEADING_WORDS = 8;
 
 /**
  * Sentences of `text` with their offsets: cut after . ! ? … (followed by a space or the end) and at line
  * breaks (list items, headings and FAQ lines are units of their own), trimmed of spaces and leading markup.
  */
-export function sentences(text: string): Span[] {
-  const out: Span[] = [];
-  const push = (start: number, end: number): void => {
+export function sentences(text: string): Sentence[] {
+  const out: Sentence[] = [];
+  const push = (start: number, end: number, atLineEnd: boolean): void => {
     while (start < end && /\s/.test(text[start]!)) start++;
     const lead = LEADING_MARKUP.exec(text.slice(start, end));
     if (lead !== null) start += lead[0].length;
     while (end > start && /\s/.test(text[end - 1]!)) end--;
-    if (end > start && /[\p{L}\p{N}]/u.test(text.slice(start, end))) out.push({ start, end });
+    // Closing emphasis (`**Is it free?**`) is layout too.
+    while (end - 2 > start && /^(?:\*\*|__)$/.test(text.slice(end - 2, end))) end -= 2;
+    const s = text.slice(start, end);
+    if (end <= start || !/[\p{L}\p{N}]/u.test(s)) return;
+    const heading = lead?.[0].includes('#') === true || (atLineEnd && !ENDS_SENTENCE.test(s) && s.split(/\s+/).length <= HEADING_WORDS);
+    const question = IS_QUESTION.test(s);
+    out.push({ start, end, label: heading || question, question });
   };
   let pos = 0;
+  let lineStart = true;
   for (const m of text.matchAll(/[.!?…]+["'”’»)\]*_]*(?=\s|$)|\n/gu)) {
     const end = m.index + m[0].length;
-    push(pos, end);
+    // A heading is a whole line: it began a line and ends one.
+    push(pos, end, lineStart && m[0] === '\n');
+    lineStart = m[0] === '\n' || /^\s*\n/.test(text.slice(end, end + 2));
     pos = end;
   }
-  push(pos, text.length);
+  push(pos, text.length, lineStart);
   return out;
 }
-
-const IS_QUESTION = /\?["'”’»)\]*_]*$/u;
 
 /** The best sentence of the passages for a question, by BM25 with the index's idf (see the module comment). */
 export class SentenceReader implements Reader {
@@ -79,27 +98,27 @@ export class SentenceReader implements Reader {
 
   read(question: string, passages: readonly Passage[]): Promise<ReaderAnswer | null> {
     const query = tokenize(question, { stopwords: this.stopwords });
-    const all: Array<Span & { passage: number; terms: string[]; question: boolean }> = [];
+    const all: Array<Sentence & { passage: number; terms: string[] }> = [];
     passages.forEach((p, passage) => {
-      for (const s of sentences(p.text)) {
-        const text = p.text.slice(s.start, s.end);
-        all.push({ ...s, passage, terms: tokenize(text, { stopwords: this.stopwords }), question: IS_QUESTION.test(text) });
-      }
+      for (const s of sentences(p.text)) all.push({ ...s, passage, terms: tokenize(p.text.slice(s.start, s.end), { stopwords: this.stopwords }) });
     });
     const avgdl = all.reduce((n, s) => n + s.terms.length, 0) / Math.max(all.length, 1);
     const own = all.map((s) => this.index.scoreTerms(query, s.terms, avgdl));
+    // A label answers nothing, unless every sentence is one (then it is still the best pointer).
+    const labelsAnswer = all.every((o) => o.label);
     let best: ReaderAnswer | null = null;
+    let carried = 0;
     all.forEach((s, i) => {
-      const prev = i > 0 && all[i - 1]!.passage === s.passage && all[i - 1]!.question ? own[i - 1]! : 0;
-      // A question answers nothing, unless every sentence is one (then it is still the best pointer).
-      const score = s.question && all.some((o) => !o.question) ? 0 : own[i]! + prev;
+      if (i > 0 && all[i - 1]!.passage !== s.passage) carried = 0;
+      const score = s.label && !labelsAnswer ? 0 : own[i]! + carried;
+      carried = s.question ? carried + own[i]! : s.label ? carried : 0;
       // Strictly greater: among equal scores the earlier passage (the better retrieved) wins.
       if (score > 0 && (best === null || score > best.score!)) best = { answer: passages[s.passage]!.text.slice(s.start, s.end), score, passage: s.passage, start: s.start, end: s.end };
     });
     if (best === null && all.length > 0) {
       // No sentence shares a term with the question: the passages came from dense retrieval (a paraphrase).
       // The first statement of the best passage is then the answer, with score 0.
-      const s = all.find((o) => o.passage === 0 && !o.question) ?? all[0]!;
+      const s = all.find((o) => o.passage === 0 && !o.label) ?? all[0]!;
       best = { answer: passages[s.passage]!.text.slice(s.start, s.end), score: 0, passage: s.passage, start: s.start, end: s.end };
     }
     return Promise.resolve(best);
