@@ -86,6 +86,29 @@ test('evaluate scores a QA folder as the trainer does; predictions.jsonl rescore
   assert.match(no.err, /v2-dev\.jsonl:\d+, field "answers": question "q\d+" has no answer: scoring unanswerable questions needs --version-2-with-negative/);
 });
 
+test('the ONNX export answers as libtorch does when every context fits one window', { skip }, async () => {
+  const exp = join(root, 'qa-onnx');
+  const e = await lengua(['export', '--model', model, '--out', exp]);
+  assert.equal(e.code, 0, e.err);
+  const flags = ['--data', devFile, '--max-seq-length', '64', '--doc-stride', '16', '--max-answer-length', '8', '--json'];
+  const onnx = await lengua(['evaluate', '--model', exp, '--out', join(root, 'eval-onnx'), ...flags]);
+  assert.equal(onnx.code, 0, onnx.err);
+  const torch = await lengua(['evaluate', '--model', model, '--out', join(root, 'eval-torch'), ...flags]);
+  assert.equal(torch.code, 0, torch.err);
+  const o = JSON.parse(onnx.out) as { engine: string; metrics: Record<string, number> };
+  const t = JSON.parse(torch.out) as { engine: string; metrics: Record<string, number> };
+  assert.match(o.engine, /^onnx/);
+  assert.match(t.engine, /^torch/);
+  // One window per context (64 tokens): both take the span with the highest start + end logit; the logits agree to
+  // ~1e-6, far below the gaps between the best spans of a trained model, so the answers are the same.
+  const ol = readLines(join(root, 'eval-onnx', 'predictions.jsonl'));
+  const tl = readLines(join(root, 'eval-torch', 'predictions.jsonl'));
+  assert.deepEqual(ol.map((l) => l.prediction), tl.map((l) => l.prediction));
+  assert.deepEqual(o.metrics, t.metrics);
+  const s = squadV1(ol.map((l) => ({ id: l.id, answers: l.answers })), Object.fromEntries(ol.map((l) => [l.id, l.prediction])));
+  assert.equal(o.metrics.f1, s.f1);
+});
+
 test('a QA test split is evaluated once; QA flags are refused for other models', { skip }, async () => {
   const copy = join(root, 'golden-copy');
   cpSync(TINY_QA_MODEL, copy, { recursive: true });

@@ -1,8 +1,11 @@
 /**
  * `lengua evaluate --model DIR --data FILE.jsonl` for extractive QA models: a *ForQuestionAnswering folder runs on
  * libtorch exactly as `lengua train --task question-answering` evaluates (the same windows, logits and utils_qa
- * post-processing: src/train/qa-trainer.ts), and src/eval/qa.ts scores the answers with SQuAD v1.1 (or v2.0 with
- * --version-2-with-negative) exact match and F1. Writes metrics.json and predictions.jsonl (id, question,
+ * post-processing: src/train/qa-trainer.ts); its export (onnx/model.onnx) runs on ONNX Runtime through
+ * pipeline('question-answering'), transformers' pipeline semantics with the spans not widened to words: on a context
+ * that fits one window both pick the span with the highest start + end logit; over several windows the pipeline
+ * ranks spans by per-window softmax probabilities, utils_qa by raw logits, so a few answers may differ.
+ * src/eval/qa.ts scores the answers with SQuAD v1.1 (or v2.0 with --version-2-with-negative) exact match and F1. Writes metrics.json and predictions.jsonl (id, question,
  * prediction, answers, em, f1); the test split is guarded and the evaluation recorded as for every evaluation.
  */
 import { existsSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { loadSquadJsonl, type QaExample } from '../data/index.js';
 import { readConfigJson, resolveModelDir, type Json } from '../hub/index.js';
 import { checkTestDiscipline, inferSplit, recordEvaluation, sha256File } from '../eval/evaluate.js';
 import { evaluateQuestionAnswering, summarizeQaResult, type QaAnswerer } from '../eval/qa.js';
+import { ONNX_FILES } from '../infer/index.js';
 import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
 import { qaSettings, windowLength, type QaFlags, type QaSettings } from './train-qa.js';
 
@@ -57,10 +61,12 @@ export interface QaEvaluateFlags extends Pick<QaFlags, 'maxSeqLength' | 'docStri
   /** Windows per forward pass. */
   batchSize: number;
   threads?: number;
+  /** Default: onnx when the folder holds onnx/model.onnx, else torch. */
+  engine?: 'torch' | 'onnx';
 }
 
 /** libtorch: the folder's model over every window, answers by utils_qa's post-processing (as the trainer evaluates). */
-export async function torchQaAnswerer(dir: string, qa: QaSettings, batchSize: number, threads?: number): Promise<{ answerer: QaAnswerer; maxLength: number; className: string }> {
+export async function torchQaAnswerer(dir: string, qa: QaSettings, batchSize: number, threads?: number): Promise<{ answerer: QaAnswerer; maxLength: number }> {
   const torch = await import('../torch/index.js');
   if (threads !== undefined) torch.setNumThreads(threads);
   const { AutoModelForQuestionAnswering } = await import('../models/index.js');
@@ -75,7 +81,23 @@ export async function torchQaAnswerer(dir: string, qa: QaSettings, batchSize: nu
     const logits = questionAnsweringLogits(model, ds.features, batchSize, false);
     return Promise.resolve(answersFromLogits(examples, ds.features, logits, qa));
   };
-  return { answerer, maxLength, className: model.className };
+  return { answerer, maxLength };
+}
+
+/** ONNX Runtime: pipeline('question-answering') with the same windows and answer length, one answer per question. */
+export async function onnxQaAnswerer(dir: string, qa: QaSettings, batchSize: number, threads?: number): Promise<{ answerer: QaAnswerer; close: () => Promise<void> }> {
+  const { pipeline } = await import('../infer/index.js');
+  const pipe = await pipeline('question-answering', dir, { batchSize, ...(threads !== undefined ? { numThreads: threads } : {}) });
+  const answerer: QaAnswerer = async (examples) => {
+    const out = await pipe(examples.map((e) => ({ question: e.question, context: e.context })), {
+      maxSeqLen: qa.maxSeqLength, docStride: qa.docStride, maxAnswerLen: qa.maxAnswerLength, handleImpossibleAnswer: qa.version2WithNegative, alignToWords: false, topK: 1,
+    });
+    return new Map(examples.map((e, i) => {
+      const a = out[i]!;
+      return [e.id, (Array.isArray(a) ? a[0]! : a).answer];
+    }));
+  };
+  return { answerer, close: () => pipe.dispose() };
 }
 
 export async function runEvaluateQuestionAnswering(f: QaEvaluateFlags, m: QaFolder, write: (s: string) => void): Promise<void> {
@@ -88,15 +110,33 @@ export async function runEvaluateQuestionAnswering(f: QaEvaluateFlags, m: QaFold
   const earlier = checkTestDiscipline(recordDir, split, { force: f.force === true, dataSha256: sha256File(f.data) });
   const out = resolve(f.out ?? join(recordDir ?? '.', `eval-${split}`));
   ensureWritableDir(out, '--out');
-  const { answerer, maxLength, className } = await torchQaAnswerer(m.local ? m.dir : f.model, qa, f.batchSize, f.threads);
-  const result = await evaluateQuestionAnswering(answerer, examples, {
-    dataFile: f.data,
-    ...(f.split !== undefined ? { split: f.split } : {}),
-    version2WithNegative: qa.version2WithNegative,
-    model: { name: recordDir ?? f.model, kind: className, ...(recordDir !== undefined ? { dir: recordDir } : {}) },
-    engine: 'torch (libtorch)',
-    settings: { ...qa, maxSeqLength: maxLength, batchSize: f.batchSize },
-  });
+  const exported = existsSync(join(m.dir, ONNX_FILES.fp32));
+  const engine = f.engine ?? (exported ? 'onnx' : 'torch');
+  if (engine === 'onnx' && !exported) {
+    throw new LenguaError(`--engine onnx needs ${ONNX_FILES.fp32}: run \`lengua export --model ${f.model} --out DIR\` and pass --model DIR`, { file: m.dir, field: '--engine' });
+  }
+  const arch = architecture(m.config) ?? 'question-answering model';
+  let maxLength = qa.maxSeqLength;
+  let answerer: QaAnswerer;
+  let close = (): Promise<void> => Promise.resolve();
+  if (engine === 'onnx') {
+    ({ answerer, close } = await onnxQaAnswerer(m.dir, qa, f.batchSize, f.threads));
+  } else {
+    ({ answerer, maxLength } = await torchQaAnswerer(m.local ? m.dir : f.model, qa, f.batchSize, f.threads));
+  }
+  let result;
+  try {
+    result = await evaluateQuestionAnswering(answerer, examples, {
+      dataFile: f.data,
+      ...(f.split !== undefined ? { split: f.split } : {}),
+      version2WithNegative: qa.version2WithNegative,
+      model: { name: recordDir ?? f.model, kind: engine === 'onnx' ? `${arch} (ONNX export)` : arch, ...(recordDir !== undefined ? { dir: recordDir } : {}) },
+      engine: engine === 'onnx' ? 'onnx (ONNX Runtime, question-answering pipeline)' : 'torch (libtorch)',
+      settings: { ...qa, maxSeqLength: maxLength, batchSize: f.batchSize },
+    });
+  } finally {
+    await close();
+  }
   const summary = summarizeQaResult(result);
   writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   writeFileAtomic(join(out, 'predictions.jsonl'), result.predictions.map((p) => JSON.stringify({ split, ...p })).join('\n') + '\n');

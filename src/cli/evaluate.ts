@@ -315,8 +315,8 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   if (qa !== null) {
     if (flags.maxLength !== undefined) throw new LenguaError('--max-length: a question-answering model takes --max-seq-length (tokens per window)', { field: '--max-length' });
     const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1, 1024);
-    const { threads: _t, json, force, batchSize, ...rest } = flags;
-    return runEvaluateQuestionAnswering({ ...rest, json: json === true, force: force === true, batchSize: int(batchSize, '--batch-size', 1, 4096), ...(threads !== undefined ? { threads } : {}) }, qa, write);
+    const { threads: _t, json, force, batchSize, engine, ...rest } = flags;
+    return runEvaluateQuestionAnswering({ ...rest, json: json === true, force: force === true, batchSize: int(batchSize, '--batch-size', 1, 4096), ...(threads !== undefined ? { threads } : {}), ...(engine !== undefined ? { engine } : {}) }, qa, write);
   }
   const qaGiven = QA_FLAGS.filter(([k]) => (flags as unknown as Record<string, unknown>)[k] !== undefined).map(([, f]) => f);
   if (qaGiven.length > 0) throw new LenguaError(`${qaGiven.join(', ')} apply to question-answering models (*ForQuestionAnswering); ${flags.model} is not one`, { field: qaGiven[0]! });
@@ -391,7 +391,7 @@ export function register(program: Command): void {
     .option('--source-prefix <text>', 'encoder-decoders: prepended to every source (T5\'s task prefix, as given to lengua train)')
     .option('--num-beams <n>', 'encoder-decoders: beam search with n beams (default: the model\'s generation config, else greedy)')
     .option('--max-new-tokens <n>', 'encoder-decoders: tokens to generate at most (default: the model\'s generation config, else --max-length 128)')
-    .addOption(new Option('--engine <engine>', 'encoder-decoders and token classifiers: torch or onnx (default: onnx for an exported folder, else torch)').choices(['torch', 'onnx']))
+    .addOption(new Option('--engine <engine>', 'encoder-decoders, token classifiers and question-answering models: torch or onnx (default: onnx for an exported folder, else torch)').choices(['torch', 'onnx']))
     .option('--threads <n>', 'encoder-decoders and token classifiers: libtorch / ONNX Runtime threads (ONNX default: $LENGUA_NUM_THREADS, else 2)')
     .addOption(new Option('--scheme <scheme>', 'token classifiers: the CoNLL file\'s tag scheme (default: detected); IOB1 is converted to IOB2, as training does').choices(['IOB2', 'IOB1']))
     .option('--split <name>', 'which split the data is: train, validation, test, ... (default: from the file name: test*, val*/dev*, train*)')
