@@ -93,3 +93,18 @@ test('passages: short paragraphs merged up to the target, long ones cut with ove
   assert.throws(() => splitPassages(doc(text), { targetWords: 5, overlapWords: 5 }), /field "overlapWords"/);
   assert.deepEqual(splitPassages(doc('  \n\n \n')), []);
 });
+
+test('a run without spaces counts as one word per 100 characters, so passages stay bounded in characters', () => {
+  const text = `start ${'x'.repeat(1050)} end`;
+  const ps = splitPassages(doc(text), { targetWords: 4, overlapWords: 1 });
+  for (const p of ps) {
+    assert.equal(text.slice(p.start, p.end), p.text);
+    assert.ok(p.text.length <= 4 * 100, `${p.text.length} characters`);
+  }
+  assert.equal(ps[0]!.text.slice(0, 6), 'start ');
+  assert.ok(ps.at(-1)!.text.endsWith('x end'));
+  // Every character of the text is in some passage.
+  const covered = new Uint8Array(text.length);
+  for (const p of ps) covered.fill(1, p.start, p.end);
+  assert.ok(covered.every((c, i) => c === 1 || text[i] === ' '));
+});

@@ -187,11 +187,20 @@ function paragraphs(text: string): Span[] {
   return out;
 }
 
+/**
+ * Characters a word counts for at most: a longer run without spaces (base64, a minified line) counts as several
+ * words, so a passage never passes targetWords × MAX_WORD_CHARS characters, whatever the file holds.
+ */
+export const MAX_WORD_CHARS = 100;
+
 function words(text: string, span: Span): Span[] {
   const out: Span[] = [];
   const re = /\S+/g;
   re.lastIndex = span.start;
-  for (let m = re.exec(text); m !== null && m.index < span.end; m = re.exec(text)) out.push({ start: m.index, end: Math.min(m.index + m[0].length, span.end) });
+  for (let m = re.exec(text); m !== null && m.index < span.end; m = re.exec(text)) {
+    const end = Math.min(m.index + m[0].length, span.end);
+    for (let at = m.index; at < end; at += MAX_WORD_CHARS) out.push({ start: at, end: Math.min(at + MAX_WORD_CHARS, end) });
+  }
   return out;
 }
 
