@@ -6,20 +6,11 @@
  * Text that came from users or files (notes, labels, paths, metric names) is escaped: the card may be
  * shown as HTML by a dashboard, and a label must not become markup there.
  */
+import { escapeMarkdown } from '../util/markdown.js';
 import { CARD_MARKER } from './collect.js';
 import type { Manifest } from './manifest.js';
 
-/** Markdown- and HTML-inert text for one line or table cell. */
-function esc(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex -- removing control characters is the point
-    .replace(/[\0-\x08\x0b-\x1f\x7f]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_[\]|#])/g, '\\$1')
-    .replace(/\r?\n/g, ' ');
-}
+const esc = escapeMarkdown;
 
 /** Notes keep their line breaks (each line escaped). */
 function escLines(s: string): string {

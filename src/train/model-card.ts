@@ -7,6 +7,7 @@
  * Text that came from users or files (source names, licenses, file names) is escaped: the card may be rendered
  * as HTML (the Hub does), and a source name must not become markup there.
  */
+import { escapeMarkdown } from '../util/markdown.js';
 
 export interface CorpusSource {
   /** What the text is (e.g. "Moby Dick, Herman Melville (1851)"). */
@@ -47,18 +48,6 @@ export interface PretrainingCard {
   threads: number;
   /** The command that reproduces the model. */
   command?: string;
-}
-
-/** Markdown- and HTML-inert text for one line or table cell. */
-export function escapeMarkdown(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex -- removing control characters is the point
-    .replace(/[\0-\x08\x0b-\x1f\x7f]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_[\]|#])/g, '\\$1')
-    .replace(/\r?\n/g, ' ');
 }
 
 function num(v: number | undefined): string {
