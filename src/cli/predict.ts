@@ -196,50 +196,47 @@ export function register(program: Command): void {
       if (streaming && flags.input === undefined && process.stdin.isTTY) throw new LenguaError('no texts: give them as arguments, with --input FILE, or pipe lines to stdin', { field: 'text' });
       const opts = { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) };
       if (isTokenClassifier(flags.model)) return predictEntities(texts, streaming, flags, opts);
-      const { predict, close } = await loadPredictor(flags.model, engineFor(flags.model, flags.engine), opts);
-      let preds: Prediction[][];
-      try {
-        if (streaming) {
-          const n = await predictStream(predict, (p) => ({ label: p[0]!.label, score: p[0]!.score, ...(topK > 1 ? { predictions: p } : {}) }), flags, opts);
-          if (n === 0) process.stderr.write('note: the input holds no texts\n');
-          return;
-        }
-        preds = await predict(texts);
-      } finally {
-        await close();
-      }
-      if (flags.json) {
-        process.stdout.write(JSON.stringify(preds) + '\n');
-        return;
-      }
-      preds.forEach((p, i) => {
-        const labels = p.map((x) => `${x.label}\t${x.score.toFixed(4)}`).join('\t');
-        process.stdout.write(`${labels}\t${JSON.stringify(texts[i])}\n`);
+      const predictor = await loadPredictor(flags.model, engineFor(flags.model, flags.engine), opts);
+      await runPredictor(predictor, texts, streaming, flags, opts, {
+        record: (p) => ({ label: p[0]!.label, score: p[0]!.score, ...(topK > 1 ? { predictions: p } : {}) }),
+        line: (p, text) => `${p.map((x) => `${x.label}\t${x.score.toFixed(4)}`).join('\t')}\t${JSON.stringify(text)}`,
       });
     });
 }
 
-/** A token classifier's entities: one line per text (entities as TYPE start-end "text" score), JSON with --json / --input. */
-async function predictEntities(texts: string[], streaming: boolean, flags: PredictFlags, opts: { batchSize: number; maxLength?: number }): Promise<void> {
-  const { predict, close } = await loadEntityPredictor(flags.model, flags, opts);
-  let preds: Array<Array<TokenEntity | EntityGroup>>;
+/**
+ * Runs a loaded predictor on the texts (or streams --input / stdin through it) and prints the results: one JSON
+ * array with --json, else one line per text; the predictor is closed whatever happens.
+ */
+async function runPredictor<P>(
+  predictor: { predict: (texts: string[]) => Promise<P[]>; close: () => Promise<void> }, texts: string[], streaming: boolean, flags: PredictFlags,
+  opts: { batchSize: number }, show: { record: (p: P) => Record<string, unknown>; line: (p: P, text: string) => string },
+): Promise<void> {
+  let preds: P[];
   try {
     if (streaming) {
-      const n = await predictStream(predict, (entities) => ({ entities }), flags, opts);
+      const n = await predictStream(predictor.predict, show.record, flags, opts);
       if (n === 0) process.stderr.write('note: the input holds no texts\n');
       return;
     }
-    preds = await predict(texts);
+    preds = await predictor.predict(texts);
   } finally {
-    await close();
+    await predictor.close();
   }
   if (flags.json) {
     process.stdout.write(JSON.stringify(preds) + '\n');
     return;
   }
-  preds.forEach((entities, i) => {
-    const text = texts[i]!;
-    const shown = entities.map((e) => `${'entity' in e ? e.entity : e.entity_group} ${e.start}-${e.end} ${JSON.stringify(text.slice(e.start, e.end))} ${e.score.toFixed(4)}`);
-    process.stdout.write(`${JSON.stringify(text)}\t${shown.length > 0 ? shown.join('\t') : '(no entities)'}\n`);
+  preds.forEach((p, i) => process.stdout.write(`${show.line(p, texts[i]!)}\n`));
+}
+
+/** A token classifier's entities: one line per text (entities as TYPE start-end "text" score), JSON with --json / --input. */
+async function predictEntities(texts: string[], streaming: boolean, flags: PredictFlags, opts: { batchSize: number; maxLength?: number }): Promise<void> {
+  await runPredictor(await loadEntityPredictor(flags.model, flags, opts), texts, streaming, flags, opts, {
+    record: (entities) => ({ entities }),
+    line: (entities, text) => {
+      const shown = entities.map((e) => `${'entity' in e ? e.entity : e.entity_group} ${e.start}-${e.end} ${JSON.stringify(text.slice(e.start, e.end))} ${e.score.toFixed(4)}`);
+      return `${JSON.stringify(text)}\t${shown.length > 0 ? shown.join('\t') : '(no entities)'}`;
+    },
   });
 }
