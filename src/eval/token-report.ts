@@ -4,7 +4,7 @@
  * scores with their split, per-type scores, the word-level type confusion, learning curves from the training log, and
  * the sentences with the most entity errors, gold and predicted entities marked in the text. Every text is escaped.
  */
-import { CSS, confusionHeatmap, esc, fmt, groupedBars, learningCurves, readTrainingLog, splitBadge, type LogEntry } from './report/index.js';
+import { confusionHeatmap, esc, fmt, groupedBars, learningCurves, readTrainingLog, reportPage, splitBadge, type LogEntry } from './report/index.js';
 import type { CharEntity, TokenEvaluationResult, TokenSentencePrediction } from './token-classification.js';
 
 export interface TokenReportOptions {
@@ -101,35 +101,13 @@ ${confusionHeatmap(r.confusion.labels, r.confusion.matrix, 'Word types', `${r.sp
   sections.push(`<section id="errors"><h2>Sentences with the most entity errors ${badge}</h2>
 <p class="note">${withErrors} of ${r.n} sentences have at least one missed or wrong entity; the ${Math.min(k, withErrors)} with the most are shown (ties by position). Entities are in brackets with their type; green: also on the other side, red: not. "#" is the sentence's position, "line" the line of its first word in the data file.</p>
 ${errorRows !== '' ? `<div class="tablewrap"><table><tr><th>#</th><th>line</th><th>gold</th><th>predicted</th><th>errors</th></tr>${errorRows}</table></div>` : '<p>No entity errors.</p>'}</section>`);
-  const files = r.dataFiles.map((f) => `${esc(f.path)} <code>sha256 ${esc(f.sha256)}</code>`).join('<br>');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}
-mark{padding:0 2px;border-radius:3px}mark.ok{background:#e3f4dc}mark.bad{background:#fbe0dc}mark sub{font-size:10px;color:#5a6372}
-</style>
-</head>
-<body>
-<main>
-<header id="header">
-<h1>${esc(title)}</h1>
-<div class="banner">Every number on this page comes from the <strong>${esc(r.split)}</strong> split ${badge} (${esc(splitOrigin(r))}).${r.split === 'test' ? ' This is the held-out test split: it should be evaluated once, after model selection.' : ''}</div>
-<dl class="meta">
-<dt>model</dt><dd>${esc(r.model.name)} (${esc(r.model.kind)})</dd>
-<dt>engine</dt><dd>${esc(r.engine)}</dd>
-<dt>data</dt><dd>${files}</dd>
-<dt>tags</dt><dd>${esc(r.fileScheme)} in the file${r.fileScheme === 'IOB1' ? ', converted to IOB2' : ''}; scored as IOB2</dd>
-<dt>sentences</dt><dd>${r.n} (${r.tokens} words)</dd>
-<dt>labels</dt><dd>${r.labels.map(esc).join(', ')}</dd>
-<dt>evaluated</dt><dd>${esc(r.createdAt)}</dd>
-</dl>
-</header>
-${sections.join('\n')}
-</main>
-</body>
-</html>
-`;
+  return reportPage({
+    title, extraCss: 'mark{padding:0 2px;border-radius:3px}mark.ok{background:#e3f4dc}mark.bad{background:#fbe0dc}mark sub{font-size:10px;color:#5a6372}',
+    split: r.split, splitOrigin: splitOrigin(r), dataFiles: r.dataFiles, dataAt: 2, sections,
+    meta: [
+      ['model', `${esc(r.model.name)} (${esc(r.model.kind)})`], ['engine', esc(r.engine)],
+      ['tags', `${esc(r.fileScheme)} in the file${r.fileScheme === 'IOB1' ? ', converted to IOB2' : ''}; scored as IOB2`],
+      ['sentences', `${r.n} (${r.tokens} words)`], ['labels', r.labels.map(esc).join(', ')], ['evaluated', esc(r.createdAt)],
+    ],
+  });
 }

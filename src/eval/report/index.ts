@@ -83,6 +83,53 @@ svg .cv{font-size:13px;fill:#1d2330;font-weight:600}svg .cv.light{fill:#fff}svg 
 svg .diag{stroke:#5a6372;stroke-width:1.5;stroke-dasharray:5 4}svg .relbar{fill:rgba(31,119,180,.55);stroke:#1f77b4}svg .relconf{fill:#d62728}
 `;
 
+/** What every report page has: its title, the split banner, the facts of the run, its sections. */
+export interface ReportPage {
+  title: string;
+  /** CSS added after the shared style. */
+  extraCss?: string;
+  split: string;
+  /** Where the split name came from (the file name, the record, a flag). */
+  splitOrigin: string;
+  /** The classifier's report marks a few numbers (cross-validation, training curves) as from other data. */
+  unlessMarkedOtherwise?: boolean;
+  /** [name, HTML value] rows of the header's facts; "data" rows come from dataFiles. */
+  meta: Array<[string, string]>;
+  dataFiles: ReadonlyArray<{ path: string; sha256: string }>;
+  /** Where the data row goes among the meta rows (default after the first row). */
+  dataAt?: number;
+  sections: string[];
+}
+
+/** The self-contained page (inline CSS, no script) every evaluation report is. */
+export function reportPage(p: ReportPage): string {
+  const files = p.dataFiles.map((f) => `${esc(f.path)} <code>sha256 ${esc(f.sha256)}</code>`).join('<br>');
+  const meta = [...p.meta];
+  meta.splice(p.dataAt ?? 1, 0, ['data', files]);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(p.title)}</title>
+<style>${CSS}${p.extraCss !== undefined ? `\n${p.extraCss}\n` : ''}</style>
+</head>
+<body>
+<main>
+<header id="header">
+<h1>${esc(p.title)}</h1>
+<div class="banner">Every number on this page${p.unlessMarkedOtherwise ? ', unless marked otherwise,' : ''} comes from the <strong>${esc(p.split)}</strong> split ${splitBadge(p.split)} (${esc(p.splitOrigin)}).${p.split === 'test' ? ' This is the held-out test split: it should be evaluated once, after model selection.' : ''}</div>
+<dl class="meta">
+${meta.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('\n')}
+</dl>
+</header>
+${p.sections.join('\n')}
+</main>
+</body>
+</html>
+`;
+}
+
 export function splitBadge(split: string): string {
   const cls = split === 'test' ? 'split test' : split === 'train' ? 'split train' : 'split';
   return `<span class="${cls}">${esc(split)} split</span>`;
@@ -277,31 +324,8 @@ ${reliabilityChart(rel.bins, 'Reliability diagram', `${split} split, n = ${rel.n
   sections.push(`<section id="errors"><h2>Most confident errors ${badge}</h2>
 <p class="note">Wrong predictions with the highest confidence, out of ${result.predictions.filter((p) => p.label !== p.predicted).length} errors in ${result.n} examples. "line" is the example's line in the data file.</p>
 ${errors.length > 0 ? `<table><tr><th>#</th><th>line</th><th>text</th><th>true</th><th>predicted</th><th>confidence</th><th>p(true)</th></tr>${errorRows}</table>` : '<p>No errors.</p>'}</section>`);
-  const files = result.dataFiles.map((f) => `${esc(f.path)} <code>sha256 ${esc(f.sha256)}</code>`).join('<br>');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-<header id="header">
-<h1>${esc(title)}</h1>
-<div class="banner">Every number on this page, unless marked otherwise, comes from the <strong>${esc(split)}</strong> split ${badge} (${esc(splitOrigin(result, opts))}).${split === 'test' ? ' This is the held-out test split: it should be evaluated once, after model selection.' : ''}</div>
-<dl class="meta">
-<dt>model</dt><dd>${esc(result.model.name)} (${esc(result.model.kind)})</dd>
-<dt>data</dt><dd>${files}</dd>
-<dt>examples</dt><dd>${result.n}</dd>
-<dt>labels</dt><dd>${result.labels.map(esc).join(', ')}</dd>
-<dt>evaluated</dt><dd>${esc(result.createdAt)}</dd>
-</dl>
-</header>
-${sections.join('\n')}
-</main>
-</body>
-</html>
-`;
+  return reportPage({
+    title, split, splitOrigin: splitOrigin(result, opts), unlessMarkedOtherwise: true, dataFiles: result.dataFiles, sections,
+    meta: [['model', `${esc(result.model.name)} (${esc(result.model.kind)})`], ['examples', String(result.n)], ['labels', result.labels.map(esc).join(', ')], ['evaluated', esc(result.createdAt)]],
+  });
 }

@@ -5,7 +5,7 @@
  * the worst and best examples by the sentence-level score. Every text from the data or the model is escaped.
  */
 import type { Seq2SeqEvaluationResult, Seq2SeqExample } from '../seq2seq.js';
-import { CSS, learningCurves, readTrainingLog, splitBadge, type LogEntry } from './index.js';
+import { learningCurves, readTrainingLog, reportPage, splitBadge, type LogEntry } from './index.js';
 import { esc, fmt, groupedBars } from './svg.js';
 
 export interface Seq2SeqReportOptions {
@@ -116,35 +116,11 @@ ${r.warnings.length > 0 ? `<p class="note">Notes: ${r.warnings.map(esc).join('; 
   const rankNote = `Ranked by sentence-level <code>${esc(key)}</code>${key === 'chrf' ? ' (sacreBLEU sentence_chrf; sentence BLEU is shown beside it but is 0 for most short sentences without a shared 4-gram)' : ' (ROUGE-L F, stemmed, best reference)'}; ties by position in the file. "#" is the example's position, "line" its line in the data file.`;
   sections.push(`<section id="worst"><h2>Worst examples ${badge}</h2><p class="note">${rankNote}</p>${exampleTable(worst, sentenceKeys, clip)}</section>`);
   sections.push(`<section id="best"><h2>Best examples ${badge}</h2><p class="note">${rankNote}</p>${exampleTable(best, sentenceKeys, clip)}</section>`);
-  const files = r.dataFiles.map((f) => `${esc(f.path)} <code>sha256 ${esc(f.sha256)}</code>`).join('<br>');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}
-hr{border:0;border-top:1px dashed #dde1e7;margin:4px 0}
-</style>
-</head>
-<body>
-<main>
-<header id="header">
-<h1>${esc(title)}</h1>
-<div class="banner">Every number on this page comes from the <strong>${esc(r.split)}</strong> split ${badge} (${esc(splitOrigin(r))}).${r.split === 'test' ? ' This is the held-out test split: it should be evaluated once, after model selection.' : ''}</div>
-<dl class="meta">
-<dt>model</dt><dd>${esc(r.model.name)} (${esc(r.model.kind)})</dd>
-<dt>task</dt><dd>${esc(r.task)}</dd>
-<dt>engine</dt><dd>${esc(r.engine)}</dd>
-<dt>data</dt><dd>${files}</dd>
-<dt>fields</dt><dd>${esc(r.sourceField)} → ${esc(r.targetField)}</dd>
-<dt>examples</dt><dd>${r.n}</dd>
-<dt>evaluated</dt><dd>${esc(r.createdAt)}</dd>
-</dl>
-</header>
-${sections.join('\n')}
-</main>
-</body>
-</html>
-`;
+  return reportPage({
+    title, extraCss: 'hr{border:0;border-top:1px dashed #dde1e7;margin:4px 0}', split: r.split, splitOrigin: splitOrigin(r), dataFiles: r.dataFiles, dataAt: 3, sections,
+    meta: [
+      ['model', `${esc(r.model.name)} (${esc(r.model.kind)})`], ['task', esc(r.task)], ['engine', esc(r.engine)], ['fields', `${esc(r.sourceField)} → ${esc(r.targetField)}`],
+      ['examples', String(r.n)], ['evaluated', esc(r.createdAt)],
+    ],
+  });
 }
