@@ -26,8 +26,8 @@ export { trainTokenizer, saveTrainedTokenizer } from './text/tokenizer/train/ind
 export type { TrainTokenizerOptions, TrainedTokenizer } from './text/tokenizer/train/index.js';
 
 // Datasets: loading labelled text and CoNLL files, label sets, splits, leakage and inspection.
-export { loadDataset, loadConll, loadSeq2SeqData, LabelSet, splitDataset, stratifiedKFold, leakageReport, inspectDataset, writeSplits } from './data/index.js';
-export type { Dataset, Example, LoadOptions, SplitOptions, SplitResult, ConllDataset, InspectReport, LeakageReport } from './data/index.js';
+export { loadDataset, loadConll, loadSeq2SeqData, loadSquadJsonl, LabelSet, splitDataset, stratifiedKFold, leakageReport, inspectDataset, writeSplits } from './data/index.js';
+export type { Dataset, Example, LoadOptions, SplitOptions, SplitResult, ConllDataset, QaExample, InspectReport, LeakageReport } from './data/index.js';
 
 // Hugging Face formats: safetensors, checkpoints, model ids.
 export { readSafetensors, writeSafetensors, loadCheckpoint, saveCheckpoint, resolveModelDir } from './hub/index.js';
@@ -52,10 +52,10 @@ export { TfidfLogReg } from './models/baseline/index.js';
 export type { TfidfLogRegOptions } from './models/baseline/index.js';
 
 // Training: the Trainer and its arguments, callbacks, cross-validation and hyperparameter search.
-export { Trainer, Seq2SeqTrainer, TokenClassificationTrainer, encodeTokenClassification, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, encodeSeq2Seq, trainBaseline } from './train/index.js';
+export { Trainer, Seq2SeqTrainer, TokenClassificationTrainer, encodeTokenClassification, QuestionAnsweringTrainer, encodeQuestionAnswering, MaskedLMTrainer, encodeMlm, trainingArguments, readArgumentsFile, EarlyStoppingCallback, encodeDataset, encodeTexts, encodeSeq2Seq, trainBaseline } from './train/index.js';
 export type {
   TrainingArguments, TrainerOptions, TrainerCallback, TrainerState, TrainOutput, ComputeMetrics, EncodedDataset, FineTuneStrategy,
-  TrainBaselineOptions, TrainBaselineResult,
+  TrainBaselineOptions, TrainBaselineResult, QuestionAnsweringTrainerOptions, QaPrediction, MaskedLMTrainerOptions, MlmEncodedDataset, MaskingOptions,
 } from './train/index.js';
 export { crossValidate, runSearch, transformerRunner, baselineRunner, parseSearchSpace, loadSearchSpace } from './train/index.js';
 export type { CvOptions, CvResult, SearchOptions, SearchResult, SearchSpace } from './train/index.js';
@@ -69,8 +69,9 @@ export {
 } from './metrics/index.js';
 export type { Label, Average, ClassificationMetrics, EntityMetrics, BleuOptions, BleuScore, ChrfOptions, ChrfScore, RougeOptions } from './metrics/index.js';
 
-// Evaluation: a trained classifier judged on a split, the once-only test record, the HTML report.
-export { loadClassifier, evaluateClassifier, renderReport, evaluateSeq2Seq, type Seq2SeqEvaluationResult } from './eval/index.js';
+// Evaluation: a trained model judged on a split (classifier, encoder-decoder, NER, extractive QA), the once-only test record, the HTML report.
+export { loadClassifier, evaluateClassifier, renderReport, evaluateSeq2Seq, evaluateTokenClassification, evaluateQuestionAnswering, type Seq2SeqEvaluationResult } from './eval/index.js';
+export type { TokenEvaluationResult, QaEvaluationResult } from './eval/index.js';
 export type { TextClassifier, EvaluationResult } from './eval/index.js';
 
 // Generation: transformers' decoding loop (greedy, sampling, beam search) over any engine's CausalLm.
@@ -83,13 +84,13 @@ export * as torch from './torch/index.js';
 // Inference on ONNX Runtime, without libtorch: pipeline() for the encoder tasks and text generation, as transformers names them.
 export {
   pipeline, PIPELINE_TASKS, TextClassificationPipeline, TokenClassificationPipeline, FillMaskPipeline, FeatureExtractionPipeline,
-  ZeroShotClassificationPipeline, TextGenerationPipeline, Text2TextGenerationPipeline, registerOnnxExporter, onnxCacheDir,
+  ZeroShotClassificationPipeline, TextGenerationPipeline, Text2TextGenerationPipeline, QuestionAnsweringPipeline, registerOnnxExporter, onnxCacheDir,
 } from './infer/index.js';
 export type {
   PipelineTask, PipelineOptions, TextClassificationOptions, TextClassificationOutput, TextPair, FunctionToApply, TokenClassificationOptions,
   TokenEntity, EntityGroup, AggregationStrategy, FillMaskOptions, FillMaskOutput, FeatureExtractionOptions, Pooling,
   ZeroShotClassificationOptions, ZeroShotClassificationOutput, TextGenerationPipelineOptions, TextGenerationCallOptions, TextGenerationOutput,
-  OnnxExporter, OnnxDtype, Text2TextTask, Text2TextOutput, Text2TextCallOptions,
+  OnnxExporter, OnnxDtype, Text2TextTask, Text2TextOutput, Text2TextCallOptions, QuestionAnsweringOptions, QuestionAnsweringOutput, QuestionAnsweringInput,
 } from './infer/index.js';
 
 // Export to ONNX (what `lengua export` runs).
@@ -100,6 +101,9 @@ export type { ExportOptions, ExportResult } from './export/index.js';
 export { LenguaServer } from './serve/server.js';
 export type { ServerOptions, ModelSpec } from './serve/server.js';
 export { Registry } from './registry/index.js';
+// The document assistant (`lengua assist`): BM25 and embedding retrieval, an extractive or generative reader, citations.
+export { Assistant } from './assist/index.js';
+export type { AssistantOptions, AskOptions, AssistantAnswer, Citation } from './assist/index.js';
 export type { ResolvedRef, Manifest, PushOptions } from './registry/index.js';
 
 // pipeline() given a training folder exports it on the fly; src/infer cannot import the export stage

@@ -11,3 +11,10 @@ export {
   type Seq2SeqEvalTask, type Seq2SeqGenerator, type GeneratedText, type Seq2SeqEvaluationResult, type Seq2SeqEvaluateOptions, type Seq2SeqExample, type LengthSummary,
 } from './seq2seq.js';
 export { renderSeq2SeqReport, type Seq2SeqReportOptions } from './report/seq2seq.js';
+// Token classification (NER) and extractive QA: a model's predictions on a labelled file, scored and recorded.
+export {
+  evaluateTokenClassification, summarizeTokenResult, charEntities, checkGoldTags,
+  type WordTagger, type CharEntity, type TokenSentencePrediction, type TokenEvaluationResult, type TokenEvaluateOptions,
+} from './token-classification.js';
+export { renderTokenReport, type TokenReportOptions } from './token-report.js';
+export { evaluateQuestionAnswering, summarizeQaResult, qaMetrics, type QaAnswerer, type QaEvaluationResult, type QaEvaluateOptions, type QaPredictionRecord } from './qa.js';

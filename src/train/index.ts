@@ -37,3 +37,7 @@ export {
   QuestionAnsweringTrainer, encodeQuestionAnswering, questionAnsweringLogits, answersFromLogits, questionAnsweringScores,
   type QuestionAnsweringTrainerOptions, type QaEncodedDataset, type QaAnswerOptions, type QaPrediction, type QaPredictionOutput, type QaLogits,
 } from './qa-trainer.js';
+// Masked-LM pretraining (run_mlm.py): grouped or line-by-line data, DataCollatorForLanguageModeling masking, the model card.
+export { encodeMlm, maskTokens, collateMlm, MAX_MLM_TEXTS, type MlmEncodedDataset, type MlmEncodeOptions, type MaskingOptions, type MlmBatch } from './mlm-data.js';
+export { MaskedLMTrainer, type MaskedLMTrainerOptions } from './mlm-trainer.js';
+export { renderPretrainingCard, type PretrainingCard, type CorpusSource, type CorpusFile } from './model-card.js';
