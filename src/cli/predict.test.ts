@@ -154,3 +154,52 @@ test('predict on a token classifier prints its entities with character offsets (
   assert.equal(torchEngine.status, 1);
   assert.match(torchEngine.stderr, /a token classifier predicts on ONNX Runtime/);
 });
+
+test('predict on an extractive QA model answers questions from --context, --context-file or a SQuAD JSONL --input, as pipeline() does', { skip }, async () => {
+  const dir = golden('fixtures', 'bert-synth-qa');
+  const context = 'The lamp joins 2.4 GHz networks only. Switch it on and off six times to reset it. The warranty lasts two years.';
+  const questions = ['How do I reset the lamp?', 'How long is the warranty?'];
+  // The reference: the same training folder through pipeline() (exported once into the same cache).
+  const { pipeline } = await import('../infer/index.js');
+  const { registerOnnxExporter } = await import('../infer/index.js');
+  registerOnnxExporter(async (d, out, { task }) => void (await exportToOnnx(d, out, { task: task as 'question-answering' })));
+  const qa = await pipeline('question-answering', dir);
+  const want = await Promise.all(questions.map((question) => qa({ question, context }) as Promise<{ answer: string; score: number; start: number; end: number }>));
+  await qa.dispose();
+
+  const r = lengua('predict', '--model', dir, '--context', context, '--json', ...questions);
+  assert.equal(r.status, 0, r.stderr);
+  const got = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { question: string; answer: string; score: number; start: number; end: number });
+  assert.equal(got.length, 2);
+  got.forEach((g, i) => {
+    assert.equal(g.question, questions[i]);
+    assert.equal(g.answer, want[i]!.answer);
+    assert.equal(g.answer, context.slice(g.start, g.end), 'offsets slice the context to the answer');
+    assert.ok(Math.abs(g.score - want[i]!.score) < 1e-6, `${g.score} vs ${want[i]!.score}`);
+  });
+  const text = lengua('predict', '--model', dir, '--context', context, questions[0]!);
+  assert.equal(text.status, 0, text.stderr);
+  assert.equal(text.stdout, `${JSON.stringify(want[0]!.answer)}\t${want[0]!.score.toFixed(4)}\t${want[0]!.start}-${want[0]!.end}\t${JSON.stringify(questions[0])}\n`);
+
+  const root = mkdtempSync(join(tmpdir(), 'lengua-predict-qa-'));
+  try {
+    const { writeFileSync } = await import('node:fs');
+    const file = join(root, 'questions.jsonl');
+    writeFileSync(file, questions.map((question, i) => JSON.stringify({ id: `q${i}`, question, context })).join('\n') + '\n');
+    const viaFile = lengua('predict', '--model', dir, '--input', file);
+    assert.equal(viaFile.status, 0, viaFile.stderr);
+    assert.deepEqual(viaFile.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string; answer: string }).id), ['q0', 'q1']);
+    const ctx = join(root, 'context.txt');
+    writeFileSync(ctx, context);
+    const viaContextFile = lengua('predict', '--model', dir, '--context-file', ctx, '--json', questions[1]!);
+    assert.equal((JSON.parse(viaContextFile.stdout) as { answer: string }).answer, want[1]!.answer);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const noContext = lengua('predict', '--model', dir, questions[0]!);
+  assert.equal(noContext.status, 1);
+  assert.match(noContext.stderr, /--context/);
+  const onClassifier = lengua('predict', '--model', golden('fixtures', 'bert-synth-seqcls'), '--context', 'x', 'a question');
+  assert.equal(onClassifier.status, 1);
+  assert.match(onClassifier.stderr, /--context applies to question-answering models/);
+});

@@ -20,9 +20,10 @@ import { AutoModelForSequenceClassification } from '../models/index.js';
 import type { AnySequenceClassifier } from '../models/index.js';
 import { batchScores } from '../eval/transformer-scores.js';
 import { exportToOnnx, type ExportOptions } from '../export/index.js';
-import { pipeline, registerOnnxExporter, AGGREGATION_STRATEGIES, ONNX_FILES, type AggregationStrategy, type EntityGroup, type FunctionToApply, type TokenEntity } from '../infer/index.js';
+import { pipeline, registerOnnxExporter, AGGREGATION_STRATEGIES, ONNX_FILES, type AggregationStrategy, type EntityGroup, type FunctionToApply, type QuestionAnsweringOutput, type TokenEntity } from '../infer/index.js';
 import { readConfigJson } from '../hub/index.js';
-import { existsSync } from 'node:fs';
+import { loadSquadJsonl } from '../data/index.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatOf, openInput, readInputTexts, type InputFormat, type InputText } from './predict-input.js';
 
@@ -39,6 +40,10 @@ interface PredictFlags {
   maxLength?: string;
   engine?: Engine;
   aggregation: AggregationStrategy;
+  context?: string;
+  contextFile?: string;
+  docStride?: string;
+  maxAnswerLen?: string;
 }
 
 export type Engine = 'torch' | 'onnx';
@@ -105,11 +110,66 @@ function exportOnTheFly(): void {
   });
 }
 
-/** Whether a local model folder holds a token classifier (a Hub id is read as a sequence classifier, as before). */
-function isTokenClassifier(model: string): boolean {
-  if (!existsSync(join(model, 'config.json'))) return false;
+/** The head of a local model folder: token classifier, extractive QA, or anything else (a Hub id is read as a sequence classifier, as before). */
+function headOf(model: string): 'token-classification' | 'question-answering' | 'other' {
+  if (!existsSync(join(model, 'config.json'))) return 'other';
   const arch = readConfigJson(model).json.architectures;
-  return Array.isArray(arch) && typeof arch[0] === 'string' && /ForTokenClassification$/.test(arch[0]);
+  const name = Array.isArray(arch) && typeof arch[0] === 'string' ? arch[0] : '';
+  return name.endsWith('ForTokenClassification') ? 'token-classification' : name.endsWith('ForQuestionAnswering') ? 'question-answering' : 'other';
+}
+
+/** Largest --context-file read. */
+const MAX_CONTEXT_FILE_BYTES = 4 << 20;
+
+/**
+ * An extractive QA model's answers (ONNX Runtime, contexts read in doc-stride windows): the questions given as
+ * arguments against --context / --context-file, or the {question, context[, id]} records of a SQuAD-style JSONL
+ * --input. One line per question (answer, score, start-end, question); --json for JSON.
+ */
+async function predictAnswers(questions: string[], flags: PredictFlags, opts: { topK: number; batchSize: number; maxLength?: number }): Promise<void> {
+  if (flags.engine === 'torch') throw new LenguaError('a question-answering model predicts on ONNX Runtime (a training folder is exported once into the cache): leave out --engine torch', { field: '--engine' });
+  if (flags.context !== undefined && flags.contextFile !== undefined) throw new LenguaError('give --context or --context-file, not both', { field: '--context-file' });
+  let items: Array<{ question: string; context: string; id?: string }>;
+  if (flags.input !== undefined) {
+    if (questions.length > 0 || flags.context !== undefined || flags.contextFile !== undefined) throw new LenguaError('--input holds the questions and their contexts: leave out the question arguments and --context', { field: '--input' });
+    items = loadSquadJsonl(flags.input).map((e) => ({ question: e.question, context: e.context, id: e.id }));
+  } else {
+    let context = flags.context;
+    if (flags.contextFile !== undefined) {
+      if (statSync(flags.contextFile).size > MAX_CONTEXT_FILE_BYTES) throw new LenguaError(`over the limit of ${MAX_CONTEXT_FILE_BYTES} bytes`, { file: flags.contextFile });
+      context = readFileSync(flags.contextFile, 'utf8');
+    }
+    if (context === undefined) throw new LenguaError('a question-answering model answers from a text: give --context TEXT or --context-file FILE (or --input FILE.jsonl with question and context fields)', { field: '--context' });
+    if (questions.length === 0) throw new LenguaError('no questions: give them as arguments', { field: 'text' });
+    items = questions.map((question) => ({ question, context: context! }));
+  }
+  const callOpts = {
+    topK: opts.topK,
+    ...(flags.docStride !== undefined ? { docStride: positiveInt(flags.docStride, '--doc-stride', 1_000_000) } : {}),
+    ...(flags.maxAnswerLen !== undefined ? { maxAnswerLen: positiveInt(flags.maxAnswerLen, '--max-answer-len', 100_000) } : {}),
+    ...(opts.maxLength !== undefined ? { maxSeqLen: opts.maxLength } : {}),
+  };
+  exportOnTheFly();
+  const qa = await pipeline('question-answering', flags.model, { batchSize: opts.batchSize });
+  try {
+    for (let i = 0; i < items.length; i += opts.batchSize) {
+      const batch = items.slice(i, i + opts.batchSize);
+      const answers = (await qa(batch.map(({ question, context }) => ({ question, context })), callOpts)) as Array<QuestionAnsweringOutput | QuestionAnsweringOutput[]>;
+      let out = '';
+      batch.forEach((item, k) => {
+        const a = answers[k]!;
+        const best = Array.isArray(a) ? a[0] : a;
+        if (flags.json || flags.input !== undefined) {
+          out += JSON.stringify({ ...(item.id !== undefined ? { id: item.id } : {}), question: item.question, ...(Array.isArray(a) ? { answers: a } : a) }) + '\n';
+        } else {
+          out += best === undefined ? `(no answer)\t${JSON.stringify(item.question)}\n` : `${JSON.stringify(best.answer)}\t${best.score.toFixed(4)}\t${best.start}-${best.end}\t${JSON.stringify(item.question)}\n`;
+        }
+      });
+      await writeOut(out);
+    }
+  } finally {
+    await qa.dispose();
+  }
 }
 
 /** A token classifier's entities per text (ONNX Runtime), grouped by `aggregation`. */
@@ -173,7 +233,7 @@ async function predictStream<T>(predict: (texts: string[]) => Promise<T[]>, reco
 export function register(program: Command): void {
   program
     .command('predict')
-    .description('classify texts with a sequence-classification model folder (prints label and score per text); with a token classifier, print its entities with character offsets')
+    .description('classify texts with a sequence-classification model folder (prints label and score per text); with a token classifier, print its entities with character offsets; with an extractive QA model, answer the questions from --context')
     .requiredOption('--model <dir>', 'model folder or Hub id (config.json, model.safetensors, tokenizer files)')
     .option('--json', 'print JSON: one array of {label, score} per text, best first')
     .option('--top-k <n>', 'labels to show per text', '1')
@@ -185,6 +245,10 @@ export function register(program: Command): void {
     .option('--text-column <name>', 'CSV column or JSON key of the text (default: text, sentence, tweet, content or review)')
     .option('--id-column <name>', 'CSV column or JSON key copied to each output line as "id"')
     .option('--max-record-bytes <n>', 'longest input line or record accepted', String(1 << 20))
+    .option('--context <text>', 'question-answering models: the text the questions (the arguments) are answered from')
+    .option('--context-file <file>', 'question-answering models: read the context from a file')
+    .option('--doc-stride <n>', 'question-answering models: tokens shared by consecutive windows of a long context (default 128)')
+    .option('--max-answer-len <n>', 'question-answering models: longest answer in tokens (default 15)')
     .addOption(new Option('--aggregation <strategy>', 'token classifiers: how tokens are grouped into entities (transformers\' aggregation_strategy; none: one entry per token)').choices([...AGGREGATION_STRATEGIES]).default('first'))
     .argument('[text...]', 'texts to classify (or use --input, or pipe lines to stdin)')
     .action(async (texts: string[], flags: PredictFlags) => {
@@ -192,10 +256,15 @@ export function register(program: Command): void {
       const batchSize = positiveInt(flags.batchSize, '--batch-size', 4096);
       const maxLength = flags.maxLength === undefined ? undefined : positiveInt(flags.maxLength, '--max-length', 1_000_000);
       const streaming = flags.input !== undefined || texts.length === 0;
+      if (headOf(flags.model) === 'question-answering') return predictAnswers(texts, flags, { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) });
       if (texts.length > 0 && flags.input !== undefined) throw new LenguaError('give texts as arguments or --input FILE, not both', { field: '--input' });
       if (streaming && flags.input === undefined && process.stdin.isTTY) throw new LenguaError('no texts: give them as arguments, with --input FILE, or pipe lines to stdin', { field: 'text' });
       const opts = { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) };
-      if (isTokenClassifier(flags.model)) return predictEntities(texts, streaming, flags, opts);
+      const head = headOf(flags.model);
+      for (const [k, flag] of [['context', '--context'], ['contextFile', '--context-file'], ['docStride', '--doc-stride'], ['maxAnswerLen', '--max-answer-len']] as const) {
+        if (flags[k] !== undefined) throw new LenguaError(`${flag} applies to question-answering models`, { field: flag });
+      }
+      if (head === 'token-classification') return predictEntities(texts, streaming, flags, opts);
       const predictor = await loadPredictor(flags.model, engineFor(flags.model, flags.engine), opts);
       await runPredictor(predictor, texts, streaming, flags, opts, {
         record: (p) => ({ label: p[0]!.label, score: p[0]!.score, ...(topK > 1 ? { predictions: p } : {}) }),
