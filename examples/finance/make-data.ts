@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../../src/data/index.js';
-import { countLabels, holdOut, render, writeLines, type Slots, type Template } from './templates.js';
+import { countLabels, holdOut, render, templatesOf, writeLines, type Slots } from './templates.js';
 
 // Headline frames; the sentiment lives mostly in the slot words ({ups}/{downs}, {good}/{bad}), which every
 // frame of that label shares, as real headlines reuse a small vocabulary of moves and causes.
@@ -158,17 +158,6 @@ const shared: Record<string, readonly string[]> = {
     'la dimisión de su consejero delegado', 'una rebaja de recomendación', 'el recorte del dividendo', 'una investigación por fraude'],
   socio: ['un fondo estadounidense', 'un grupo francés', 'un competidor', 'un banco alemán'],
 };
-
-function templatesOf(byLabel: Record<string, string[]>): { train: Template[]; validation: Template[] } {
-  const train: Template[] = [];
-  const validation: Template[] = [];
-  for (const [label, texts] of Object.entries(byLabel)) {
-    const h = holdOut(texts, 4);
-    train.push(...h.train.map((text) => ({ label, text })));
-    validation.push(...h.validation.map((text) => ({ label, text })));
-  }
-  return { train, validation };
-}
 
 function main(): void {
   const out = process.argv[2] ?? join(fileURLToPath(new URL('.', import.meta.url)), 'data');

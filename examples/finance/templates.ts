@@ -48,6 +48,18 @@ export interface Template {
  * Renders `perTemplate` distinct texts from each template, first letter capitalized, then passed through `style` (fewer when its holes cannot make that many after
  * 50 tries each), skipping any text already in `seen` (shared between the splits, so no text is in both).
  */
+/** Each label's templates, every 4th held out for validation (so validation sentences have unseen shapes). */
+export function templatesOf(byLabel: Record<string, string[]>): { train: Template[]; validation: Template[] } {
+  const train: Template[] = [];
+  const validation: Template[] = [];
+  for (const [label, texts] of Object.entries(byLabel)) {
+    const h = holdOut(texts, 4);
+    train.push(...h.train.map((text) => ({ label, text })));
+    validation.push(...h.validation.map((text) => ({ label, text })));
+  }
+  return { train, validation };
+}
+
 export function render(templates: readonly Template[], slots: Slots, perTemplate: number, rand: Rand, seen: Set<string>, style: (s: string) => string = (s) => s): Array<{ text: string; label: string }> {
   const rows: Array<{ text: string; label: string }> = [];
   for (const t of templates) {

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../../src/data/index.js';
-import { countLabels, holdOut, pick, render, writeLines, type Rand, type Template } from '../finance/templates.js';
+import { countLabels, holdOut, pick, render, templatesOf, writeLines, type Rand } from '../finance/templates.js';
 
 const EN: Record<string, string[]> = {
   order_status: [
@@ -134,17 +134,6 @@ function styler(rand: Rand, lang: 'en' | 'es'): (s: string) => string {
     if (rand() < 0.25) t = t.replace(/[.!]$/u, '');
     return t;
   };
-}
-
-function templatesOf(byLabel: Record<string, string[]>): { train: Template[]; validation: Template[] } {
-  const train: Template[] = [];
-  const validation: Template[] = [];
-  for (const [label, texts] of Object.entries(byLabel)) {
-    const h = holdOut(texts, 4);
-    train.push(...h.train.map((text) => ({ label, text })));
-    validation.push(...h.validation.map((text) => ({ label, text })));
-  }
-  return { train, validation };
 }
 
 function main(): void {
