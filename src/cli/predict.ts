@@ -21,7 +21,7 @@ import type { AnySequenceClassifier } from '../models/index.js';
 import { batchScores } from '../eval/transformer-scores.js';
 import { exportToOnnx, type ExportOptions } from '../export/index.js';
 import { pipeline, registerOnnxExporter, AGGREGATION_STRATEGIES, ONNX_FILES, type AggregationStrategy, type EntityGroup, type FunctionToApply, type QuestionAnsweringOutput, type TokenEntity } from '../infer/index.js';
-import { readConfigJson } from '../hub/index.js';
+import { firstArchitecture, pipelineTaskOfArchitecture, readConfigJson } from '../hub/index.js';
 import { loadSquadJsonl } from '../data/index.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,9 +113,8 @@ function exportOnTheFly(): void {
 /** The head of a local model folder: token classifier, extractive QA, or anything else (a Hub id is read as a sequence classifier, as before). */
 function headOf(model: string): 'token-classification' | 'question-answering' | 'other' {
   if (!existsSync(join(model, 'config.json'))) return 'other';
-  const arch = readConfigJson(model).json.architectures;
-  const name = Array.isArray(arch) && typeof arch[0] === 'string' ? arch[0] : '';
-  return name.endsWith('ForTokenClassification') ? 'token-classification' : name.endsWith('ForQuestionAnswering') ? 'question-answering' : 'other';
+  const task = pipelineTaskOfArchitecture(firstArchitecture(readConfigJson(model).json));
+  return task === 'token-classification' || task === 'question-answering' ? task : 'other';
 }
 
 /** Largest --context-file read. */

@@ -7,3 +7,4 @@ export * from './resolve.js';
 export * from './model-files.js';
 export { normalizeKey, planWeightLoading, DEFAULT_IGNORED, type WeightPlan, type WeightPlanSpec } from './weights.js';
 export { PretrainedConfig, CONFIG_LIMITS, SUPPORTED_ACTIVATIONS, parseConfigJson, readConfigJson, type Json, type ProblemType } from './config.js';
+export { pipelineTaskOfArchitecture, firstArchitecture, type ArchitectureTask } from './architecture.js';

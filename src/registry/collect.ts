@@ -12,7 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
-import { readConfigJson, readModelText } from '../hub/index.js';
+import { pipelineTaskOfArchitecture, readConfigJson, readModelText } from '../hub/index.js';
 import type { DataFingerprint, EvaluationSummary, Json, Manifest, SourceKind } from './manifest.js';
 import { safeRelativePath } from './manifest.js';
 
@@ -118,18 +118,6 @@ export function folderKind(dir: string, files: readonly FolderFile[]): SourceKin
   throw new LenguaError('not a model folder: no onnx/*.onnx, no config.json and no lengua-baseline.json', { file: dir });
 }
 
-/** The pipeline task of an architecture, as transformers' pipelines read config.json. */
-export function taskOfArchitecture(arch: string | null): string | null {
-  if (arch === null) return null;
-  if (arch.endsWith('ForSequenceClassification')) return 'text-classification';
-  if (arch.endsWith('ForTokenClassification')) return 'token-classification';
-  if (arch.endsWith('ForQuestionAnswering')) return 'question-answering';
-  if (arch.endsWith('ForMaskedLM')) return 'fill-mask';
-  if (arch.endsWith('LMHeadModel') || arch.endsWith('ForCausalLM')) return 'text-generation';
-  if (arch.endsWith('ForConditionalGeneration')) return 'text2text-generation';
-  if (/^[A-Za-z0-9]+Model$/.test(arch)) return 'feature-extraction';
-  return null;
-}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -224,7 +212,7 @@ export function describeFolder(dir: string, kind: SourceKind, files: readonly Fo
     config = readConfigJson(dir).json as Json;
     const c = config as Record<string, unknown>;
     const arch = Array.isArray(c.architectures) && typeof c.architectures[0] === 'string' ? c.architectures[0] : null;
-    model = { modelType: typeof c.model_type === 'string' ? c.model_type : null, architecture: arch, task: taskOfArchitecture(arch), labels: labelsOf(c.id2label) };
+    model = { modelType: typeof c.model_type === 'string' ? c.model_type : null, architecture: arch, task: pipelineTaskOfArchitecture(arch), labels: labelsOf(c.id2label) };
   }
   const all = readJson(dir, 'all_results.json');
   const training = numbers(all) ?? (() => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { LenguaError } from '../errors.js';
 import { defaultNumThreads, pipeline, PIPELINE_TASKS, TEXT2TEXT_TASKS, type Isolation, type PipelineTask, type Text2TextTask } from '../infer/index.js';
 import { AutoTokenizer, type PreTrainedTokenizer } from '../text/index.js';
+import { firstArchitecture, pipelineTaskOfArchitecture } from '../hub/index.js';
 import { Batcher, type BatcherOptions, type BatchStats } from './batcher.js';
 import type { ModelSpec } from './server.js';
 
@@ -21,16 +22,11 @@ export const SERVE_TASKS: readonly ServeTask[] = [...PIPELINE_TASKS, ...TEXT2TEX
 
 /** The task a folder serves, from config.json's architectures as transformers' pipelines read them. */
 export function detectTask(config: Record<string, unknown>, file: string): ServeTask {
-  const arch = Array.isArray(config.architectures) ? String(config.architectures[0] ?? '') : '';
-  if (arch.endsWith('ForSequenceClassification')) return 'text-classification';
-  if (arch.endsWith('ForTokenClassification')) return 'token-classification';
-  if (arch.endsWith('ForQuestionAnswering')) return 'question-answering';
-  if (arch.endsWith('ForMaskedLM')) return 'fill-mask';
-  if (arch.endsWith('LMHeadModel') || arch.endsWith('ForCausalLM')) return 'text-generation';
-  // An encoder-decoder model: --task NAME=translation or summarization names what it was trained for.
-  if (arch === 'T5ForConditionalGeneration' || arch === 'BartForConditionalGeneration' || arch === 'MarianMTModel') return 'text2text-generation';
-  if (/^[A-Za-z0-9]+Model$/.test(arch)) return 'feature-extraction';
-  throw new LenguaError(`cannot tell which task ${JSON.stringify(arch)} serves; name it with --task NAME=TASK`, { file, field: 'architectures' });
+  const arch = firstArchitecture(config);
+  // An encoder-decoder serves text2text-generation; --task NAME=translation or summarization names what it was trained for.
+  const task = pipelineTaskOfArchitecture(arch);
+  if (task === null) throw new LenguaError(`cannot tell which task ${JSON.stringify(arch ?? '')} serves; name it with --task NAME=TASK`, { file, field: 'architectures' });
+  return task;
 }
 
 /**
