@@ -21,12 +21,11 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { mulberry32, shuffleInPlace } from '../data/index.js';
-import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
-import { acquireRunLock, prepareOutputDir } from '../train/run-folder.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { TrainingArguments } from '../train/arguments.js';
 import type { CorpusFile, CorpusSource } from '../train/model-card.js';
 import { argumentOption } from './options.js';
-import { ARGUMENT_FLAGS, resolveArguments } from './train.js';
+import { ARGUMENT_FLAGS, inRunFolder, resolveArguments } from './train.js';
 import { datasetReader } from './tokenizer.js';
 
 export const PRETRAIN_MODEL_TYPES = ['bert', 'distilbert', 'roberta'] as const;
@@ -126,19 +125,7 @@ async function run(flags: PretrainFlags): Promise<void> {
   const splitPct = flags.validationSplitPercentage !== undefined ? num(flags.validationSplitPercentage, '--validation-split-percentage', 0, 50, false) : 5;
   if (flags.eval !== undefined && flags.validationSplitPercentage !== undefined) throw new LenguaError('give --eval FILE or --validation-split-percentage, not both', { field: '--validation-split-percentage' });
 
-  ensureWritableDir(args.outputDir, '--out');
-  const lock = acquireRunLock(args.outputDir);
-  try {
-    prepareOutputDir(args.outputDir, {
-      overwrite: args.overwriteOutputDir,
-      resume: args.resumeFromCheckpoint !== undefined && args.resumeFromCheckpoint !== false,
-      overwriteFlag: '--overwrite-output-dir',
-      resumeFlag: '--resume-from-checkpoint',
-    });
-    await runLocked(flags, args, { threads, overrides, sources, mlmProbability, splitPct });
-  } finally {
-    lock.release();
-  }
+  await inRunFolder(args, () => runLocked(flags, args, { threads, overrides, sources, mlmProbability, splitPct }));
 }
 
 interface Settings {

@@ -94,8 +94,15 @@ async function run(flags: TrainFlags): Promise<void> {
   const args = resolveArguments(flags, flags.out, flags.config);
   const threads = flags.threads !== undefined ? Number(flags.threads) : availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new LenguaError(`--threads must be a positive integer, got ${flags.threads}`, { field: 'threads' });
-  // The output folder first: a file in its place, no permission, or an earlier run there are refused
-  // before any data or model is loaded. The lock is held until the command ends.
+  await inRunFolder(args, () => runLocked(flags, args, threads));
+}
+
+/**
+ * Runs a training command in its output folder: a file in its place, no permission, or an earlier run there are
+ * refused before any data or model is loaded (--resume-from-checkpoint continues one, --overwrite-output-dir
+ * replaces it), and the folder's lock is held until the command ends.
+ */
+export async function inRunFolder(args: TrainingArguments, fn: () => Promise<void>): Promise<void> {
   ensureWritableDir(args.outputDir, '--out');
   const lock = acquireRunLock(args.outputDir);
   try {
@@ -105,7 +112,7 @@ async function run(flags: TrainFlags): Promise<void> {
       overwriteFlag: '--overwrite-output-dir',
       resumeFlag: '--resume-from-checkpoint',
     });
-    await runLocked(flags, args, threads);
+    await fn();
   } finally {
     lock.release();
   }
