@@ -16,8 +16,9 @@ import { readConfigJson, resolveModelDir, type Json } from '../hub/index.js';
 import { checkTestDiscipline, inferSplit, recordEvaluation, sha256File } from '../eval/evaluate.js';
 import { evaluateQuestionAnswering, summarizeQaResult, type QaAnswerer } from '../eval/qa.js';
 import { ONNX_FILES } from '../infer/index.js';
-import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
+import { ensureWritableDir } from '../util/fs.js';
 import { qaSettings, windowLength, type QaFlags, type QaSettings } from './train-qa.js';
+import { writeEvaluation, wroteLine } from './evaluation-output.js';
 
 export interface QaFolder {
   dir: string;
@@ -138,24 +139,18 @@ export async function runEvaluateQuestionAnswering(f: QaEvaluateFlags, m: QaFold
     await close();
   }
   const summary = summarizeQaResult(result);
-  writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeFileAtomic(join(out, 'predictions.jsonl'), result.predictions.map((p) => JSON.stringify({ split, ...p })).join('\n') + '\n');
-  if (recordDir !== undefined) recordEvaluation(recordDir, result, { forced: earlier !== null, out });
-  const unrecorded = recordDir === undefined ? 'note: the model is not a local folder, so this evaluation is not recorded and a test split cannot be guarded\n' : '';
-  if (f.json === true) {
-    if (unrecorded !== '') process.stderr.write(unrecorded);
-    write(JSON.stringify({ ...summary, out }) + '\n');
-    return;
-  }
-  const how = result.splitSource === 'given' ? 'given' : result.splitSource === 'file name' ? 'from the file name' : 'not stated; pass --split';
-  write(`model:  ${result.model.name} (${result.model.kind}), question answering (SQuAD ${qa.version2WithNegative ? 'v2.0' : 'v1.1'} scoring)\n`);
-  write(`engine: ${result.engine}\n`);
-  write(`data:   ${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), ${result.n} questions\n`);
-  write(`split:  ${split} (${how})\n`);
-  write(unrecorded);
-  if (earlier !== null) write(`note: the test split was evaluated before (${earlier.time}); --force given, recorded as forced\n`);
+  const output = {
+    out, summary, split, splitSource: result.splitSource, earlier, json: f.json === true,
+    predictions: result.predictions.map((p) => ({ split, ...p })),
+    ...(recordDir !== undefined ? { record: () => recordEvaluation(recordDir, result, { forced: earlier !== null, out }) } : {}),
+    header: [
+      ['model', `${result.model.name} (${result.model.kind}), question answering (SQuAD ${qa.version2WithNegative ? 'v2.0' : 'v1.1'} scoring)`], ['engine', result.engine],
+      ['data', `${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), ${result.n} questions`],
+    ] as Array<[string, string]>,
+  };
+  if (!writeEvaluation(output, write)) return;
   const width = Math.max(...Object.keys(result.metrics).map((k) => k.length));
   for (const [k, v] of Object.entries(result.metrics)) write(`${k.padEnd(width)}  [${split}]  ${Number.isInteger(v) ? v : v.toFixed(4)}\n`);
   write(`windows: ${maxLength} tokens, stride ${qa.docStride}; n-best ${qa.nBestSize}, max answer ${qa.maxAnswerLength} tokens\n`);
-  write(`wrote ${join(out, 'metrics.json')}, ${join(out, 'predictions.jsonl')}\n`);
+  write(wroteLine(output));
 }

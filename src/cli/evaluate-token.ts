@@ -16,8 +16,9 @@ import {
 } from '../eval/token-classification.js';
 import { renderTokenReport } from '../eval/token-report.js';
 import { ONNX_FILES } from '../infer/index.js';
-import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
+import { ensureWritableDir } from '../util/fs.js';
 import { CONLL_EXTENSIONS, isConllFile } from './train-token.js';
+import { writeEvaluation, wroteLine } from './evaluation-output.js';
 
 export interface TokenClassifierFolder {
   dir: string;
@@ -187,27 +188,17 @@ export async function runEvaluateTokenClassification(s: TokenEvaluateSettings, m
     await close();
   }
   const summary = summarizeTokenResult(result);
-  writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeFileAtomic(join(out, 'predictions.jsonl'), result.predictions.map((p) => JSON.stringify(tokenPredictionRecord(split, p))).join('\n') + '\n');
-  writeFileAtomic(
-    join(out, 'report.html'),
-    renderTokenReport(result, { examples: s.examples, ...(s.title !== undefined ? { title: s.title } : {}), ...(s.trainingLog !== undefined ? { trainingLog: s.trainingLog } : {}) }),
-  );
-  if (recordDir !== undefined) recordEvaluation(recordDir, result, { forced: earlier !== null, out });
-  const unrecorded = recordDir === undefined ? 'note: the model is not a local folder, so this evaluation is not recorded and a test split cannot be guarded\n' : '';
-  if (s.json) {
-    if (unrecorded !== '') process.stderr.write(unrecorded);
-    write(JSON.stringify({ ...summary, out }) + '\n');
-    return;
-  }
-  const how = result.splitSource === 'given' ? 'given' : result.splitSource === 'file name' ? 'from the file name' : 'not stated; pass --split';
-  write(`model:  ${result.model.name} (${result.model.kind})\n`);
-  write(`engine: ${result.engine}\n`);
-  write(`data:   ${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), ${result.n} sentences, ${result.tokens} words, ${result.fileScheme}${result.fileScheme === 'IOB1' ? ' converted to IOB2' : ''}\n`);
-  write(`split:  ${split} (${how})\n`);
-  write(unrecorded);
-  if (earlier !== null) write(`note: the test split was evaluated before (${earlier.time}); --force given, recorded as forced\n`);
-  for (const w of result.warnings) write(`note: ${w}\n`);
+  const output = {
+    out, summary, split, splitSource: result.splitSource, earlier, json: s.json === true, warnings: result.warnings,
+    predictions: result.predictions.map((p) => tokenPredictionRecord(split, p)),
+    report: renderTokenReport(result, { examples: s.examples, ...(s.title !== undefined ? { title: s.title } : {}), ...(s.trainingLog !== undefined ? { trainingLog: s.trainingLog } : {}) }),
+    ...(recordDir !== undefined ? { record: () => recordEvaluation(recordDir, result, { forced: earlier !== null, out }) } : {}),
+    header: [
+      ['model', `${result.model.name} (${result.model.kind})`], ['engine', result.engine],
+      ['data', `${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), ${result.n} sentences, ${result.tokens} words, ${result.fileScheme}${result.fileScheme === 'IOB1' ? ' converted to IOB2' : ''}`],
+    ] as Array<[string, string]>,
+  };
+  if (!writeEvaluation(output, write)) return;
   const width = Math.max(...Object.keys(result.metrics).map((k) => k.length), 'micro'.length);
   for (const [k, v] of Object.entries(result.metrics)) write(`${k.padEnd(width)}  [${split}]  ${v.toFixed(4)}\n`);
   const typeWidth = Math.max(4, ...Object.keys(result.perType).map((t) => t.length));
@@ -215,5 +206,5 @@ export async function runEvaluateTokenClassification(s: TokenEvaluateSettings, m
   for (const [t, v] of Object.entries(result.perType)) {
     write(`${t.padEnd(typeWidth)}  ${[v.precision, v.recall, v.f1].map((x) => x.toFixed(4).padStart(9)).join('  ')}  ${String(v.support).padStart(6)}\n`);
   }
-  write(`wrote ${join(out, 'metrics.json')}, ${join(out, 'predictions.jsonl')}, ${join(out, 'report.html')}\n`);
+  write(wroteLine(output));
 }

@@ -20,11 +20,12 @@ import { evaluateSeq2Seq, isEncoderDecoderConfig, SEQ2SEQ_EVAL_TASKS, summarizeS
 import { renderReport } from '../eval/report/index.js';
 import { renderSeq2SeqReport } from '../eval/report/seq2seq.js';
 import { DECODER_FILE, ENCODER_FILE, TextGenerationPipeline } from '../infer/generation/index.js';
-import { ensureWritableDir, writeFileAtomic } from '../util/fs.js';
+import { ensureWritableDir } from '../util/fs.js';
 import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
 import { runEvaluateTokenClassification, tokenClassifierFolder, type TokenClassifierFolder } from './evaluate-token.js';
 import { questionAnsweringFolder, runEvaluateQuestionAnswering } from './evaluate-qa.js';
 import { addQaOptions, QA_FLAGS, type QaFlags } from './train-qa.js';
+import { writeEvaluation, wroteLine } from './evaluation-output.js';
 
 interface EvaluateFlags extends DataFlags, Pick<QaFlags, 'maxSeqLength' | 'docStride' | 'maxAnswerLength' | 'nBestSize' | 'version2WithNegative' | 'nullScoreDiffThreshold'> {
   model: string;
@@ -241,35 +242,22 @@ async function runEvaluateSeq2Seq(flags: EvaluateFlags, m: EncoderDecoder, write
     await dispose();
   }
   const summary = summarizeSeq2Seq(result);
-  writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeFileAtomic(
-    join(out, 'predictions.jsonl'),
-    result.predictions.map((p) => JSON.stringify({ split, index: p.index, line: p.line, source: p.source, prediction: p.prediction, references: p.references, scores: p.scores, gen_len: p.genLen, ...(p.finishReason !== undefined ? { finish_reason: p.finishReason } : {}) })).join('\n') + '\n',
-  );
-  writeFileAtomic(
-    join(out, 'report.html'),
-    renderSeq2SeqReport(result, { examples, ...(flags.title !== undefined ? { title: flags.title } : {}), ...(trainingLog !== undefined ? { trainingLog } : {}) }),
-  );
-  if (recordDir !== undefined) recordEvaluation(recordDir, result, { forced: earlier !== null, out });
-  const unrecorded = recordDir === undefined ? 'note: the model is not a local folder, so this evaluation is not recorded and a test split cannot be guarded\n' : '';
-  if (flags.json) {
-    if (unrecorded !== '') process.stderr.write(unrecorded);
-    write(JSON.stringify({ ...summary, out }) + '\n');
-    return;
-  }
-  const how = result.splitSource === 'given' ? 'given' : result.splitSource === 'file name' ? 'from the file name' : 'not stated; pass --split';
-  write(`model:  ${result.model.name} (${result.model.kind}), ${task}\n`);
-  write(`engine: ${result.engine}\n`);
-  write(`data:   ${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), ${result.sourceField} → ${result.targetField}, n = ${result.n}\n`);
-  write(`split:  ${split} (${how})\n`);
-  write(unrecorded);
-  if (earlier !== null) write(`note: the test split was evaluated before (${earlier.time}); --force given, recorded as forced\n`);
-  for (const w of result.warnings) write(`note: ${w}\n`);
+  const output = {
+    out, summary, split, splitSource: result.splitSource, earlier, json: flags.json === true, warnings: result.warnings,
+    predictions: result.predictions.map((p) => ({ split, index: p.index, line: p.line, source: p.source, prediction: p.prediction, references: p.references, scores: p.scores, gen_len: p.genLen, ...(p.finishReason !== undefined ? { finish_reason: p.finishReason } : {}) })),
+    report: renderSeq2SeqReport(result, { examples, ...(flags.title !== undefined ? { title: flags.title } : {}), ...(trainingLog !== undefined ? { trainingLog } : {}) }),
+    ...(recordDir !== undefined ? { record: () => recordEvaluation(recordDir, result, { forced: earlier !== null, out }) } : {}),
+    header: [
+      ['model', `${result.model.name} (${result.model.kind}), ${task}`], ['engine', result.engine],
+      ['data', `${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), ${result.sourceField} → ${result.targetField}, n = ${result.n}`],
+    ] as Array<[string, string]>,
+  };
+  if (!writeEvaluation(output, write)) return;
   const width = Math.max(...Object.keys(result.metrics).map((k) => k.length));
   for (const [k, v] of Object.entries(result.metrics)) write(`${k.padEnd(width)}  [${split}]  ${v.toFixed(4)}\n`);
   const g = result.generation;
   write(`generation: ${g.maxNewTokens !== null ? `max_new_tokens ${String(g.maxNewTokens)}` : `max_length ${String(g.maxLength)}`}, num_beams ${String(g.numBeams)}${flags.sourcePrefix !== undefined ? `, source prefix ${JSON.stringify(flags.sourcePrefix)}` : ''}\n`);
-  write(`wrote ${join(out, 'metrics.json')}, ${join(out, 'predictions.jsonl')}, ${join(out, 'report.html')}\n`);
+  write(wroteLine(output));
 }
 
 /** Flags a token-classification evaluation does not read: the classifier's column flags and the generation flags. */
@@ -350,27 +338,20 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   });
   if (flags.split === undefined) result.splitSource = inferred !== null ? 'file name' : 'unknown';
   const summary = summarizeResult(result);
-  writeFileAtomic(join(out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeFileAtomic(join(out, 'predictions.jsonl'), result.predictions.map((p) => JSON.stringify({ split, ...p })).join('\n') + '\n');
-  writeFileAtomic(join(out, 'report.html'), renderReport(result, { ...(flags.title !== undefined ? { title: flags.title } : {}) }));
-  if (clf.dir !== undefined) recordEvaluation(clf.dir, result, { forced: earlier !== null, out });
-  const unrecorded = clf.dir === undefined ? 'note: the model is not a local folder, so this evaluation is not recorded and a test split cannot be guarded\n' : '';
-  if (flags.json) {
-    if (unrecorded !== '') process.stderr.write(unrecorded);
-    write(JSON.stringify({ ...summary, out }) + '\n');
-    return;
-  }
-  const how = result.splitSource === 'given' ? 'given' : result.splitSource === 'file name' ? 'from the file name' : 'not stated; pass --split';
-  write(`model: ${result.model.name} (${result.model.kind})\n`);
-  write(`data:  ${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), n = ${result.n}\n`);
-  write(`split: ${split} (${how})\n`);
-  write(unrecorded);
-  if (earlier !== null) write(`note: the test split was evaluated before (${earlier.time}); --force given, recorded as forced\n`);
+  const dir = clf.dir;
+  const output = {
+    out, summary, split, splitSource: result.splitSource, earlier, json: flags.json === true,
+    predictions: result.predictions.map((p) => ({ split, ...p })),
+    report: renderReport(result, { ...(flags.title !== undefined ? { title: flags.title } : {}) }),
+    ...(dir !== undefined ? { record: () => recordEvaluation(dir, result, { forced: earlier !== null, out }) } : {}),
+    header: [['model', `${result.model.name} (${result.model.kind})`], ['data', `${result.dataFile} (sha256 ${result.dataSha256.slice(0, 16)}…), n = ${result.n}`]] as Array<[string, string]>,
+  };
+  if (!writeEvaluation(output, write)) return;
   const width = Math.max(...Object.keys(result.metrics).map((k) => k.length));
   for (const [k, v] of Object.entries(result.metrics)) {
     write(`${k.padEnd(width)}  [${split}]  ${v === null ? 'undefined' : v.toFixed(4)}\n`);
   }
-  write(`wrote ${join(out, 'metrics.json')}, ${join(out, 'predictions.jsonl')}, ${join(out, 'report.html')}\n`);
+  write(wroteLine(output));
 }
 
 export function register(program: Command): void {
