@@ -52,7 +52,7 @@ test('pretrain from random weights: learns the corpus, saves a masked-LM folder 
     'pretrain', '--model-type', 'bert', '--train', train, '--out', out, '--vocab-size', '150', '--config-overrides', SIZE, '--line-by-line',
     '--max-length', '32', '--max-steps', '200', '--learning-rate', '3e-3', '--per-device-train-batch-size', '16', '--eval-strategy', 'steps', '--eval-steps', '100',
     '--logging-steps', '20', '--save-strategy', 'no', '--seed', '1', '--threads', '1', '--quiet', '--json',
-    '--source', 'Animal sentences | CC0 | written for this test', '--license', 'apache-2.0', '--language', 'en', 'es',
+    '--source', 'Animal sentences | CC0 | written for this test', '--license', 'apache-2.0', '--language', 'en', 'es', '--name', 'tiny-animals',
   ]);
   assert.equal(r.code, 0, r.err);
   const summary = JSON.parse(r.out) as { globalStep: number; parameters: number; metrics: Record<string, number> };
@@ -84,6 +84,8 @@ test('pretrain from random weights: learns the corpus, saves a masked-LM folder 
   const card = readFileSync(join(out, 'README.md'), 'utf8');
   assert.match(card, /^---\nlicense: "apache-2\.0"\nlanguage:\n {2}- "en"\n {2}- "es"\n/);
   assert.match(card, /pipeline_tag: fill-mask/);
+  assert.match(card, /^# tiny-animals$/m);
+  assert.match(card, /\| steps \| 200 \|/);
   assert.match(card, /\| Animal sentences \| CC0 \| written for this test \|/);
   assert.match(card, /\| [^|]*corpus\.txt \| 500 \| \d+ \| `[0-9a-f]{64}` \|/);
   assert.match(card, /BertForMaskedLM \(bert\), 2 layers, hidden size 32, 4 attention heads, feed-forward 64, 64 positions/);

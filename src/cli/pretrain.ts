@@ -48,6 +48,7 @@ interface PretrainFlags {
   source?: string[];
   license?: string;
   language?: string[];
+  name?: string;
   config?: string;
   device?: string;
   threads?: string;
@@ -225,7 +226,7 @@ async function runLocked(flags: PretrainFlags, args: TrainingArguments, s: Setti
     const json = c.toJSON() as Record<string, unknown>;
     const int = (k: string, fallback = 0): number => (typeof json[k] === 'number' ? (json[k] as number) : fallback);
     const card = renderPretrainingCard({
-      name: flags.out.replace(/\/+$/, '').split('/').pop() ?? 'model',
+      name: flags.name ?? flags.out.replace(/\/+$/, '').split('/').pop() ?? 'model',
       license: flags.license ?? 'other',
       languages: flags.language ?? [],
       architecture: model.className,
@@ -240,7 +241,7 @@ async function runLocked(flags: PretrainFlags, args: TrainingArguments, s: Setti
       data: { blockSize, lineByLine: enc.lineByLine, trainBlocks: train.inputIds.length, evalBlocks: evalSet?.inputIds.length ?? 0, trainTokens },
       masking,
       training: {
-        steps: result.globalStep, epochs: args.numTrainEpochs, max_steps: args.maxSteps, learning_rate: args.learningRate, batch_size: args.perDeviceTrainBatchSize,
+        steps: result.globalStep, epochs: Math.round(trainer.state.epoch * 100) / 100, learning_rate: args.learningRate, batch_size: args.perDeviceTrainBatchSize,
         gradient_accumulation_steps: args.gradientAccumulationSteps, warmup_ratio: args.warmupRatio, weight_decay: args.weightDecay, lr_scheduler: args.lrSchedulerType, seed: args.seed,
       },
       logHistory: trainer.state.logHistory,
@@ -281,6 +282,7 @@ export function register(program: Command): void {
     .option('--mlm-probability <p>', 'share of tokens chosen for prediction (default 0.15)')
     .option('--whole-word-mask', 'choose whole words (DataCollatorForWholeWordMask)')
     .option('--source <text...>', 'for the model card: "name | license | origin" of each corpus source')
+    .option('--name <name>', 'title of the model card (default: the --out folder\'s name)')
     .option('--license <id>', 'license of the weights in the model card (default: other)')
     .option('--language <code...>', 'languages of the model card (e.g. en es)')
     .option('--config <file>', 'TrainingArguments as JSON or YAML; flags override it')
