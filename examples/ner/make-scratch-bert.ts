@@ -18,12 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AutoConfig, AutoModelForTokenClassification, AutoTokenizer, LenguaError, loadConll } from '../../src/index.js';
 import { saveTrainedTokenizer, trainTokenizer } from '../../src/text/tokenizer/train/index.js';
-
-function int(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new LenguaError(`must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: `--${name}` });
-  return n;
-}
+import { bertShape, bertShapeOptions, int } from '../scratch-options.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -31,22 +26,11 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       data: { type: 'string' },
       'vocab-size': { type: 'string', default: '8000' },
-      layers: { type: 'string', default: '2' },
-      hidden: { type: 'string', default: '128' },
-      heads: { type: 'string', default: '2' },
-      intermediate: { type: 'string' },
-      'max-positions': { type: 'string', default: '256' },
-      seed: { type: 'string', default: '42' },
+      ...bertShapeOptions(256),
     },
   });
   if (values.out === undefined || values.data === undefined) throw new LenguaError('usage: make-scratch-bert.ts --out DIR --data TRAIN.conll [--vocab-size N --layers N --hidden N ...]');
-  const layers = int('layers', values.layers, 1, 24);
-  const hidden = int('hidden', values.hidden, 8, 1024);
-  const heads = int('heads', values.heads, 1, 64);
-  if (hidden % heads !== 0) throw new LenguaError(`hidden ${hidden} is not a multiple of heads ${heads}`, { field: '--heads' });
-  const intermediate = values.intermediate !== undefined ? int('intermediate', values.intermediate, 8, 8192) : 4 * hidden;
-  const maxPositions = int('max-positions', values['max-positions'], 8, 512);
-  const seed = int('seed', values.seed, 0, 2 ** 31 - 1);
+  const { layers, hidden, heads, intermediate, maxPositions, seed } = bertShape(values);
 
   const data = loadConll(values.data);
   if (data.entityTypes.length === 0) throw new LenguaError('the training data has no entities (every tag is O)', { file: values.data, field: 'tag' });

@@ -16,12 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer, LenguaError, loadSeq2SeqData } from '../../src/index.js';
 import { saveTrainedTokenizer, trainTokenizer } from '../../src/text/tokenizer/train/index.js';
-
-function int(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new LenguaError(`must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: `--${name}` });
-  return n;
-}
+import { int } from '../scratch-options.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

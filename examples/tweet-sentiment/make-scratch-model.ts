@@ -14,24 +14,14 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, LenguaError } from '../../src/index.js';
-
-function int(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new LenguaError(`must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: `--${name}` });
-  return n;
-}
+import { bertShape, bertShapeOptions } from '../scratch-options.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       vocab: { type: 'string' },
       out: { type: 'string' },
-      layers: { type: 'string', default: '2' },
-      hidden: { type: 'string', default: '128' },
-      heads: { type: 'string', default: '2' },
-      intermediate: { type: 'string' },
-      'max-positions': { type: 'string', default: '128' },
-      seed: { type: 'string', default: '42' },
+      ...bertShapeOptions(128),
       labels: { type: 'string', default: 'negative,neutral,positive' },
     },
   });
@@ -41,13 +31,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(values.vocab, 'vocab.txt')) || !statSync(values.vocab).isDirectory()) {
     throw new LenguaError('expected a folder holding vocab.txt', { file: values.vocab, field: '--vocab' });
   }
-  const layers = int('layers', values.layers, 1, 24);
-  const hidden = int('hidden', values.hidden, 8, 1024);
-  const heads = int('heads', values.heads, 1, 64);
-  if (hidden % heads !== 0) throw new LenguaError(`hidden ${hidden} is not a multiple of heads ${heads}`, { field: '--heads' });
-  const intermediate = values.intermediate !== undefined ? int('intermediate', values.intermediate, 8, 8192) : 4 * hidden;
-  const maxPositions = int('max-positions', values['max-positions'], 8, 512);
-  const seed = int('seed', values.seed, 0, 2 ** 31 - 1);
+  const { layers, hidden, heads, intermediate, maxPositions, seed } = bertShape(values);
   const names = values.labels.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names.length < 2 || new Set(names).size !== names.length) throw new LenguaError('needs two or more distinct label names', { field: '--labels' });
 
