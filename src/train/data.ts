@@ -98,6 +98,32 @@ export function sequentialBatches(n: number, batchSize: number): number[][] {
   return out;
 }
 
+/**
+ * One evaluation pass over `n` examples in sequential batches: the model in eval mode (its mode restored after), no
+ * gradients, each batch in its own tidy scope. `step` gets a batch's example indices and returns the batch's mean
+ * loss, or undefined when it has none (no loss wanted, nothing to score); the result is transformers' eval loss,
+ * the batch means weighted by batch size over the batches that gave one (NaN when none did).
+ */
+export function evaluationPass(model: { training: boolean; eval(): unknown; train(mode?: boolean): unknown }, n: number, batchSize: number, step: (indices: number[]) => number | undefined): number {
+  const wasTraining = model.training;
+  model.eval();
+  let sum = 0;
+  let weight = 0;
+  try {
+    torch.noGrad(() => {
+      for (const indices of sequentialBatches(n, batchSize)) {
+        const loss = torch.tidy(() => step(indices));
+        if (loss === undefined) continue;
+        sum += loss * indices.length;
+        weight += indices.length;
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return weight > 0 ? sum / weight : NaN;
+}
+
 export interface Batch {
   inputIds: Tensor;
   attentionMask: Tensor;

@@ -9,11 +9,10 @@
  * successive eval_loss values compare the model, not the luck of the draw. (transformers draws evaluation masks
  * from torch's generator, so its eval_loss moves a little between identical evaluations.)
  */
-import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { BaseTrainer, stepSeed, type BaseTrainerOptions } from './base-trainer.js';
-import { sequentialBatches } from './data.js';
+import { evaluationPass } from './data.js';
 import { collateMlm, type MaskingOptions, type MlmBatch, type MlmEncodedDataset } from './mlm-data.js';
 
 export interface MaskedLMTrainerOptions extends BaseTrainerOptions<MlmEncodedDataset>, MaskingOptions {}
@@ -75,37 +74,24 @@ export class MaskedLMTrainer extends BaseTrainer<MlmEncodedDataset> {
     if (data === undefined) throw new LenguaError('evaluate(): no dataset given and no evalDataset', { field: 'evalDataset' });
     const prefix = opts.metricKeyPrefix ?? 'eval';
     const started = performance.now();
-    const wasTraining = this.model.training;
-    this.model.eval();
-    let lossSum = 0;
-    let lossExamples = 0;
     let correct = 0;
     let masked = 0;
-    try {
-      torch.noGrad(() => {
-        sequentialBatches(data.inputIds.length, this.args.perDeviceEvalBatchSize).forEach((indices, k) => {
-          torch.tidy(() => {
-            const b = this.batch(data, indices, stepSeed(this.args.seed ^ EVAL_SALT, k));
-            const n = b.targets.shape[0]!;
-            // A batch with no masked token has no loss (transformers would log NaN for it); it adds nothing.
-            if (n === 0) return;
-            const { loss, logits } = this.masked(b);
-            const best = logits.argmax(-1);
-            const preds = (best.device === 'cpu' ? best : best.to('cpu')).toArray() as number[];
-            const targets = (b.targets.device === 'cpu' ? b.targets : b.targets.to('cpu')).toArray() as number[];
-            preds.forEach((p, i) => {
-              if (p === targets[i]) correct++;
-            });
-            masked += n;
-            lossSum += loss.item() * indices.length;
-            lossExamples += indices.length;
-          });
-        });
+    // Batches with no masked token have no loss (transformers would log NaN for them): they add nothing.
+    let batch = 0;
+    const loss = evaluationPass(this.model, data.inputIds.length, this.args.perDeviceEvalBatchSize, (indices) => {
+      const b = this.batch(data, indices, stepSeed(this.args.seed ^ EVAL_SALT, batch++));
+      const n = b.targets.shape[0]!;
+      if (n === 0) return undefined;
+      const m = this.masked(b);
+      const best = m.logits.argmax(-1);
+      const preds = (best.device === 'cpu' ? best : best.to('cpu')).toArray() as number[];
+      const targets = (b.targets.device === 'cpu' ? b.targets : b.targets.to('cpu')).toArray() as number[];
+      preds.forEach((p, i) => {
+        if (p === targets[i]) correct++;
       });
-    } finally {
-      this.model.train(wasTraining);
-    }
-    const loss = lossExamples > 0 ? lossSum / lossExamples : NaN;
+      masked += n;
+      return m.loss.item();
+    });
     const metrics: Record<string, number> = {
       [`${prefix}_loss`]: loss,
       // run_mlm's perplexity = exp(eval_loss) (inf on overflow), under the prefix so metricForBestModel can name it.

@@ -17,7 +17,7 @@ import { squadV1, squadV2, type SquadReference } from '../metrics/index.js';
 import type { PreTrainedModel } from '../models/index.js';
 import type { PreTrainedTokenizer } from '../text/tokenizer/index.js';
 import { BaseTrainer, type BaseTrainerOptions, type TrainingData } from './base-trainer.js';
-import { collate, sequentialBatches } from './data.js';
+import { collate, evaluationPass } from './data.js';
 import { prepareQaFeatures, type QaFeatureOptions, type QaFeatures } from './qa-data.js';
 import { postprocessQaPredictions, type QaPostprocessOptions } from './qa-postprocess.js';
 
@@ -75,38 +75,27 @@ export function questionAnsweringLogits(model: PreTrainedModel, features: QaFeat
   const n = features.inputIds.length;
   const startLogits: Float32Array[] = [];
   const endLogits: Float32Array[] = [];
-  let lossSum = 0;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    torch.noGrad(() => {
-      for (const indices of sequentialBatches(n, batchSize)) {
-        torch.tidy(() => {
-          const b = qaBatch(model, features, indices);
-          const out = model.forward(b.input) as { logits: Tensor };
-          const z = out.logits.to({ device: 'cpu', dtype: 'float32' });
-          const w = z.shape[1]!;
-          // [b, w, 2] row-major: start logit of (r, j) at 2(r·w + j), its end logit next to it.
-          const flat = z.contiguous().data() as Float32Array;
-          indices.forEach((f, r) => {
-            const len = features.inputIds[f]!.length;
-            const s = new Float32Array(len);
-            const e = new Float32Array(len);
-            for (let j = 0; j < len; j++) {
-              s[j] = flat[(r * w + j) * 2]!;
-              e[j] = flat[(r * w + j) * 2 + 1]!;
-            }
-            startLogits.push(s);
-            endLogits.push(e);
-          });
-          if (withLoss) lossSum += model.loss(out.logits, b.labels).item() * indices.length;
-        });
+  const loss = evaluationPass(model, n, batchSize, (indices) => {
+    const b = qaBatch(model, features, indices);
+    const out = model.forward(b.input) as { logits: Tensor };
+    const z = out.logits.to({ device: 'cpu', dtype: 'float32' });
+    const w = z.shape[1]!;
+    // [b, w, 2] row-major: start logit of (r, j) at 2(r·w + j), its end logit next to it.
+    const flat = z.contiguous().data() as Float32Array;
+    indices.forEach((f, r) => {
+      const len = features.inputIds[f]!.length;
+      const s = new Float32Array(len);
+      const e = new Float32Array(len);
+      for (let j = 0; j < len; j++) {
+        s[j] = flat[(r * w + j) * 2]!;
+        e[j] = flat[(r * w + j) * 2 + 1]!;
       }
+      startLogits.push(s);
+      endLogits.push(e);
     });
-  } finally {
-    model.train(wasTraining);
-  }
-  return { startLogits, endLogits, loss: n > 0 ? lossSum / n : NaN };
+    return withLoss ? model.loss(out.logits, b.labels).item() : undefined;
+  });
+  return { startLogits, endLogits, loss };
 }
 
 /** Windows `indices` padded to the longest (token types when the model takes them) and their [b, 2] start/end labels. */

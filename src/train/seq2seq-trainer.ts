@@ -6,7 +6,6 @@
  * over the model's generation config) and scores the texts: sacreBLEU's BLEU and chrF for translation,
  * rouge_score's ROUGE-1/2/L/Lsum (Porter stemmer, as `run_summarization.py`) for summarization.
  */
-import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { generateSeq2Seq, modelGenerationDefaults, shiftRight, type PreTrainedModel, type Seq2SeqLM } from '../models/index.js';
@@ -14,7 +13,7 @@ import { resolveGenerationConfig, type GenerationConfig, type GenerationOptions 
 import { generationScores, type GenerationTask } from '../metrics/index.js';
 import type { PreTrainedTokenizer } from '../text/tokenizer/index.js';
 import { BaseTrainer, round4, type BaseTrainerOptions } from './base-trainer.js';
-import { sequentialBatches } from './data.js';
+import { evaluationPass, sequentialBatches } from './data.js';
 import { collateSeq2Seq, type Seq2SeqBatch, type Seq2SeqEncodedDataset } from './seq2seq-data.js';
 
 export type Seq2SeqTask = GenerationTask;
@@ -115,21 +114,9 @@ export class Seq2SeqTrainer extends BaseTrainer<Seq2SeqEncodedDataset> {
   }
 
   private teacherForcedLoss(ds: Seq2SeqEncodedDataset): number {
-    const wasTraining = this.model.training;
-    this.model.eval();
-    let sum = 0;
-    try {
-      torch.noGrad(() => {
-        for (const indices of sequentialBatches(ds.inputIds.length, this.args.perDeviceEvalBatchSize)) {
-          // transformers averages the batch means weighted by batch size.
-          sum += torch.tidy(() => this.batchLoss(this.batch(ds, indices)).item()) * indices.length;
-        }
-      });
-    } finally {
-      this.model.train(wasTraining);
-    }
-    return ds.inputIds.length > 0 ? sum / ds.inputIds.length : NaN;
+    return evaluationPass(this.model, ds.inputIds.length, this.args.perDeviceEvalBatchSize, (indices) => this.batchLoss(this.batch(ds, indices)).item());
   }
+
 
   private score(predictions: string[], ids: number[][], ds: Seq2SeqEncodedDataset, prefix: string): Record<string, number> {
     const out: Record<string, number> = {};

@@ -9,12 +9,11 @@
  * run_ner.py scores only the words whose first subword survived truncation; here a word cut by maxLength is
  * predicted O and still scored, so the metrics describe the whole evaluation file.
  */
-import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { LenguaError } from '../errors.js';
 import { entityMetrics } from '../metrics/index.js';
 import { BaseTrainer, type BaseTrainerOptions } from './base-trainer.js';
-import { sequentialBatches } from './data.js';
+import { evaluationPass } from './data.js';
 import { collateTokenClassification, wordTags, type TokenBatch, type TokenEncodedDataset } from './token-data.js';
 
 export type TokenClassificationTrainerOptions = BaseTrainerOptions<TokenEncodedDataset>;
@@ -66,28 +65,18 @@ export class TokenClassificationTrainer extends BaseTrainer<TokenEncodedDataset>
 
   /** Word tags of every sentence and, when `withLoss`, the mean loss (batch means weighted by batch size, as transformers). */
   private run(ds: TokenEncodedDataset, withLoss: boolean): { predictions: string[][]; loss: number } {
-    const wasTraining = this.model.training;
-    this.model.eval();
     const predictions: string[][] = [];
-    let lossSum = 0;
-    try {
-      torch.noGrad(() => {
-        for (const indices of sequentialBatches(ds.inputIds.length, this.args.perDeviceEvalBatchSize)) {
-          torch.tidy(() => {
-            const b = this.batch(ds, indices);
-            const z = this.logits(b);
-            const best = z.argmax(-1);
-            const rows = (best.device === 'cpu' ? best : best.to('cpu')).toArray() as number[][];
-            indices.forEach((ex, r) => predictions.push(wordTags(ds, ex, rows[r]!)));
-            if (withLoss) lossSum += this.model.loss(z, b.labels).item() * indices.length;
-          });
-        }
-      });
-    } finally {
-      this.model.train(wasTraining);
-    }
-    return { predictions, loss: ds.inputIds.length > 0 ? lossSum / ds.inputIds.length : NaN };
+    const loss = evaluationPass(this.model, ds.inputIds.length, this.args.perDeviceEvalBatchSize, (indices) => {
+      const b = this.batch(ds, indices);
+      const z = this.logits(b);
+      const best = z.argmax(-1);
+      const rows = (best.device === 'cpu' ? best : best.to('cpu')).toArray() as number[][];
+      indices.forEach((ex, r) => predictions.push(wordTags(ds, ex, rows[r]!)));
+      return withLoss ? this.model.loss(z, b.labels).item() : undefined;
+    });
+    return { predictions, loss };
   }
+
 
   private scored(ds: TokenEncodedDataset, prefix: string, withLoss: boolean): TokenPrediction {
     const { predictions, loss } = this.run(ds, withLoss);

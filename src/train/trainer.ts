@@ -9,7 +9,7 @@ import { LenguaError } from '../errors.js';
 import { computeClassificationMetrics } from '../metrics/index.js';
 import type { StrategyResult } from './strategy.js';
 import { createFrozenForward, type FrozenForward, type FrozenForwardFactory } from './frozen-cache.js';
-import { collate, isMultiLabel, sequentialBatches, type Batch, type EncodedDataset } from './data.js';
+import { collate, evaluationPass, isMultiLabel, type Batch, type EncodedDataset } from './data.js';
 import { BaseTrainer, type BaseTrainerOptions } from './base-trainer.js';
 
 export type { TrainerCallback, TrainerState } from './callbacks.js';
@@ -196,27 +196,16 @@ export class Trainer extends BaseTrainer<EncodedDataset> {
   }
 
   private run(ds: EncodedDataset, withLoss: boolean): { logits: number[][]; loss: number } {
-    const wasTraining = this.model.training;
-    this.model.eval();
     const logits: number[][] = [];
-    let lossSum = 0;
-    try {
-      torch.noGrad(() => {
-        for (const indices of sequentialBatches(ds.inputIds.length, this.args.perDeviceEvalBatchSize)) {
-          torch.tidy(() => {
-            const b = this.batch(ds, indices);
-            const z = this.logits(ds, indices, b, false);
-            const rows = (z.device === 'cpu' ? z : z.to('cpu')).toArray() as number[][];
-            logits.push(...rows);
-            if (withLoss) lossSum += this.loss(z, b.labels).item() * indices.length;
-          });
-        }
-      });
-    } finally {
-      this.model.train(wasTraining);
-    }
-    return { logits, loss: ds.inputIds.length > 0 ? lossSum / ds.inputIds.length : NaN };
+    const loss = evaluationPass(this.model, ds.inputIds.length, this.args.perDeviceEvalBatchSize, (indices) => {
+      const b = this.batch(ds, indices);
+      const z = this.logits(ds, indices, b, false);
+      logits.push(...((z.device === 'cpu' ? z : z.to('cpu')).toArray() as number[][]));
+      return withLoss ? this.loss(z, b.labels).item() : undefined;
+    });
+    return { logits, loss };
   }
+
 
   /** Frees the tensors the Trainer holds (class weights); the model stays usable. */
   dispose(): void {
