@@ -9,21 +9,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { BIN } from './testing.js';
+import { runCliAsync } from './testing.js';
 import { TINY_PAIRS, tinyTranslationSetup } from '../train/testing/seq2seq.js';
 import { corpusBleu, corpusChrf, rouge, rougeScoreMulti, sentenceBleu, sentenceChrf, toReferenceStreams } from '../metrics/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lengua-cli-eval-s2s-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function lengua(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { maxBuffer: 1 << 24, env: { ...process.env, LENGUA_NUM_THREADS: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
-    });
-  });
-}
+const lengua = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliAsync(argv, { LENGUA_NUM_THREADS: '1' });
 
 interface Row {
   split: string;

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { BIN } from './testing.js';
+import { runCliAsync } from './testing.js';
 import { mulberry32 } from '../data/index.js';
 import { AutoModelForMaskedLM, AutoModelForSequenceClassification } from '../models/index.js';
 import { AutoTokenizer } from '../text/tokenizer/index.js';
@@ -18,13 +17,7 @@ import { LenguaError } from '../errors.js';
 const root = mkdtempSync(join(tmpdir(), 'lengua-cli-pretrain-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function lengua(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
-    });
-  });
-}
+const lengua = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliAsync(argv);
 
 /** English and Spanish sentences from templates: a masked LM can learn which words go together. */
 function corpus(n: number, seed: number): string[] {

@@ -1,5 +1,5 @@
 /** For the CLI tests: run the real `lengua` (bin/lengua.js) in a child process, from the repo root. */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +21,18 @@ export function runCli(args: readonly string[], opts: RunCliOptions = {}): Spawn
     encoding: 'utf8',
     ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
+}
+
+/**
+ * Runs `node bin/lengua.js ...args` without blocking the test process (so a test can run several at once);
+ * `env` is added to this process's environment. Exit code, stdout and stderr come back.
+ */
+export function runCliAsync(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
+    });
   });
 }
 

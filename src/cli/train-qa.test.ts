@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { BIN } from './testing.js';
+import { runCliAsync } from './testing.js';
 import { squadV1 } from '../metrics/index.js';
 import { GOLDEN_QA, TINY_QA_MODEL, qaTask, toSquadJsonl } from '../train/testing/qa.js';
 
@@ -15,13 +14,7 @@ const skip = GOLDEN_QA === null ? 'no goldens' : false;
 const root = mkdtempSync(join(tmpdir(), 'lengua-cli-qa-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function lengua(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { maxBuffer: 1 << 24, env: { ...process.env, LENGUA_NUM_THREADS: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
-    });
-  });
-}
+const lengua = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliAsync(argv, { LENGUA_NUM_THREADS: '1' });
 
 const trainFile = join(root, 'train.jsonl');
 const devFile = join(root, 'dev.jsonl');

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { BIN } from './testing.js';
+import { runCliAsync } from './testing.js';
 import { entityMetrics } from '../metrics/index.js';
 import { GOLDEN, TINY_MODEL } from '../train/testing/task.js';
 import { NER_LABELS, nerTask, toConll } from '../train/testing/ner.js';
@@ -16,13 +15,7 @@ const skip = GOLDEN === null ? 'no goldens' : false;
 const root = mkdtempSync(join(tmpdir(), 'lengua-cli-ner-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function lengua(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { maxBuffer: 1 << 24, env: { ...process.env, LENGUA_NUM_THREADS: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
-    });
-  });
-}
+const lengua = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliAsync(argv, { LENGUA_NUM_THREADS: '1' });
 
 const trainFile = join(root, 'train.conll');
 const devFile = join(root, 'dev.conll');

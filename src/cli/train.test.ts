@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildProgram } from './program.js';
 import { ARGUMENT_FLAGS, resolveArguments } from './train.js';
@@ -11,19 +10,12 @@ import { kebab } from './options.js';
 import { TRAINING_ARGUMENT_DOCS } from '../train/arguments.js';
 import { GOLDEN, TINY_MODEL, keywordTask } from '../train/testing/task.js';
 import { LenguaError } from '../errors.js';
+import { runCliAsync } from './testing.js';
 
 const skip = GOLDEN === null ? 'no ../shared/golden' : false;
 
-const BIN = fileURLToPath(new URL('../../bin/lengua.js', import.meta.url));
-
 /** Runs the real CLI in a child process (the test runner owns this process's stdout). */
-function lengua(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
-    });
-  });
-}
+const lengua = (argv: string[]): Promise<{ code: number; out: string; err: string }> => runCliAsync(argv);
 
 function csv(path: string, rows: { texts: string[]; labels: number[] }, names = ['kw_x', 'kw_y', 'kw_z']): void {
   writeFileSync(path, 'text,label\n' + rows.texts.map((t, i) => `${t},${names[rows.labels[i]!]}`).join('\n') + '\n');
