@@ -39,7 +39,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['src/**/*.ts', 'bench/**/*.ts'],
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'docs/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -64,7 +64,7 @@ export default tseslint.config(
   },
   {
     // node:test's test()/describe() return promises the runner itself tracks.
-    files: ['src/**/*.test.ts'],
+    files: ['src/**/*.test.ts', 'docs/**/*.test.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
   {

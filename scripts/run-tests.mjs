@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every src/**/*.test.ts with node's own test runner (Node 20 has no --test globbing).
+// Runs every src/**/*.test.ts and docs/**/*.test.ts (the guide's snippets) with node's own test runner
+// (Node 20 has no --test globbing).
 // Extra arguments filter test files by substring: `npm run test:unit -- tokenizer`.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ function collect(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = collect('src', [])
+const files = ['src', 'docs'].flatMap((dir) => collect(dir, []))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
