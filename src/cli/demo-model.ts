@@ -13,7 +13,7 @@ import { checkTestDiscipline, evaluateClassifier, recordEvaluation, type Evaluat
 import { renderReport } from '../eval/report/index.js';
 import { exportToOnnx } from '../export/index.js';
 import { resolveModel } from '../hub/resolve.js';
-import { readConfigFile } from '../models/index.js';
+import { logger, readConfigFile } from '../models/index.js';
 import { Registry, type PushExporter } from '../registry/index.js';
 import { LenguaServer } from '../serve/server.js';
 import { sharedLabels } from '../train/trial.js';
@@ -86,6 +86,7 @@ export async function runModelSteps(inp: ModelStepsInput): Promise<Record<string
   const rows = await steps.run(`Fine-tune with each strategy (${inp.strategies.join(', ')}), ${inp.epochs} epoch(s) each; keep the best by validation macro recall`, async () => {
     const runner = transformerRunner(resolved.dir, { threads });
     const out: StrategyRow[] = [];
+    const warned = new Set<string>();
     for (const strategy of inp.strategies) {
       const dir = join(outDir, 'finetune', strategy);
       const config = {
@@ -94,12 +95,18 @@ export async function runModelSteps(inp: ModelStepsInput): Promise<Record<string
       };
       print(`  ${strategy}: learning rate ${config.learningRate}`);
       const t = performance.now();
-      const r = await runner.run(config, data, {
+      // Loading an MLM checkpoint as a classifier warns about the new head (expected): said once, briefly.
+      const { result: r, messages } = await logger.captureAsync(() => runner.run(config, data, {
         report: (epoch, m) => {
           print(`    epoch ${epoch.toFixed(0)}: validation accuracy ${f4(m.eval_accuracy)}, macro recall ${f4(m.eval_macro_recall)}`);
           return 'continue';
         },
-      }, { saveDir: dir, workDir: dir, log: (l) => print(`  ${l}`) });
+      }, { saveDir: dir, workDir: dir, log: (l) => print(`  ${l}`) }));
+      for (const m of messages.map((x) => x.split('\n')[0]!)) {
+        if (warned.has(m)) continue;
+        warned.add(m);
+        print(`    note: ${m.length > 160 ? `${m.slice(0, 160)}…` : m}`);
+      }
       const m = r.metrics;
       out.push({ strategy, learningRate: config.learningRate, accuracy: m.eval_accuracy!, macroRecall: m.eval_macro_recall!, macroF1: m.eval_macro_f1!, seconds: (performance.now() - t) / 1000 });
       writeFileAtomic(join(dir, 'all_results.json'), JSON.stringify(m, null, 2) + '\n');
