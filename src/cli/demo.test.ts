@@ -157,6 +157,17 @@ test('the default model: the repository\'s models/lengua-bert-mini', { skip: !ex
   assert.equal(readJson<Summary>(dir, 'summary.json').steps.length, 14);
 });
 
+test('without models/lengua-bert-mini the default --model is an error saying how to build it', { skip: existsSync(join(DEFAULT_MODEL, 'config.json')) && 'models/lengua-bert-mini is built' }, async () => {
+  const dir = join(root, 'no-default');
+  await assert.rejects(runDemo(flags({ out: dir, model: DEFAULT_MODEL }), () => undefined), (e: unknown) => {
+    assert.ok(e instanceof LenguaError);
+    assert.match(e.message, /npm run build:model/);
+    assert.match(e.message, /lengua-bert-mini/);
+    return true;
+  });
+  assert.ok(!existsSync(dir), 'nothing was written');
+});
+
 test('bad flags and a foreign --out folder are refused before any work', async () => {
   assert.throws(() => parseStrategies('head,bogus'), /unknown strategy "bogus"/);
   assert.throws(() => parseStrategies('full,full'), /named twice/);
