@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, parse } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { REPO, failureMessage, parseBlocks, repoRelative, runBlock, type Block } from './snippets.js';
 
@@ -32,11 +32,22 @@ const SECTIONS = [
 const BLOCK_TIMEOUT_MS = 180_000;
 const MODEL = 'models/lengua-bert-mini';
 
+/**
+ * The package as the blocks import it: `lengua`, resolved by self-reference to the sources (a checkout's
+ * package.json points at dist/, which `npm run build` compiles from the same sources).
+ */
+const PACKAGE_JSON = JSON.stringify({ name: 'lengua', private: true, type: 'module', exports: { '.': './src/index.ts' } }, null, 2);
+
+/** Every block of the guide, sections in order. */
+function guideBlocks(): Block[] {
+  return SECTIONS.flatMap((s) => parseBlocks(repoRelative(join(GUIDE, s)), readFileSync(join(GUIDE, s), 'utf8')));
+}
+
 /** A working folder laid out like the checkout's root, with the guide's model in place. */
 function workingFolder(): { dir: string; env: NodeJS.ProcessEnv; model: string } {
   const dir = mkdtempSync(join(tmpdir(), 'lengua-guia-'));
   for (const name of ['bin', 'examples', 'src', 'node_modules']) symlinkSync(join(REPO, name), join(dir, name));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'lengua', private: true, type: 'module', exports: { '.': './src/index.ts' } }, null, 2));
+  writeFileSync(join(dir, 'package.json'), PACKAGE_JSON);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // Registry, keys and caches stay inside the folder, never in the user's ~/.lengua or ~/.cache.
@@ -86,8 +97,39 @@ test('the parser refuses a block without a language, an unknown one, a bare no-r
   assert.deepEqual(b, { file: 'x.md', line: 2, lang: 'bash', noRun: 'tarda una hora', code: 'npm run build:model\n' });
 });
 
+test('every ts block typechecks with the project\'s strict settings, importing \'lengua\' as the run does', { timeout: 300_000 }, () => {
+  const blocks = guideBlocks().filter((b) => b.lang === 'ts');
+  assert.ok(blocks.length > 0);
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-guia-tsc-'));
+  try {
+    for (const name of ['src', 'node_modules']) symlinkSync(join(REPO, name), join(dir, name));
+    writeFileSync(join(dir, 'package.json'), PACKAGE_JSON);
+    const byFile = new Map<string, Block>();
+    blocks.forEach((b, i) => {
+      const name = `bloque-${i}.ts`;
+      byFile.set(name, b);
+      writeFileSync(join(dir, name), b.code);
+    });
+    // The project's compiler options (strict, NodeNext, noUncheckedIndexedAccess); rootDir widened to take the blocks.
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      extends: join(REPO, 'tsconfig.json'),
+      compilerOptions: { rootDir: parse(REPO).root, noEmit: true },
+      include: ['./bloque-*.ts'],
+    }));
+    const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: dir, encoding: 'utf8' });
+    // tsc names bloque-N.ts(line,col); the reader needs the guide's file and line.
+    const out = r.stdout.replace(/^(bloque-\d+\.ts)\((\d+),(\d+)\)/gm, (m: string, f: string, l: string, c: string) => {
+      const b = byFile.get(f);
+      return b ? `${b.file}:${b.line + Number(l)}:${c}` : m;
+    });
+    assert.equal(r.status, 0, `the ts blocks do not typecheck:\n${out}${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the guide, run block by block in one working folder', { timeout: 900_000 }, async (t) => {
-  const blocks: Block[] = SECTIONS.flatMap((s) => parseBlocks(repoRelative(join(GUIDE, s)), readFileSync(join(GUIDE, s), 'utf8')));
+  const blocks = guideBlocks();
   const { dir, env, model } = workingFolder();
   t.diagnostic(`working folder ${dir}; ${MODEL} → ${model === join(REPO, MODEL) ? 'the committed model' : 'a stand-in pretrained for this test'}`);
   let ran = 0;
