@@ -95,7 +95,7 @@ export async function runDemo(flags: DemoFlags, print: (line: string) => void): 
   const threads = flags.threads !== undefined ? int(flags.threads, '--threads', 1, 1024) : availableParallelism();
   // Fail before any work when the default model was never built (a Hub id or another folder is resolved at step 8).
   if (resolve(flags.model) === DEFAULT_MODEL && !existsSync(join(DEFAULT_MODEL, 'config.json'))) {
-    throw new LenguaError(`the pretrained model is not built yet: run \`npm run build:model\` (a few minutes on a laptop), or pass --model DIR|HUB-ID`, { file: DEFAULT_MODEL, field: '--model' });
+    throw new LenguaError(`the pretrained model is not built yet: run \`npm run build:model\` (it pretrains the model from public texts: about an hour on 2 cores), or pass --model DIR|HUB-ID`, { file: DEFAULT_MODEL, field: '--model' });
   }
   const outDir = resolve(flags.out);
   // The demo retrains everything on every run: artefacts of an earlier run (its models' test-evaluation
