@@ -129,7 +129,8 @@ test('lengua demo --model HUB-ID downloads through HF_ENDPOINT (a loopback Hub) 
     const cache = join(root, 'hf-cache');
     const r = await runCliAsync(
       ['demo', '--model', 'lengua-test/tiny-bert', '--out', out, '--seed', '7', '--epochs', '1', '--strategies', 'head', '--threads', '1'],
-      { HF_ENDPOINT: hub.hubUrl, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '0', HF_TOKEN: '' },
+      // No token saved on this machine (HF_HOME/token, HF_TOKEN_PATH) and no offline switch leaks into the run.
+      { HF_ENDPOINT: hub.hubUrl, HF_HUB_CACHE: cache, HF_HOME: join(root, 'hf-home'), HF_TOKEN_PATH: join(root, 'no-token'), HF_HUB_OFFLINE: '0', TRANSFORMERS_OFFLINE: '0', HF_TOKEN: '' },
     );
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Hub lengua-test\/tiny-bert@[0-9a-f]{12} \(downloaded \d+ file\(s\)\)/);
