@@ -8,12 +8,12 @@
  * the package importing itself, which resolves to dist/ after `npm run build`; here it resolves to the sources
  * the build compiles, so the test needs no build. The snippet text is run exactly as written.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, parse } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { REPO, failureMessage, parseBlocks, repoRelative, runBlock, type Block } from './snippets.js';
 
 const GUIDE = import.meta.dirname;
@@ -97,7 +97,8 @@ test('the parser refuses a block without a language, an unknown one, a bare no-r
   assert.deepEqual(b, { file: 'x.md', line: 2, lang: 'bash', noRun: 'tarda una hora', code: 'npm run build:model\n' });
 });
 
-test('every ts block typechecks with the project\'s strict settings, importing \'lengua\' as the run does', { timeout: 300_000 }, () => {
+/** tsc over every ts block, with the project's strict options: tsx runs code without checking its types. */
+async function typecheckBlocks(): Promise<void> {
   const blocks = guideBlocks().filter((b) => b.lang === 'ts');
   assert.ok(blocks.length > 0);
   const dir = mkdtempSync(join(tmpdir(), 'lengua-guia-tsc-'));
@@ -116,7 +117,11 @@ test('every ts block typechecks with the project\'s strict settings, importing \
       compilerOptions: { rootDir: parse(REPO).root, noEmit: true },
       include: ['./bloque-*.ts'],
     }));
-    const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: dir, encoding: 'utf8' });
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+      execFile(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: dir, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+        done({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
     // tsc names bloque-N.ts(line,col); the reader needs the guide's file and line.
     const out = r.stdout.replace(/^(bloque-\d+\.ts)\((\d+),(\d+)\)/gm, (m: string, f: string, l: string, c: string) => {
       const b = byFile.get(f);
@@ -126,9 +131,10 @@ test('every ts block typechecks with the project\'s strict settings, importing \
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
 
-test('the guide, run block by block in one working folder', { timeout: 900_000 }, async (t) => {
+/** Every bash and ts block, in order, in one working folder; after a failure the rest are skipped (they depend on it). */
+async function runGuide(t: TestContext): Promise<void> {
   const blocks = guideBlocks();
   const { dir, env, model } = workingFolder();
   t.diagnostic(`working folder ${dir}; ${MODEL} → ${model === join(REPO, MODEL) ? 'the committed model' : 'a stand-in pretrained for this test'}`);
@@ -170,6 +176,14 @@ test('the guide, run block by block in one working folder', { timeout: 900_000 }
   }
   assert.equal(failed, undefined, `the block at ${failed} failed`);
   assert.ok(ran >= SECTIONS.length - 1, `ran ${ran} blocks, at least one per section`);
+}
+
+// The typecheck (one tsc process) runs beside the blocks, which mostly wait on one CLI start at a time.
+test('the guide', { concurrency: true, timeout: 900_000 }, async (t) => {
+  await Promise.all([
+    t.test('every ts block typechecks with the project\'s strict settings, importing \'lengua\' as the run does', typecheckBlocks),
+    t.test('every bash and ts block runs, in order, in one working folder', runGuide),
+  ]);
 });
 
 test('a broken snippet fails, naming its file and line and showing its stderr', { timeout: 120_000 }, async () => {
