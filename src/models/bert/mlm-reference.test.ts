@@ -66,14 +66,19 @@ function dataset(f: Family): MlmEncodedDataset {
 
 /**
  * Moves the weights that initialise to constants (LayerNorm 1/0, every bias 0, the head's vocabulary bias 0)
- * off them, so the comparison sees whether each is used where transformers uses it.
+ * off them, so the comparison sees whether each is used where transformers uses it. The matrices get std
+ * MATRIX_STD instead of 0.02: with the initialiser's scale every pre-activation is ~0.1, where GELU is nearly
+ * linear (erf and tanh forms agree to 1e-6) and attention nearly uniform, so a wrong activation or a wrong
+ * score scale would go unseen. At ~1/√hidden · 1.4 the pre-activations are O(1).
  */
+const MATRIX_STD = 0.25;
 function perturb(model: AnyMaskedLM, seed: number): void {
   torch.manualSeed(seed);
   torch.noGrad(() => {
     for (const [name, p] of model.namedParameters()) {
       if (/(LayerNorm|layer_norm)\.weight$/.test(name)) p.normal_(1, 0.2);
       else if (/(^|\.)bias$/.test(name)) p.normal_(0, 0.2);
+      else if (p.shape.length === 2) p.normal_(0, MATRIX_STD);
     }
   });
 }
@@ -89,12 +94,13 @@ function runReference(modelDir: string, inputs: Record<string, number[][]>): Map
 
 /*
  * Tolerances. Ours runs in float32 (unit roundoff u = 6e-8), the reference in float64. The loss is a mean of
- * log-softmaxes of logits of size ~10: a few u·|logit| per token, far under 1e-5. The logits pass through 3
- * LayerNorms per layer (each divides by a standard deviation that can be ~0.1, amplifying rounding ~10×) and
- * sums of HIDDEN/intermediate terms: ~1e3·u·|x| ≈ 1e-5 absolute, so 1e-4. A gradient is a sum over the
- * b·s tokens and through the same layers backwards; relative to the largest entry of that tensor, 1e-3 leaves
- * a wide margin over float32 rounding (observed ratios are printed) and is far below what any wrong term
- * (a missing bias, an untied decoder, a position off by one) produces: those change entries by O(max|g|).
+ * log-softmaxes of logits of a few units: a few u·|logit|, so 1e-5 is ~20 float32 ulps of a loss near 6. The
+ * logits pass through 3 LayerNorms per layer (each divides by a standard deviation that can be small,
+ * amplifying rounding) and sums of HIDDEN / intermediate terms: ~1e2–1e3·u·|x|, so 1e-4 (observed ~4e-6). A
+ * gradient is a sum over the b·s tokens back through the same layers; relative to the largest entry of that
+ * tensor, 1e-3 is far above float32 rounding (observed ≤ 0.06 of the tolerance, on the attention key biases,
+ * whose exact gradient is 0 since softmax ignores a per-query constant) and far below what a wrong term
+ * (a missing bias, an untied decoder, a shifted position) produces: those change entries by O(max|g|).
  */
 const LOSS_TOL = 1e-5;
 const LOGITS_TOL = 1e-4;
