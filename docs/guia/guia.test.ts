@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, parse } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
-import { REPO, failureMessage, parseBlocks, repoRelative, runBlock, type Block } from './snippets.js';
+import { REPO, failureMessage, missingOutputLines, parseBlocks, repoRelative, runBlock, type Block, type BlockResult } from './snippets.js';
 
 const GUIDE = import.meta.dirname;
 /** The sections, in the course's order; the index (README.md) comes first. */
@@ -94,7 +94,11 @@ test('the parser refuses a block without a language, an unknown one, a bare no-r
   assert.throws(() => parseBlocks('x.md', '```text no-run: x\nls\n```\n'), /x\.md:1: /);
   assert.throws(() => parseBlocks('x.md', '\n\n```bash\nls\n'), /x\.md:3: this code block is never closed/);
   const [b] = parseBlocks('x.md', 'uno\n```bash no-run: tarda una hora\nnpm run build:model\n```\n');
-  assert.deepEqual(b, { file: 'x.md', line: 2, lang: 'bash', noRun: 'tarda una hora', code: 'npm run build:model\n' });
+  assert.deepEqual(b, { file: 'x.md', line: 2, lang: 'bash', noRun: 'tarda una hora', expectedOutput: false, code: 'npm run build:model\n' });
+  const shown = parseBlocks('x.md', '```bash\necho hola\n```\n\n```text salida\nhola\n```\n');
+  assert.deepEqual(shown.map((x) => [x.line, x.lang, x.expectedOutput]), [[1, 'bash', false], [5, 'text', true]]);
+  assert.throws(() => parseBlocks('x.md', '```bash\necho hola\n```\nY luego:\n```text salida\nhola\n```\n'), /x\.md:5: a "text salida" block must follow/);
+  assert.throws(() => parseBlocks('x.md', '```text salida\nhola\n```\n'), /x\.md:1: a "text salida" block must follow/);
 });
 
 /** tsc over every ts block, with the project's strict options: tsx runs code without checking its types. */
@@ -141,13 +145,29 @@ async function runGuide(t: TestContext): Promise<void> {
   let ran = 0;
   let skipped = 0;
   let shown = 0;
+  let compared = 0;
   let failed: string | undefined;
+  let last: BlockResult | undefined;
   const t0 = Date.now();
   try {
     for (const b of blocks) {
       const name = `${b.file}:${b.line} ${b.lang}`;
-      if (b.lang === 'text') {
+      if (b.lang === 'text' && !b.expectedOutput) {
         shown++;
+        continue;
+      }
+      if (b.lang === 'text') {
+        // parseBlocks put it right after a block that runs: `last` is that block's result unless it failed.
+        const printed = last;
+        if (failed !== undefined || printed === undefined) continue;
+        await t.test(`${name} (salida)`, () => {
+          const missing = missingOutputLines(b, printed);
+          if (missing.length > 0) {
+            failed = `${b.file}:${b.line}`;
+            assert.fail(`${b.file}:${b.line}: the block above did not print these lines of its shown output:\n${missing.join('\n')}\n--- it printed ---\n${printed.stdout}${printed.stderr}`);
+          }
+          compared++;
+        });
         continue;
       }
       if (b.noRun !== undefined) {
@@ -161,6 +181,7 @@ async function runGuide(t: TestContext): Promise<void> {
       }
       await t.test(name, async () => {
         const r = await runBlock(b, dir, env, BLOCK_TIMEOUT_MS);
+        last = r;
         if (r.code !== 0) {
           failed = `${b.file}:${b.line}`;
           assert.fail(failureMessage(b, r));
@@ -170,7 +191,8 @@ async function runGuide(t: TestContext): Promise<void> {
       });
     }
   } finally {
-    t.diagnostic(`ran ${ran} blocks, skipped ${skipped} (no-run), ${shown} output blocks shown only; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    t.diagnostic(`ran ${ran} blocks, skipped ${skipped} (no-run), compared ${compared} shown outputs with what was printed, ` +
+      `${shown} output blocks only shown; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     if (failed === undefined) rmSync(dir, { recursive: true, force: true });
     else t.diagnostic(`kept ${dir} to look at`);
   }

@@ -22,6 +22,11 @@ export interface Block {
   lang: Language;
   /** Why a bash/ts block is not run (```bash no-run: REASON); undefined for blocks that run and for text. */
   noRun: string | undefined;
+  /**
+   * ```text salida: output the block just before prints; each of its lines must be a line of that output (ends
+   * trimmed), so the guide cannot show output the commands no longer print. Other text blocks are illustrations.
+   */
+  expectedOutput: boolean;
   code: string;
 }
 
@@ -47,10 +52,18 @@ export function parseBlocks(file: string, text: string): Block[] {
     if (!LANGUAGES.includes(lang)) throw new LenguaError(`unknown block language "${m[1]}" (known: ${LANGUAGES.join(', ')})`, where);
     const rest = (m[2] ?? '').trim();
     let noRun: string | undefined;
-    if (rest !== '') {
+    let expectedOutput = false;
+    if (lang === 'text' && rest === 'salida') {
+      const previous = blocks[blocks.length - 1];
+      const between = previous ? lines.slice(previous.line + previous.code.split('\n').length, i) : [];
+      if (!previous || previous.lang === 'text' || previous.noRun !== undefined || between.some((l) => l.trim() !== '')) {
+        throw new LenguaError('a "text salida" block must follow a block that runs, with only blank lines between', where);
+      }
+      expectedOutput = true;
+    } else if (rest !== '') {
       const skip = /^no-run:\s*(\S.*)$/.exec(rest);
       if (!skip || lang === 'text') {
-        throw new LenguaError(`after "${lang}" only "no-run: REASON" may follow (bash and ts blocks), not "${rest}"`, where);
+        throw new LenguaError(`after "${lang}" only "no-run: REASON" may follow (bash and ts blocks; text: "salida"), not "${rest}"`, where);
       }
       noRun = skip[1];
     }
@@ -59,7 +72,7 @@ export function parseBlocks(file: string, text: string): Block[] {
     while (j < lines.length && !(lines[j] ?? '').startsWith(fence)) body.push(lines[j++] ?? '');
     if (j >= lines.length) throw new LenguaError('this code block is never closed', where);
     if (body.length > MAX_BLOCK_LINES) throw new LenguaError(`a block of ${body.length} lines (at most ${MAX_BLOCK_LINES})`, where);
-    blocks.push({ file, line: i + 1, lang, noRun, code: body.join('\n') + '\n' });
+    blocks.push({ file, line: i + 1, lang, noRun, expectedOutput, code: body.join('\n') + '\n' });
     i = j;
   }
   return blocks;
@@ -131,4 +144,10 @@ export function failureMessage(block: Block, r: BlockResult): string {
 /** `path` relative to the repository root, as blocks name their file. */
 export function repoRelative(path: string): string {
   return relative(REPO, path);
+}
+
+/** The lines of `expected` (a ```text salida block) that are not lines of what the block printed, ends trimmed. */
+export function missingOutputLines(expected: Block, r: BlockResult): string[] {
+  const printed = new Set(`${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trimEnd()));
+  return expected.code.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '' && !printed.has(l));
 }
