@@ -68,7 +68,7 @@ function workingFolder(): { dir: string; env: NodeJS.ProcessEnv; model: string }
     model = join(dir, '.stand-in');
     const r = spawnSync(process.execPath, [join(REPO, 'bin/lengua.js'), 'pretrain', '--model-type', 'bert',
       '--train', join(REPO, 'examples/data/tweets-sample.csv'), '--text-column', 'text', '--out', model, '--vocab-size', '2000',
-      '--config-overrides', 'hidden_size=128,num_hidden_layers=4,num_attention_heads=2,intermediate_size=512,max_position_embeddings=128',
+      '--config-overrides', 'hidden_size=128,num_hidden_layers=4,num_attention_heads=2,intermediate_size=512,max_position_embeddings=64',
       '--max-length', '64', '--max-steps', '4', '--threads', '2'], { cwd: dir, env, encoding: 'utf8' });
     assert.equal(r.status, 0, `building the stand-in model failed:\n${r.stderr}`);
   }
