@@ -93,8 +93,15 @@ export function renderPretrainingCard(c: PretrainingCard): string {
     for (const src of c.sources) L.push(`| ${e(src.name)} | ${e(src.license)} | ${e(src.origin ?? '—')} |`);
     L.push('');
   }
-  L.push('Files read (one text per line; JSONL/CSV by their text column):', '', '| file | texts | bytes | sha256 |', '| --- | --- | --- | --- |');
-  for (const f of c.files) L.push(`| ${e(f.path)} | ${f.texts} | ${f.bytes} | \`${f.sha256}\` |`);
+  // A file given several times (to weigh a source up) is one row with the number of passes.
+  const passes = new Map<string, { file: CorpusFile; times: number }>();
+  for (const f of c.files) {
+    const seen = passes.get(f.path);
+    if (seen === undefined) passes.set(f.path, { file: f, times: 1 });
+    else seen.times += 1;
+  }
+  L.push('Files read (one text per line; JSONL/CSV by their text column):', '', '| file | texts | bytes | times read | sha256 |', '| --- | --- | --- | --- | --- |');
+  for (const { file: f, times } of passes.values()) L.push(`| ${e(f.path)} | ${f.texts} | ${f.bytes} | ${times} | \`${f.sha256}\` |`);
   const d = c.data;
   L.push('', `${d.lineByLine ? 'One text per example, truncated to' : 'Texts concatenated and cut into blocks of'} ${d.blockSize} tokens: ${d.trainBlocks} training examples (${d.trainTokens.toLocaleString('en-US')} tokens), ${d.evalBlocks} evaluation examples.`, '');
 
