@@ -147,6 +147,12 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     return new Set();
   }
 
+  /**
+   * Weights the last loaded checkpoint did not have (or had in another shape), initialised at random: a new
+   * classifier, and the pooler when the checkpoint is a masked LM (BertForMaskedLM saves none).
+   */
+  newlyInitialized: ReadonlySet<string> = new Set();
+
   /** The loss of the model's task on its logits: what `forward` computes when given labels. */
   loss(logits: Tensor, labels: TensorLike, opts?: LossOptions): Tensor {
     void logits;
@@ -262,6 +268,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     });
     const fresh = new Set([...plan.missing, ...plan.mismatched.map((m) => m.name)]);
     if (fresh.size > 0) this.initWeights(fresh);
+    this.newlyInitialized = fresh;
     const ignored = this.ignoredUnexpectedKeys();
     const unexpected = ignored === null ? plan.unexpected : plan.unexpected.filter((k) => !ignored.test(k));
     if (unexpected.length > 0) {

@@ -248,3 +248,30 @@ test("strategy full leaves DistilBERT's fixed sinusoidal position table untraine
   const learned = AutoModelForSequenceClassification.fromConfig(AutoConfig.forModel('distilbert', { ...config.toJSON(), sinusoidal_pos_embds: false }), { seed: 1 });
   assert.deepEqual(applyStrategy(learned, trainingArguments({ outputDir: 'o', strategy: 'full' })).frozen, []);
 });
+
+test('head and freeze train what the checkpoint lacked: a masked LM has no pooler, so its random pooler trains with the classifier', async () => {
+  const { AutoModelForMaskedLM } = await import('../models/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lengua-mlm-to-cls-'));
+  try {
+    const config = AutoConfig.forModel('bert', { vocab_size: 40, hidden_size: 16, num_hidden_layers: 3, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 16 });
+    const mlm = AutoModelForMaskedLM.fromConfig(config, { seed: 3 });
+    await mlm.savePretrained(dir);
+    const cls = await AutoModelForSequenceClassification.fromPretrained(dir, { numLabels: 3 });
+    assert.deepEqual([...cls.newlyInitialized].sort(), ['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight']);
+    const head = applyStrategy(cls, trainingArguments({ outputDir: 'o', strategy: 'head' }));
+    assert.deepEqual(head.trainable.sort(), ['bert.pooler.dense.bias', 'bert.pooler.dense.weight', 'classifier.bias', 'classifier.weight']);
+    assert.equal(head.frozenLayers, 3); // the pooler reads the last layer's output: every layer's output may still be cached
+    const freeze = applyStrategy(cls, trainingArguments({ outputDir: 'o', strategy: 'freeze', freezeLayers: 2 }));
+    assert.ok(freeze.trainable.includes('bert.pooler.dense.weight'));
+    assert.ok(!freeze.trainable.some((n) => n.startsWith('bert.embeddings.') || n.startsWith('bert.encoder.layer.1.')));
+    assert.equal(freeze.frozenLayers, 2);
+    // A checkpoint that has the pooler (a sequence classifier saved after training) keeps it frozen under head.
+    const saved = join(dir, 'cls');
+    await cls.savePretrained(saved);
+    const again = await AutoModelForSequenceClassification.fromPretrained(saved);
+    assert.equal(again.newlyInitialized.size, 0);
+    assert.deepEqual(applyStrategy(again, trainingArguments({ outputDir: 'o', strategy: 'head' })).trainable.sort(), ['classifier.bias', 'classifier.weight']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -73,6 +73,9 @@ export function applyStrategy(model: PreTrainedModel, args: TrainingArguments): 
         depth = L + 1;
         break;
     }
+    // A weight the checkpoint did not have is random: frozen, it would only feed noise to the head. The
+    // pooler of a model pretrained as a masked LM is the case that matters (head would train on a random tanh).
+    if (model.newlyInitialized.has(name)) train = true;
     if (fixed.has(name)) train = false;
     p.requiresGrad_(train);
     if (!train) {
@@ -92,7 +95,14 @@ export function applyStrategy(model: PreTrainedModel, args: TrainingArguments): 
     g.names.push(name);
   }
   if (trainable.length === 0) throw new LenguaError(`strategy ${args.strategy} leaves no weight of ${model.className} to train`, { field: 'strategy' });
-  return { groups: [...groups.values()], trainable, frozen, frozenLayers: args.strategy === 'full' ? 0 : k };
+  // Layers whose outputs may be cached: below the first layer (or the embeddings) with a weight that trains.
+  let frozenLayers = args.strategy === 'full' ? 0 : k;
+  for (const name of trainable) {
+    const place = model.layerOf(name);
+    if (place.kind === 'embeddings') frozenLayers = 0;
+    else if (place.kind === 'layer') frozenLayers = Math.min(frozenLayers, place.index);
+  }
+  return { groups: [...groups.values()], trainable, frozen, frozenLayers };
 }
 
 /**
