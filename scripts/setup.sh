@@ -17,6 +17,8 @@ if [[ "${LENGUA_SETUP_REFERENCES:-0}" == "1" || "${LENGUA_SETUP_TEST_TOOLS:-0}" 
 # python3-torch is a test tool too: BART and Marian have no golden, so their tests compare them with a float64
 # restatement in PyTorch (scripts/seq2seq-references.py) and skip without it.
 if [[ "${LENGUA_SETUP_TEST_TOOLS:-0}" == "1" && "${LENGUA_SETUP_REFERENCES:-0}" != "1" ]]; then packages+=(python3-torch); fi
+# curl: the Spanish guide's deployment step queries the server with curl, as its reader would, and its test runs it.
+if [[ "${LENGUA_SETUP_TEST_TOOLS:-0}" == "1" ]]; then packages+=(curl); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
