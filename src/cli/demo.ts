@@ -21,6 +21,7 @@ import { renderReport } from '../eval/report/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { tokenizeWords } from '../text/words.js';
 import { DemoSteps, evaluationLine, STRATEGIES, type DemoStrategy } from './demo-steps.js';
+import { intFlag } from './options.js';
 
 const SAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/data/tweets-sample.csv');
 /** The pretrained model the repository ships (built by `npm run build:model`). */
@@ -53,11 +54,6 @@ export const ARTEFACTS: Readonly<Record<string, string>> = {
   'summary.json': 'per-step seconds, the chosen strategy, metrics, the answers of the server',
 };
 
-function int(v: string, flag: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new LenguaError(`expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`, { field: flag });
-  return n;
-}
 
 /** --strategies: a comma list of head, freeze, full, each once. */
 export function parseStrategies(v: string): DemoStrategy[] {
@@ -89,10 +85,10 @@ function sizeOf(path: string): number {
  * loopback and query it with the official client; stop the server. Every artefact lands in `flags.out`.
  */
 export async function runDemo(flags: DemoFlags, print: (line: string) => void): Promise<void> {
-  const seed = int(flags.seed, '--seed', 0, 2 ** 31 - 1);
-  const epochs = int(flags.epochs, '--epochs', 1, 100);
+  const seed = intFlag(flags.seed, '--seed', 0, 2 ** 31 - 1);
+  const epochs = intFlag(flags.epochs, '--epochs', 1, 100);
   const strategies = parseStrategies(flags.strategies);
-  const threads = flags.threads !== undefined ? int(flags.threads, '--threads', 1, 1024) : availableParallelism();
+  const threads = flags.threads !== undefined ? intFlag(flags.threads, '--threads', 1, 1024) : availableParallelism();
   // Fail before any work when the default model was never built (a Hub id or another folder is resolved at step 8).
   if (resolve(flags.model) === DEFAULT_MODEL && !existsSync(join(DEFAULT_MODEL, 'config.json'))) {
     throw new LenguaError(`the pretrained model is not built yet: run \`npm run build:model\` (it pretrains the model from public texts: about an hour on 2 cores), or pass --model DIR|HUB-ID`, { file: DEFAULT_MODEL, field: '--model' });

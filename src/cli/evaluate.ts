@@ -21,7 +21,7 @@ import { renderReport } from '../eval/report/index.js';
 import { renderSeq2SeqReport } from '../eval/report/seq2seq.js';
 import { DECODER_FILE, ENCODER_FILE, TextGenerationPipeline } from '../infer/generation/index.js';
 import { ensureWritableDir } from '../util/fs.js';
-import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
+import { addDataOptions, dataLoadOptions, type DataFlags, intFlag } from './options.js';
 import { runEvaluateTokenClassification, tokenClassifierFolder, type TokenClassifierFolder } from './evaluate-token.js';
 import { questionAnsweringFolder, runEvaluateQuestionAnswering } from './evaluate-qa.js';
 import { addQaOptions, QA_FLAGS, type QaFlags } from './train-qa.js';
@@ -55,13 +55,6 @@ interface EvaluateFlags extends DataFlags, Pick<QaFlags, 'maxSeqLength' | 'docSt
   scheme?: 'IOB1' | 'IOB2';
 }
 
-function int(value: string, flag: string, min: number, max: number): number {
-  const v = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new LenguaError(`${flag} must be a whole number in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: flag });
-  }
-  return v;
-}
 
 /** The training log to draw learning curves from: given, or log.jsonl in the model folder or (for a checkpoint) its parent. */
 function findTrainingLog(given: string | undefined, modelDir: string | undefined): string | undefined {
@@ -132,10 +125,10 @@ async function encoderDecoderFolder(flags: EvaluateFlags): Promise<EncoderDecode
 
 /** What the user asked the search for, over the model's own defaults. */
 function generationFlags(flags: EvaluateFlags, model: GenerationOptions): GenerationOptions {
-  const maxNewTokens = flags.maxNewTokens === undefined ? undefined : int(flags.maxNewTokens, '--max-new-tokens', 1, 100_000);
-  const maxLength = flags.maxLength === undefined ? undefined : int(flags.maxLength, '--max-length', 2, 100_000);
+  const maxNewTokens = flags.maxNewTokens === undefined ? undefined : intFlag(flags.maxNewTokens, '--max-new-tokens', 1, 100_000);
+  const maxLength = flags.maxLength === undefined ? undefined : intFlag(flags.maxLength, '--max-length', 2, 100_000);
   if (maxNewTokens !== undefined && maxLength !== undefined) throw new LenguaError('give --max-new-tokens or --max-length, not both', { field: '--max-length' });
-  const numBeams = flags.numBeams === undefined ? undefined : int(flags.numBeams, '--num-beams', 1, 64);
+  const numBeams = flags.numBeams === undefined ? undefined : intFlag(flags.numBeams, '--num-beams', 1, 64);
   // transformers' GenerationConfig default (max_length 20) cuts most summaries and many translations short;
   // run_translation.py / run_summarization.py generate up to val_max_target_length (128) instead.
   const modelSetsLength = model.maxLength !== undefined || model.maxNewTokens !== undefined;
@@ -179,9 +172,9 @@ async function runEvaluateSeq2Seq(flags: EvaluateFlags, m: EncoderDecoder, write
     throw new LenguaError(`${given.join(', ')} apply to classifiers; ${flags.model} is an encoder-decoder: name the data's sides with --source-lang/--target-lang or --source-column/--target-column`, { field: given[0]! });
   }
   const task: Seq2SeqEvalTask = flags.task ?? 'text2text-generation';
-  const examples = int(flags.topErrors, '--top-errors', 0, 100_000);
-  const batchSize = int(flags.batchSize, '--batch-size', 1, 1024);
-  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1, 1024);
+  const examples = intFlag(flags.topErrors, '--top-errors', 0, 100_000);
+  const batchSize = intFlag(flags.batchSize, '--batch-size', 1, 1024);
+  const threads = flags.threads === undefined ? undefined : intFlag(flags.threads, '--threads', 1, 1024);
   if (flags.split !== undefined && !SPLIT_NAME.test(flags.split)) {
     throw new LenguaError(`--split must be a short name (letters, digits, _ . -), got ${JSON.stringify(flags.split)}`, { field: '--split' });
   }
@@ -274,8 +267,8 @@ async function runEvaluateToken(flags: EvaluateFlags, m: TokenClassifierFolder, 
   if (flags.split !== undefined && !SPLIT_NAME.test(flags.split)) {
     throw new LenguaError(`--split must be a short name (letters, digits, _ . -), got ${JSON.stringify(flags.split)}`, { field: '--split' });
   }
-  const maxLength = flags.maxLength === undefined ? undefined : int(flags.maxLength, '--max-length', 2, 1_000_000);
-  const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1, 1024);
+  const maxLength = flags.maxLength === undefined ? undefined : intFlag(flags.maxLength, '--max-length', 2, 1_000_000);
+  const threads = flags.threads === undefined ? undefined : intFlag(flags.threads, '--threads', 1, 1024);
   const trainingLog = findTrainingLog(flags.trainingLog, m.local ? m.dir : undefined);
   return runEvaluateTokenClassification({
     model: flags.model,
@@ -286,8 +279,8 @@ async function runEvaluateToken(flags: EvaluateFlags, m: TokenClassifierFolder, 
     force: flags.force === true,
     ...(flags.title !== undefined ? { title: flags.title } : {}),
     ...(trainingLog !== undefined ? { trainingLog } : {}),
-    examples: int(flags.topErrors, '--top-errors', 0, 100_000),
-    batchSize: int(flags.batchSize, '--batch-size', 1, 4096),
+    examples: intFlag(flags.topErrors, '--top-errors', 0, 100_000),
+    batchSize: intFlag(flags.batchSize, '--batch-size', 1, 4096),
     ...(maxLength !== undefined ? { maxLength } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
@@ -302,9 +295,9 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   const qa = flags.task === undefined ? await questionAnsweringFolder(flags.model) : null;
   if (qa !== null) {
     if (flags.maxLength !== undefined) throw new LenguaError('--max-length: a question-answering model takes --max-seq-length (tokens per window)', { field: '--max-length' });
-    const threads = flags.threads === undefined ? undefined : int(flags.threads, '--threads', 1, 1024);
+    const threads = flags.threads === undefined ? undefined : intFlag(flags.threads, '--threads', 1, 1024);
     const { threads: _t, json, force, batchSize, engine, ...rest } = flags;
-    return runEvaluateQuestionAnswering({ ...rest, json: json === true, force: force === true, batchSize: int(batchSize, '--batch-size', 1, 4096), ...(threads !== undefined ? { threads } : {}), ...(engine !== undefined ? { engine } : {}) }, qa, write);
+    return runEvaluateQuestionAnswering({ ...rest, json: json === true, force: force === true, batchSize: intFlag(batchSize, '--batch-size', 1, 4096), ...(threads !== undefined ? { threads } : {}), ...(engine !== undefined ? { engine } : {}) }, qa, write);
   }
   const qaGiven = QA_FLAGS.filter(([k]) => (flags as unknown as Record<string, unknown>)[k] !== undefined).map(([, f]) => f);
   if (qaGiven.length > 0) throw new LenguaError(`${qaGiven.join(', ')} apply to question-answering models (*ForQuestionAnswering); ${flags.model} is not one`, { field: qaGiven[0]! });
@@ -315,9 +308,9 @@ export async function runEvaluate(flags: EvaluateFlags, write: (s: string) => vo
   if (seq2seq !== null) return runEvaluateSeq2Seq(flags, seq2seq, write);
   const given = SEQ2SEQ_FLAGS.filter(([k]) => flags[k] !== undefined).map(([, f]) => f);
   if (given.length > 0) throw new LenguaError(`${given.join(', ')} apply to encoder-decoders (T5, BART, Marian); ${flags.model} is scored as a classifier`, { field: given[0]! });
-  const topErrors = int(flags.topErrors, '--top-errors', 0, 100_000);
-  const batchSize = int(flags.batchSize, '--batch-size', 1, 4096);
-  const maxLength = flags.maxLength === undefined ? undefined : int(flags.maxLength, '--max-length', 1, 1_000_000);
+  const topErrors = intFlag(flags.topErrors, '--top-errors', 0, 100_000);
+  const batchSize = intFlag(flags.batchSize, '--batch-size', 1, 4096);
+  const maxLength = flags.maxLength === undefined ? undefined : intFlag(flags.maxLength, '--max-length', 1, 1_000_000);
   if (flags.split !== undefined && !SPLIT_NAME.test(flags.split)) {
     throw new LenguaError(`--split must be a short name (letters, digits, _ . -), got ${JSON.stringify(flags.split)}`, { field: '--split' });
   }

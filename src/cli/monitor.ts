@@ -22,7 +22,7 @@ import {
   labelsOfConfig, ReferenceBuilder, REFERENCE_FILE, SNAPSHOT_FORMAT, tokenCounts, worstVerdict, writeReference,
   type DistributionView, type DriftVerdict, type ModelMonitoringView, type MonitoringReference, type MonitoringSnapshot, type ReferenceQuality,
 } from '../serve/monitoring.js';
-import { addDataOptions, dataLoadOptions, type DataFlags } from './options.js';
+import { addDataOptions, dataLoadOptions, type DataFlags, intFlag } from './options.js';
 
 // ---------------------------------------------------------------------------------------------------
 // lengua monitor reference
@@ -35,13 +35,6 @@ interface ReferenceFlags extends DataFlags {
   json?: boolean;
 }
 
-function int(value: string, flag: string, min: number, max: number): number {
-  const v = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new LenguaError(`${flag} must be a whole number in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: flag });
-  }
-  return v;
-}
 
 /**
  * An order-independent fingerprint of texts: the sum modulo 2⁶⁴ of the first 64 bits of each text's
@@ -145,7 +138,7 @@ export interface ReferenceRun {
 
 /** Computes a model's reference on a data file and writes it; the library form of `lengua monitor reference`. */
 export async function computeReference(flags: ReferenceFlags): Promise<ReferenceRun> {
-  const batchSize = int(flags.batchSize, '--batch-size', 1, 4096);
+  const batchSize = intFlag(flags.batchSize, '--batch-size', 1, 4096);
   let isDir = false;
   try {
     isDir = statSync(flags.model).isDirectory();
@@ -452,7 +445,7 @@ export async function runView(flags: ViewFlags, io: ViewIo): Promise<void> {
   if (key !== undefined && key !== '' && u.protocol === 'http:' && !isLoopback(u.hostname)) {
     process.stderr.write(`warning: the API key goes to ${u.host} over plain http; use https beyond this machine\n`);
   }
-  const barWidth = int(flags.barWidth, '--bar-width', 4, 200);
+  const barWidth = intFlag(flags.barWidth, '--bar-width', 4, 200);
   const tty = io.tty ?? process.stdout.isTTY === true;
   const color = tty && (env.NO_COLOR === undefined || env.NO_COLOR === '');
   const draw = (s: MonitoringSnapshot): string => (flags.json ? JSON.stringify(s) + '\n' : renderSnapshot(s, { barWidth, color }));

@@ -128,3 +128,12 @@ export function argumentOption(name: keyof TrainingArguments): Option {
   const o = new Option(`${flag} <${d.kind === 'enum' ? 'name' : d.kind === 'string' ? 'value' : 'n'}>`, help);
   return d.choices ? o.choices([...d.choices]) : o;
 }
+
+/** An integer flag in [min, max]: digits only (no "1e3", "0x10" or "2.0"), the error naming the flag and its range. */
+export function intFlag(value: string, flag: string, min: number, max: number): number {
+  const v = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new LenguaError(`${flag} must be a whole number in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: flag });
+  }
+  return v;
+}

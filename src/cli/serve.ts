@@ -11,6 +11,7 @@ import { DEFAULT_BATCHER } from '../serve/batcher.js';
 import { DEFAULT_LIMITS } from '../serve/context.js';
 import { SERVE_TASKS, type ServeTask } from '../serve/models.js';
 import { LenguaServer, type ModelSpec, type ServerOptions } from '../serve/server.js';
+import { intFlag } from './options.js';
 
 interface ServeFlags {
   model: string[];
@@ -52,11 +53,6 @@ function registryKey(flags: ServeFlags): Uint8Array | undefined {
   return env !== undefined && env !== '' ? parseKey(env, 'LENGUA_REGISTRY_KEY') : undefined;
 }
 
-function int(v: string, flag: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new LenguaError(`expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`, { field: flag });
-  return n;
-}
 
 /** `--model` values: `NAME=SOURCE` or `SOURCE`; `--task NAME=TASK` overrides a model's detected task. */
 export function modelSpecs(models: string[], tasks: string[]): ModelSpec[] {
@@ -119,23 +115,23 @@ export function register(program: Command): void {
       const opts: ServerOptions = {
         models: modelSpecs(flags.model, flags.task),
         host: flags.host,
-        port: int(flags.port, '--port', 0, 65535),
-        ...(flags.threads !== undefined ? { numThreads: int(flags.threads, '--threads', 1, 1024) } : {}),
-        ...(flags.workers !== undefined ? { workers: int(flags.workers, '--workers', 1, 64) } : {}),
+        port: intFlag(flags.port, '--port', 0, 65535),
+        ...(flags.threads !== undefined ? { numThreads: intFlag(flags.threads, '--threads', 1, 1024) } : {}),
+        ...(flags.workers !== undefined ? { workers: intFlag(flags.workers, '--workers', 1, 64) } : {}),
         ...(flags.isolation !== undefined ? { isolation: flags.isolation } : {}),
         ...(flags.dtype !== undefined ? { dtype: flags.dtype } : {}),
         batcher: {
-          maxBatchTokens: int(flags.maxBatchTokens, '--max-batch-tokens', 1, 10_000_000),
-          maxBatchRequests: int(flags.maxBatchRequests, '--max-batch-requests', 1, 100_000),
-          maxConcurrentRequests: int(flags.maxConcurrentRequests, '--max-concurrent-requests', 1, 1_000_000),
-          maxWaitMs: int(flags.maxWaitMs, '--max-wait-ms', 0, 60_000),
+          maxBatchTokens: intFlag(flags.maxBatchTokens, '--max-batch-tokens', 1, 10_000_000),
+          maxBatchRequests: intFlag(flags.maxBatchRequests, '--max-batch-requests', 1, 100_000),
+          maxConcurrentRequests: intFlag(flags.maxConcurrentRequests, '--max-concurrent-requests', 1, 1_000_000),
+          maxWaitMs: intFlag(flags.maxWaitMs, '--max-wait-ms', 0, 60_000),
         },
         limits: {
-          maxClientBatchSize: int(flags.maxClientBatchSize, '--max-client-batch-size', 1, 100_000),
-          timeoutMs: int(flags.timeoutMs, '--timeout-ms', 1, 3_600_000),
-          maxNewTokens: int(flags.maxNewTokens, '--max-new-tokens', 1, 100_000),
+          maxClientBatchSize: intFlag(flags.maxClientBatchSize, '--max-client-batch-size', 1, 100_000),
+          timeoutMs: intFlag(flags.timeoutMs, '--timeout-ms', 1, 3_600_000),
+          maxNewTokens: intFlag(flags.maxNewTokens, '--max-new-tokens', 1, 100_000),
         },
-        maxPayloadBytes: int(flags.maxPayload, '--max-payload', 1024, 1024 * 1024 * 1024),
+        maxPayloadBytes: intFlag(flags.maxPayload, '--max-payload', 1024, 1024 * 1024 * 1024),
         ...(flags.tlsCert !== undefined && flags.tlsKey !== undefined ? { tls: { cert: flags.tlsCert, key: flags.tlsKey } } : {}),
         ...(flags.cors.length > 0 ? { corsOrigins: flags.cors } : {}),
         ...(flags.log === true ? { log: { stream: process.stderr, sample, inputs: flags.logInputs === true } } : {}),
@@ -144,7 +140,7 @@ export function register(program: Command): void {
           ...(flags.registry !== undefined ? { root: flags.registry } : {}),
           ...(registryKey(flags) !== undefined ? { key: registryKey(flags)! } : {}),
         },
-        watchIntervalMs: int(flags.watchMs, '--watch-ms', 0, 3_600_000),
+        watchIntervalMs: intFlag(flags.watchMs, '--watch-ms', 0, 3_600_000),
         metricsScope: flags.metrics,
         ...(flags.keys !== undefined || flags.audit !== undefined ? { audit: new AuditLog(flags.audit ?? defaultAuditPath()) } : {}),
       };
