@@ -1,31 +1,44 @@
 import { Command, CommanderError } from 'commander';
 import { LenguaError } from '../errors.js';
 import { describeSystemError, isSystemError } from '../util/fs.js';
-import { register as registerDemo } from './demo.js';
-import { register as registerData } from './data.js';
-import { register as registerTokenize } from './tokenize.js';
-import { register as registerTokenizer } from './tokenizer.js';
-import { register as registerMetrics } from './metrics.js';
-import { register as registerHub } from './hub.js';
-import { register as registerPredict } from './predict.js';
-import { register as registerGenerate } from './generate.js';
-import { register as registerNormalize } from './normalize.js';
-import { register as registerEvaluate } from './evaluate.js';
-import { register as registerCv } from './cv.js';
-import { register as registerSearch } from './search.js';
-import { register as registerTrain } from './train.js';
-import { register as registerPretrain } from './pretrain.js';
-import { register as registerExport } from './export.js';
-import { register as registerRegistry } from './registry.js';
-import { register as registerMonitor } from './monitor.js';
-import { register as registerServe } from './serve.js';
-import { register as registerKeys } from './keys.js';
-import { register as registerAssist } from './assist.js';
 
 const LENGUA_VERSION = '0.1.0';
 
-/** The `lengua` command. Each stage contributes its subcommands through a `register` function. */
-export function buildProgram(): Command {
+type Registration = (program: Command) => void;
+
+/**
+ * The subcommands, in the order `lengua --help` lists them; each module is named after its command. They are
+ * imported on demand: loading all twenty (onnxruntime, fastify, the trainers…) cost ~1.5 s of CPU on every start,
+ * which a command needs only for `lengua --help`. One per line, so that each stage's line is its own change.
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<{ register: Registration }>]> = [
+  ['demo', () => import('./demo.js')],
+  ['data', () => import('./data.js')],
+  ['tokenize', () => import('./tokenize.js')],
+  ['tokenizer', () => import('./tokenizer.js')],
+  ['metrics', () => import('./metrics.js')],
+  ['hub', () => import('./hub.js')],
+  ['predict', () => import('./predict.js')],
+  ['generate', () => import('./generate.js')],
+  ['normalize', () => import('./normalize.js')],
+  ['train', () => import('./train.js')],
+  ['pretrain', () => import('./pretrain.js')],
+  ['evaluate', () => import('./evaluate.js')],
+  ['cv', () => import('./cv.js')],
+  ['search', () => import('./search.js')],
+  ['export', () => import('./export.js')],
+  ['registry', () => import('./registry.js')],
+  ['serve', () => import('./serve.js')],
+  ['keys', () => import('./keys.js')],
+  ['monitor', () => import('./monitor.js')],
+  ['assist', () => import('./assist.js')],
+];
+
+/**
+ * The `lengua` command. Given the arguments, only the subcommand they name is registered (its parsing and help
+ * are complete); without one, or with an unknown name (so commander can suggest the closest), all of them.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('lengua')
     .description('The Hugging Face NLP workflow for TypeScript: preprocess, tokenize, train, evaluate, serve.')
     // `-V` only: a root `--version` would take the flag from every subcommand (`registry push --version 1.2.3`
@@ -33,36 +46,15 @@ export function buildProgram(): Command {
     .version(LENGUA_VERSION, '-V')
     .option('--debug', 'print the stack trace of an error (also LENGUA_DEBUG=1)')
     .showHelpAfterError();
-  for (const register of registrations) register(program);
+  // The root's only options are flags without values, so the first word that is not an option is the command.
+  const named = argv.find((a) => !a.startsWith('-'));
+  const wanted = COMMANDS.filter(([name]) => name === named);
+  for (const [, load] of wanted.length === 1 ? wanted : COMMANDS) (await load()).register(program);
   return program;
 }
 
-// One per line, so that each stage's line is its own change.
-const registrations: Array<(program: Command) => void> = [
-  registerDemo,
-  registerData,
-  registerTokenize,
-  registerTokenizer,
-  registerMetrics,
-  registerHub,
-  registerPredict,
-  registerGenerate,
-  registerNormalize,
-  registerTrain,
-  registerPretrain,
-  registerEvaluate,
-  registerCv,
-  registerSearch,
-  registerExport,
-  registerRegistry,
-  registerServe,
-  registerKeys,
-  registerMonitor,
-  registerAssist,
-];
-
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   program.exitOverride();
   const debug = argv.includes('--debug') || process.env.LENGUA_DEBUG === '1';
   if (argv.length === 1 && argv[0] === '--version') {

@@ -21,9 +21,9 @@ function csv(path: string, rows: { texts: string[]; labels: number[] }, names = 
   writeFileSync(path, 'text,label\n' + rows.texts.map((t, i) => `${t},${names[rows.labels[i]!]}`).join('\n') + '\n');
 }
 
-test('lengua train --help documents every training argument with its default', () => {
+test('lengua train --help documents every training argument with its default', async () => {
   // helpInformation() is what --help prints (--help itself exits the process).
-  const help = buildProgram().commands.find((c) => c.name() === 'train')!.helpInformation();
+  const help = (await buildProgram()).commands.find((c) => c.name() === 'train')!.helpInformation();
   const r = { out: help };
   for (const name of ARGUMENT_FLAGS) {
     assert.ok(r.out.includes(`--${kebab(name)}`), `--help lacks --${kebab(name)}`);

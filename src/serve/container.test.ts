@@ -35,15 +35,17 @@ const KEYS_IN_CONTAINER = '/run/secrets/lengua/keys.json';
 const MODEL_IN_CONTAINER = '/models/model';
 
 /** The long flags of `lengua serve`, from the CLI itself. */
-function serveFlags(): Set<string> {
-  const serve = buildProgram().commands.find((c) => c.name() === 'serve');
+async function serveFlags(): Promise<Set<string>> {
+  const serve = (await buildProgram()).commands.find((c) => c.name() === 'serve');
   assert.ok(serve !== undefined, 'no serve command');
   return new Set(serve.options.map((o) => o.long).filter((l): l is string => l !== undefined));
 }
 
+const SERVE_FLAGS = await serveFlags();
+
 /** Every `--flag` in an argument list is a flag of `lengua serve`; returns the value after `flag`. */
 function checkServeArgs(args: readonly string[], where: string): Map<string, string> {
-  const flags = serveFlags();
+  const flags = SERVE_FLAGS;
   const values = new Map<string, string>();
   args.forEach((a, i) => {
     if (!a.startsWith('--')) return;
