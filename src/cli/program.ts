@@ -54,13 +54,13 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = await buildProgram(argv);
-  program.exitOverride();
-  const debug = argv.includes('--debug') || process.env.LENGUA_DEBUG === '1';
   if (argv.length === 1 && argv[0] === '--version') {
     process.stdout.write(`${LENGUA_VERSION}\n`);
     return 0;
   }
+  const program = await buildProgram(argv);
+  program.exitOverride();
+  const debug = argv.includes('--debug') || process.env.LENGUA_DEBUG === '1';
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
