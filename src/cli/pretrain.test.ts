@@ -80,7 +80,7 @@ test('pretrain from random weights: learns the corpus, saves a masked-LM folder 
   assert.match(card, /^# tiny-animals$/m);
   assert.match(card, /\| steps \| 200 \|/);
   assert.match(card, /\| Animal sentences \| CC0 \| written for this test \|/);
-  assert.match(card, /\| [^|]*corpus\.txt \| 500 \| \d+ \| `[0-9a-f]{64}` \|/);
+  assert.match(card, /\| [^|]*corpus\.txt \| 500 \| \d+ \| 1 \| `[0-9a-f]{64}` \|/);
   assert.match(card, /BertForMaskedLM \(bert\), 2 layers, hidden size 32, 4 attention heads, feed-forward 64, 64 positions/);
   assert.match(card, new RegExp(`Parameters: ${summary.parameters.toLocaleString('en-US')}`));
   assert.match(card, /\| 200 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/, 'the loss curve ends at step 200 with the evaluation');
