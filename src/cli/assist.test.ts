@@ -57,7 +57,7 @@ test('bounds and bad flags fail with one line naming the file, the limit or the 
   const huge = runCli(['assist', '--docs', big, '--max-file-mb', '1', '--question', 'router'], { timeout: 60_000 });
   assert.equal(huge.status, 1);
   assert.match(huge.stderr, /huge\.txt: 1400000 bytes, over the limit of 1048576 per file \(maxFileBytes\)/);
-  assert.match(lengua(['--top-k', '0', '--question', 'x']).stderr, /field "top-k": expected an integer in \[1, 100\]/);
+  assert.match(lengua(['--top-k', '0', '--question', 'x']).stderr, /field "--top-k": expected a whole number in \[1, 100\]/);
   assert.match(lengua(['--qa', 'a', '--generator', 'b', '--question', 'x']).stderr, /give --qa or --generator, not both/);
   const long = lengua([], `${'why '.repeat(2000)}\n`);
   assert.equal(long.status, 1);

@@ -27,6 +27,7 @@ import {
   type Reader,
 } from '../assist/index.js';
 import { readInputTexts } from './predict-input.js';
+import { intFlag } from './options.js';
 
 interface AssistFlags {
   docs: string;
@@ -42,12 +43,6 @@ interface AssistFlags {
   maxFileMb: string;
   maxTotalMb: string;
   threads?: string;
-}
-
-function positiveInt(value: string, flag: string, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new LenguaError(`expected an integer in [1, ${max}], got ${JSON.stringify(value)}`, { field: flag });
-  return n;
 }
 
 // The file a folder's export must hold for each model role; without it a folder is a training folder.
@@ -108,13 +103,13 @@ export function register(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads per model (default $LENGUA_NUM_THREADS, else 2)')
     .action(async (flags: AssistFlags) => {
       if (flags.qa !== undefined && flags.generator !== undefined) throw new LenguaError('give --qa or --generator, not both: one reader answers', { field: 'qa' });
-      const topK = positiveInt(flags.topK, 'top-k', ASK_LIMITS.topK);
-      const passageWords = positiveInt(flags.passageWords, 'passage-words', 10_000);
-      const numThreads = flags.threads !== undefined ? { numThreads: positiveInt(flags.threads, 'threads', 1024) } : {};
+      const topK = intFlag(flags.topK, '--top-k', 1, ASK_LIMITS.topK);
+      const passageWords = intFlag(flags.passageWords, '--passage-words', 1, 10_000);
+      const numThreads = flags.threads !== undefined ? { numThreads: intFlag(flags.threads, '--threads', 1, 1024) } : {};
       const limits = {
-        maxFiles: positiveInt(flags.maxFiles, 'max-files', 10_000_000),
-        maxFileBytes: positiveInt(flags.maxFileMb, 'max-file-mb', 1 << 20) * 2 ** 20,
-        maxTotalBytes: positiveInt(flags.maxTotalMb, 'max-total-mb', 1 << 20) * 2 ** 20,
+        maxFiles: intFlag(flags.maxFiles, '--max-files', 1, 10_000_000),
+        maxFileBytes: intFlag(flags.maxFileMb, '--max-file-mb', 1, 1 << 20) * 2 ** 20,
+        maxTotalBytes: intFlag(flags.maxTotalMb, '--max-total-mb', 1, 1 << 20) * 2 ** 20,
       };
       const temps: string[] = [];
       let embedder: Embedder | undefined;

@@ -133,7 +133,7 @@ export function argumentOption(name: keyof TrainingArguments): Option {
 export function intFlag(value: string, flag: string, min: number, max: number): number {
   const v = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw new LenguaError(`${flag} must be a whole number in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: flag });
+    throw new LenguaError(`expected a whole number in [${min}, ${max}], got ${JSON.stringify(value)}`, { field: flag });
   }
   return v;
 }

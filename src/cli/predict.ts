@@ -26,6 +26,7 @@ import { loadSquadJsonl } from '../data/index.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatOf, openInput, readInputTexts, type InputFormat, type InputText } from './predict-input.js';
+import { intFlag } from './options.js';
 
 interface PredictFlags {
   model: string;
@@ -51,14 +52,6 @@ export type Engine = 'torch' | 'onnx';
 export interface Prediction {
   label: string;
   score: number;
-}
-
-function positiveInt(value: string, field: string, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) {
-    throw new LenguaError(`expected an integer in [1, ${max}], got ${JSON.stringify(value)}`, { field });
-  }
-  return n;
 }
 
 /** Scores every label of every text; sorted best first, cut to topK. */
@@ -144,8 +137,8 @@ async function predictAnswers(questions: string[], flags: PredictFlags, opts: { 
   }
   const callOpts = {
     topK: opts.topK,
-    ...(flags.docStride !== undefined ? { docStride: positiveInt(flags.docStride, '--doc-stride', 1_000_000) } : {}),
-    ...(flags.maxAnswerLen !== undefined ? { maxAnswerLen: positiveInt(flags.maxAnswerLen, '--max-answer-len', 100_000) } : {}),
+    ...(flags.docStride !== undefined ? { docStride: intFlag(flags.docStride, '--doc-stride', 1, 1_000_000) } : {}),
+    ...(flags.maxAnswerLen !== undefined ? { maxAnswerLen: intFlag(flags.maxAnswerLen, '--max-answer-len', 1, 100_000) } : {}),
     ...(opts.maxLength !== undefined ? { maxSeqLen: opts.maxLength } : {}),
   };
   exportOnTheFly();
@@ -206,7 +199,7 @@ async function predictStream<T>(predict: (texts: string[]) => Promise<T[]>, reco
   const file = flags.input ?? '-';
   const name = file === '-' ? 'stdin' : file;
   const format = flags.format ?? (file === '-' ? 'text' : formatOf(file));
-  const maxRecordBytes = positiveInt(flags.maxRecordBytes, '--max-record-bytes', 1 << 30);
+  const maxRecordBytes = intFlag(flags.maxRecordBytes, '--max-record-bytes', 1, 1 << 30);
   const stream = openInput(file);
   stream.on('error', () => undefined); // surfaced by the iteration below
   let batch: InputText[] = [];
@@ -251,9 +244,9 @@ export function register(program: Command): void {
     .addOption(new Option('--aggregation <strategy>', 'token classifiers: how tokens are grouped into entities (transformers\' aggregation_strategy; none: one entry per token)').choices([...AGGREGATION_STRATEGIES]).default('first'))
     .argument('[text...]', 'texts to classify (or use --input, or pipe lines to stdin)')
     .action(async (texts: string[], flags: PredictFlags) => {
-      const topK = positiveInt(flags.topK, '--top-k', 1_000_000);
-      const batchSize = positiveInt(flags.batchSize, '--batch-size', 4096);
-      const maxLength = flags.maxLength === undefined ? undefined : positiveInt(flags.maxLength, '--max-length', 1_000_000);
+      const topK = intFlag(flags.topK, '--top-k', 1, 1_000_000);
+      const batchSize = intFlag(flags.batchSize, '--batch-size', 1, 4096);
+      const maxLength = flags.maxLength === undefined ? undefined : intFlag(flags.maxLength, '--max-length', 1, 1_000_000);
       const streaming = flags.input !== undefined || texts.length === 0;
       if (headOf(flags.model) === 'question-answering') return predictAnswers(texts, flags, { topK, batchSize, ...(maxLength !== undefined ? { maxLength } : {}) });
       if (texts.length > 0 && flags.input !== undefined) throw new LenguaError('give texts as arguments or --input FILE, not both', { field: '--input' });

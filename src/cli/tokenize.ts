@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { LenguaError } from '../errors.js';
 import { parseJsonObject } from '../util/json.js';
 import { AutoTokenizer, MAX_INPUT_CHARS, type EncodeOptions, type Encoding, type PreTrainedTokenizer } from '../text/tokenizer/index.js';
+import { intFlag } from './options.js';
 
 interface TokenizeFlags {
   model: string;
@@ -16,15 +17,9 @@ interface TokenizeFlags {
   specialTokens: boolean;
 }
 
-function positiveInt(value: string, field: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new LenguaError(`expected a positive integer, got ${JSON.stringify(value)}`, { field });
-  return n;
-}
-
 function encodeOptions(f: TokenizeFlags): EncodeOptions {
   const o: EncodeOptions = { addSpecialTokens: f.specialTokens };
-  if (f.maxLength !== undefined) o.maxLength = positiveInt(f.maxLength, '--max-length');
+  if (f.maxLength !== undefined) o.maxLength = intFlag(f.maxLength, '--max-length', 1, 1_000_000);
   if (f.truncation !== undefined) o.truncation = f.truncation as EncodeOptions['truncation'];
   if (f.padding !== undefined) o.padding = f.padding === true ? 'max_length' : (f.padding as EncodeOptions['padding']);
   return o;

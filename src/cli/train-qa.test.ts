@@ -80,7 +80,7 @@ test('bad question-answering input is a LenguaError naming the file, line or fla
   const d = await run(['--max-seq-length', '64', '--null-score-diff-threshold', '1']);
   assert.match(d.err, /--null-score-diff-threshold applies with --version-2-with-negative/);
   const e = await run(['--max-seq-length', '64', '--doc-stride', 'x']);
-  assert.match(e.err, /--doc-stride must be a whole number in \[0, 100000\], got "x"/);
+  assert.match(e.err, /field "--doc-stride": expected a whole number in \[0, 100000\], got "x"/);
   // QA flags with another task.
   const f = await lengua(['train', '--model', TINY_QA_MODEL, '--train', join(root, 'x.csv'), '--doc-stride', '64', '--out', join(root, 'x-other'), '--quiet']);
   assert.notEqual(f.code, 0);

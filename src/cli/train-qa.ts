@@ -13,6 +13,7 @@ import { loadSquadJsonl, type QaExample } from '../data/index.js';
 import { qaPredictionRecord } from '../eval/qa.js';
 import type { TrainingArguments } from '../train/arguments.js';
 import { trainAndReport } from './train-results.js';
+import { intFlag } from './options.js';
 
 export interface QaFlags {
   model: string;
@@ -50,13 +51,6 @@ function print(s: string): void {
   process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 }
 
-function int(v: string | undefined, flag: string, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new LenguaError(`${flag} must be a whole number in [${min}, ${max}], got ${JSON.stringify(v)}`, { field: flag });
-  return n;
-}
-
 function readQa(path: string, flag: string, v2: boolean): QaExample[] {
   const examples = loadSquadJsonl(path);
   if (examples.length === 0) throw new LenguaError(`${flag}: no questions`, { file: path });
@@ -83,10 +77,10 @@ export interface QaSettings {
 export function qaSettings(flags: Pick<QaFlags, 'maxSeqLength' | 'docStride' | 'maxAnswerLength' | 'nBestSize' | 'version2WithNegative' | 'nullScoreDiffThreshold'>): QaSettings {
   const v2 = flags.version2WithNegative === true;
   const out: QaSettings = {
-    maxSeqLength: int(flags.maxSeqLength, '--max-seq-length', 384, 8, 100_000),
-    docStride: int(flags.docStride, '--doc-stride', 128, 0, 100_000),
-    maxAnswerLength: int(flags.maxAnswerLength, '--max-answer-length', 30, 1, 10_000),
-    nBestSize: int(flags.nBestSize, '--n-best-size', 20, 1, 10_000),
+    maxSeqLength: flags.maxSeqLength === undefined ? 384 : intFlag(flags.maxSeqLength, '--max-seq-length', 8, 100_000),
+    docStride: flags.docStride === undefined ? 128 : intFlag(flags.docStride, '--doc-stride', 0, 100_000),
+    maxAnswerLength: flags.maxAnswerLength === undefined ? 30 : intFlag(flags.maxAnswerLength, '--max-answer-length', 1, 10_000),
+    nBestSize: flags.nBestSize === undefined ? 20 : intFlag(flags.nBestSize, '--n-best-size', 1, 10_000),
     version2WithNegative: v2,
   };
   if (flags.nullScoreDiffThreshold !== undefined) {
