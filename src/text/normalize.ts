@@ -282,6 +282,8 @@ const UNIT_RE = new RegExp(
   `(?<url>${URL_SOURCE})|(?<mention>${MENTION_SOURCE})|(?<hashtag>${HASHTAG_SOURCE})|(?<emoji>${EMOJI_SOURCE})`,
   'gu',
 );
+// UNIT_RE anchored where lastIndex says: is this a unit with this left context?
+const UNIT_STICKY_RE = new RegExp(UNIT_RE.source, 'uy');
 // Right after another unit, a unit is recognised without its left-context condition (`@ana#tag`,
 // `❤️#tag`): once the first unit is removed or replaced, the second must be found again the same way.
 const UNIT_AFTER_UNIT_RE = new RegExp(
@@ -360,6 +362,8 @@ class Pieces {
   readonly list: Piece[] = [];
   // Characters that must not start the next piece without a space in between.
   private pending: RegExp | undefined;
+  // Right after a removed unit, until something is added.
+  private removedLast = false;
 
   private lastChar(): string | undefined {
     const last = this.list[this.list.length - 1];
@@ -376,6 +380,7 @@ class Pieces {
     const last = this.lastChar();
     if (this.pending !== undefined && last !== undefined && this.pending.test(first) && this.pending.test(last)) this.space();
     this.pending = undefined;
+    this.removedLast = false;
     this.list.push({ text, verbatim });
   }
 
@@ -391,6 +396,7 @@ class Pieces {
     const last = this.lastChar();
     if (last !== undefined && apart.test(last)) this.space();
     this.pending = undefined;
+    this.removedLast = false;
     this.list.push({ text, verbatim: false });
     this.pending = apart;
   }
@@ -398,6 +404,20 @@ class Pieces {
   /** A removed unit: a space if it sat between two characters that would fuse. */
   remove(): void {
     if (this.pending === undefined) this.pending = GLUE;
+    this.removedLast = true;
+  }
+
+  /**
+   * A unit found right after a removed one (`.😂pic.twitter.com/x`) must still be a unit once the removed one is
+   * gone, when the next pass sees the character before it (`.`) as its left context: if that character would hide
+   * it, a space keeps it apart. `rest` starts with the unit (`length` characters) and runs on a little.
+   */
+  separateAfterRemoval(rest: string, length: number): void {
+    const last = this.lastChar();
+    if (!this.removedLast || last === undefined) return;
+    UNIT_STICKY_RE.lastIndex = last.length;
+    const m = UNIT_STICKY_RE.exec(last + rest);
+    if (m === null || m[0].length !== length) this.space();
   }
 }
 
@@ -422,6 +442,7 @@ export function normalizeOnce(text: string, o: ResolvedNormalizeOptions): string
     if (afterUnit) {
       UNIT_AFTER_UNIT_RE.lastIndex = last;
       m = UNIT_AFTER_UNIT_RE.exec(s);
+      if (m !== null) pieces.separateAfterRemoval(s.slice(m.index, m.index + m[0].length + 64), m[0].length);
     }
     if (m === null) {
       UNIT_RE.lastIndex = last;
