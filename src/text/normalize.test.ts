@@ -248,6 +248,11 @@ test('a unit right after a removed one stays a unit for the next pass: a space k
   // Where the character before allows the unit, nothing is added.
   assert.equal(normalizeOnce(' 😂pic.twitter.com/Zz', o), ' pic.twitter.com/Zz');
   assert.equal(normalizeOnce('a😂#Tag', resolveNormalizeOptions({ preset: 'none', emoji: 'remove' })), 'a #Tag'); // as before: no fusing
+  // Also found by it: `#BuenDía:http` was no hashtag (`:` + a word), but became one once the URL was removed.
+  const split = resolveNormalizeOptions({ urls: 'remove', hashtags: 'split' });
+  assert.equal(normalizeOnce('#BuenDía:http ', split), 'Buen Día:');
+  assert.equal(normalizeOnce('#BuenDía:https://t.co/x y', split), 'Buen Día: y');
+  assert.equal(normalize('#www.x.com', { hashtags: 'strip', urls: 'keep' }), '#www.x.com'); // still no hashtag run into a domain
 });
 
 test('property: on tweet-like text a single pass is already idempotent', () => {

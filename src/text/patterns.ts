@@ -36,6 +36,9 @@ export const URL_CORE = `(?:${URL_SCHEME_CORE}|${URL_HOST_CORE}|${URL_PLACEHOLDE
 /** `name@example.com`. */
 export const EMAIL_SOURCE = String.raw`(?<![\p{L}\p{M}\p{N}_.+\-])[\p{L}\p{N}_.+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}(?![\p{L}\p{M}\p{N}_])`;
 
+// A URL or the bare word http/https right after a hashtag's `.`, `:` or `/` (`#BuenDía:http`): the hashtag still
+// ends there, as it will once the URL is removed or replaced (`#BuenDía:`).
+const URL_AFTER_PUNCT = String.raw`(?:${URL_SCHEME_CORE}|${URL_PLACEHOLDER_CORE})`;
 const BODY_CHAR = String.raw`(?:(?!${GLUED_UNIT})${WORD_CHAR})`;
 const BODY_END = String.raw`(?=${GLUED_UNIT}|(?!${WORD_CHAR}))`;
 
@@ -51,6 +54,6 @@ export const MENTION_SOURCE = String.raw`(?<![\p{L}\p{M}\p{N}_@])${MENTION_CORE}
  * once the `#` is stripped).
  */
 export const HASHTAG_CORE =
-  String.raw`#(?=[\p{L}\p{N}_])(?=${BODY_CHAR}*?(?!https?:\/\/)\p{L})${BODY_CHAR}+${BODY_END}(?![.:\/]${WORD_CHAR})`;
+  String.raw`#(?=[\p{L}\p{N}_])(?=${BODY_CHAR}*?(?!https?:\/\/)\p{L})${BODY_CHAR}+${BODY_END}(?![.:\/](?!${URL_AFTER_PUNCT})${WORD_CHAR})`;
 /** `#BuenDía`, with `#` not inside a word or an entity (`C#`, `&#38;` are not hashtags). */
 export const HASHTAG_SOURCE = String.raw`(?<![\p{L}\p{M}\p{N}_&#@])${HASHTAG_CORE}`;
